@@ -1,0 +1,116 @@
+"""Streaming validation of canonical files: every record comes out accepted or rejected.
+
+>>> from intermt_schema._jsonl import write_jsonl
+>>> from intermt_schema._schema import DialogueTree
+>>> _ = write_jsonl([DialogueTree(id="a")], "memory://doc/v.jsonl")
+>>> [(r.line, r.accepted) for r in validate_path("memory://doc/v.jsonl")]
+[(1, True)]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
+
+from ._fs import expand_inputs, is_local, iter_lines
+from ._report import Issue, Report
+from ._schema import DialogueTree
+from ._validate import DEFAULT_OPTIONS, ValidationOptions, decode_and_validate
+
+__all__ = ["DEFAULT_MAX_RECORD_BYTES", "RecordResult", "validate_path"]
+
+DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
+
+
+class RecordResult(NamedTuple):
+    """One input record after validation.
+
+    ``line`` is the 1-based line (JSONL) or row (Parquet); ``None`` when the problem
+    concerns the whole file. ``raw`` keeps the record verbatim for a rejects file.
+    """
+
+    source: str
+    line: int | None
+    tree: DialogueTree | None
+    report: Report
+    raw: bytes | None
+
+    @property
+    def accepted(self) -> bool:
+        """Decoded, and no error among its issues."""
+        return self.tree is not None and self.report.ok
+
+
+RecordReader = Callable[[str, ValidationOptions, int], Iterator[RecordResult]]
+
+
+def _jsonl_records(url: str, options: ValidationOptions, max_bytes: int) -> Iterator[RecordResult]:
+    for number, line in iter_lines(url, max_bytes):
+        if line is None:
+            issue = Issue(code="record.too_large", severity="error", file=url, line=number,
+                          message=f"the record is longer than {max_bytes} bytes")  # fmt: skip
+            yield RecordResult(url, number, None, Report([issue]), None)
+            continue
+        tree, report = decode_and_validate(line, options, source=url, line=number)
+        yield RecordResult(url, number, tree, report, line)
+
+
+def _parquet_records(url: str, options: ValidationOptions, max_bytes: int) -> Iterator[RecordResult]:
+    from ._parquet import iter_parquet_records
+
+    return iter_parquet_records(url, options, max_bytes)
+
+
+READERS: dict[str, RecordReader] = {
+    ".jsonl": _jsonl_records,
+    ".jsonl.gz": _jsonl_records,
+    ".parquet": _parquet_records,
+}
+"""Canonical readers by file suffix."""
+
+
+def _reader_for(url: str) -> RecordReader | None:
+    return next((r for suffix, r in READERS.items() if url.endswith(suffix)), None)
+
+
+def _file_problem(url: str, message: str) -> RecordResult:
+    issue = Issue(code="file.unreadable", severity="error", file=url, message=message)
+    return RecordResult(url, None, None, Report([issue]), None)
+
+
+def validate_path(url: str, options: ValidationOptions = DEFAULT_OPTIONS, *,
+                  max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> Iterator[RecordResult]:  # fmt: skip
+    """Validate every record of a file, a folder of files, or an fsspec URL, streaming.
+
+    Relative image paths resolve against ``options.images_root``, or else against the
+    folder holding each data file. Unreadable files come out as a result with
+    ``line=None`` and a ``file.unreadable`` issue, never as an exception.
+    """
+    try:
+        files = expand_inputs(url)
+    except (OSError, ValueError) as exc:
+        yield _file_problem(url, f"cannot list {url}: {exc}")
+        return
+    if not files:
+        yield _file_problem(url, "no data files (*.jsonl, *.jsonl.gz, *.parquet) found")
+    for file in files:
+        reader = _reader_for(file)
+        if reader is None:
+            yield _file_problem(file, "not a canonical data file (*.jsonl, *.jsonl.gz, *.parquet)")
+            continue
+        file_options = options
+        if options.images_root is None:
+            root = posixpath.dirname(file) if not is_local(file) else _local_dir(file)
+            file_options = dataclasses.replace(options, images_root=root)
+        try:
+            yield from reader(file, file_options, max_record_bytes)
+        except (OSError, EOFError, ValueError) as exc:
+            yield _file_problem(file, f"cannot read {file}: {type(exc).__name__}: {exc}")
+
+
+def _local_dir(path: str) -> str:
+    import os
+
+    return os.path.dirname(os.path.abspath(path.removeprefix("file://")))

@@ -1,0 +1,343 @@
+"""Validation: a structural decode, then semantic rules over the whole tree.
+
+Every issue carries a rule code (listed in ``RULES`` and in ``spec/SPEC.md``), a
+severity, the tree id and a JSON pointer. ``strict`` turns warnings into errors.
+
+>>> from intermt_schema._schema import DialogueTree, Message, TextPart
+>>> tree = DialogueTree(id="t", nodes=[Message(id="a", role="assistant", content=[TextPart("x")])])
+>>> [i.code for i in validate(tree)]
+['tree.role_order']
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Literal
+
+import msgspec
+
+from ._derive import pointer_from_loc, pointer_from_msgspec, pydantic_model
+from ._dimensions import INTERMT, DimensionSet
+from ._images import ImageLimits, check_image, path_problem
+from ._report import Issue, Report, Severity
+from ._schema import DialogueTree, ImagePart, TextPart, decode_tree
+
+__all__ = ["RULES", "ValidationOptions", "decode_and_validate", "validate"]
+
+RULES: dict[str, tuple[Severity, str]] = {
+    "schema.json": ("error", "the record is not valid JSON"),
+    "schema.type": ("error", "a field is missing, has the wrong type, or is out of its range"),
+    "schema.version": ("error", "the schema_version is not one this reader understands"),
+    "record.too_large": ("error", "the record exceeds the maximum record size"),
+    "file.unreadable": ("error", "a file cannot be listed, opened or read to the end"),
+    "tree.duplicate_id": ("error", "two nodes share an id"),
+    "tree.no_root": ("error", "no node is a root (parent null)"),
+    "tree.multiple_roots": ("error", "more than one node is a root"),
+    "tree.missing_parent": ("error", "a node's parent does not exist"),
+    "tree.cycle": ("error", "following parents from a node never reaches the root"),
+    "tree.role_order": ("error", "roles do not alternate user/assistant after an optional system"),
+    "tree.too_large": ("error", "the tree has more nodes or depth than the limits allow"),
+    "message.empty": ("warning", "a message has no content parts"),
+    "text.leftover_markup": ("info", "text holds generation leftovers such as '[[' or ']]'"),
+    "rating.missing_target": ("error", "a rating names a node that does not exist"),
+    "rating.unknown_dimension": ("error", "a rating's dimension is not in the dimension set"),
+    "rating.wrong_scope": ("error", "a rating's scope does not fit its dimension or target"),
+    "rating.out_of_scale": ("error", "a score is outside the dimension's scale"),
+    "judgment.missing_target": ("error", "a judgment names a node that does not exist"),
+    "judgment.self_pair": ("error", "a judgment compares a target with itself"),
+    "judgment.not_siblings": ("error", "a local judgment compares nodes that are not siblings"),
+    "judgment.wrong_scope": ("error", "a judgment target or dimension does not fit its scope"),
+    "judgment.unknown_dimension": ("error", "a judgment's dimension is not in the dimension set"),
+    "image.no_source": ("error", "an image has neither bytes, path nor uri"),
+    "image.absolute_path": ("error", "an image path is absolute"),
+    "image.escapes_root": ("error", "an image path leaves the dataset root"),
+    "image.path_is_url": ("error", "an image path is a URL"),
+    "image.not_posix": ("error", "an image path uses backslashes"),
+    "image.missing": ("error", "an image file does not exist"),
+    "image.undecodable": ("error", "an image does not decode"),
+    "image.too_large": ("error", "an image exceeds the pixel or byte limit"),
+}
+"""Every rule: code -> (default severity, what it means)."""
+
+RoleOrder = Literal["alternate", "any"]
+
+
+@dataclass(frozen=True)
+class ValidationOptions:
+    """How to validate.
+
+    - ``strict``: warnings count as errors.
+    - ``role_order``: ``"alternate"`` (user/assistant after an optional system) or ``"any"``.
+    - ``images_root``: where relative image paths resolve (a folder or fsspec URL).
+    - ``check_images``: open every image and check that it decodes (needs Pillow).
+    - ``max_nodes`` / ``max_depth``: bounds on tree size.
+    """
+
+    dimensions: DimensionSet = INTERMT
+    strict: bool = False
+    role_order: RoleOrder = "alternate"
+    images_root: str | None = None
+    check_images: bool = False
+    max_nodes: int = 1_000_000
+    max_depth: int = 100_000
+    image_limits: ImageLimits = field(default_factory=ImageLimits)
+
+
+DEFAULT_OPTIONS = ValidationOptions()
+
+_NEXT_ROLE = {None: ("system", "user"), "system": ("user",), "user": ("assistant",),
+              "assistant": ("user",)}  # fmt: skip
+
+
+class _Collector:
+    """Appends issues with the tree's locator and the configured severity."""
+
+    __slots__ = ("issues", "line", "source", "strict", "tree")
+
+    def __init__(self, tree: str | None, source: str | None, line: int | None, strict: bool):
+        self.issues: list[Issue] = []
+        self.tree, self.source, self.line, self.strict = tree, source, line, strict
+
+    def add(self, code: str, path: str, message: str) -> None:
+        severity = RULES[code][0]
+        if self.strict and severity == "warning":
+            severity = "error"
+        self.issues.append(
+            Issue(code=code, severity=severity, message=message, path=path,
+                  tree=self.tree, file=self.source, line=self.line)  # fmt: skip
+        )
+
+
+def _check_structure(tree: DialogueTree, out: _Collector, options: ValidationOptions) -> dict[str, int]:
+    """Node-level rules; returns id -> index of the first node with each id."""
+    nodes = tree.nodes
+    if len(nodes) > options.max_nodes:
+        out.add("tree.too_large", "/nodes", f"{len(nodes)} nodes; the limit is {options.max_nodes}")
+    index: dict[str, int] = {}
+    roots: list[int] = []
+    for i, node in enumerate(nodes):
+        if node.id in index:
+            out.add("tree.duplicate_id", f"/nodes/{i}/id",
+                    f"id {node.id!r} is already used by /nodes/{index[node.id]}")  # fmt: skip
+        else:
+            index[node.id] = i
+        if node.parent is None:
+            roots.append(i)
+    if not nodes:
+        return index
+    if not roots:
+        out.add("tree.no_root", "/nodes", "no node has parent null")
+    elif len(roots) > 1:
+        others = ", ".join(repr(nodes[i].id) for i in roots)
+        out.add("tree.multiple_roots", f"/nodes/{roots[1]}/parent", f"roots: {others}")
+    children: dict[str, list[int]] = {}
+    for i, node in enumerate(nodes):
+        parent = node.parent
+        if parent is None:
+            continue
+        if parent not in index:
+            out.add("tree.missing_parent", f"/nodes/{i}/parent", f"parent {parent!r} does not exist")
+        else:
+            children.setdefault(parent, []).append(i)
+    # Walk down from the roots; what is never reached hangs off a cycle.
+    depth = [0] * len(nodes)
+    reached = bytearray(len(nodes))
+    stack = list(roots)
+    alternate = options.role_order == "alternate"
+    too_deep = False
+    while stack:
+        i = stack.pop()
+        if reached[i]:
+            continue
+        reached[i] = 1
+        node = nodes[i]
+        parent_index = index.get(node.parent) if node.parent is not None else None
+        if parent_index is not None:
+            depth[i] = depth[parent_index] + 1
+            if depth[i] > options.max_depth and not too_deep:
+                too_deep = True
+                out.add("tree.too_large", f"/nodes/{i}",
+                        f"depth exceeds the limit of {options.max_depth}")  # fmt: skip
+        if alternate:
+            parent_role = nodes[parent_index].role if parent_index is not None else None
+            if node.role not in _NEXT_ROLE[parent_role]:
+                after = f"after {parent_role!r}" if parent_role else "at the root"
+                out.add("tree.role_order", f"/nodes/{i}/role", f"role {node.role!r} {after}")
+        kids = children.get(node.id)
+        if kids and index[node.id] == i:
+            stack.extend(reversed(kids))
+    _report_cycles(tree, index, reached, out)
+    return index
+
+
+def _report_cycles(tree: DialogueTree, index: dict[str, int], reached: bytearray,
+                   out: _Collector) -> None:  # fmt: skip
+    """Report each cycle once; unreached nodes below a missing parent are not cycles."""
+    nodes = tree.nodes
+    state = bytearray(len(nodes))  # 0 unseen, 1 on the current chain, 2 settled
+    for start, node in enumerate(nodes):
+        if reached[start] or state[start] or index[node.id] != start:
+            continue
+        chain: list[int] = []
+        j: int | None = start
+        while j is not None and not state[j] and not reached[j]:
+            state[j] = 1
+            chain.append(j)
+            parent = nodes[j].parent
+            j = index.get(parent) if parent is not None else None
+        if j is not None and state[j] == 1:
+            loop = chain[chain.index(j):]
+            names = " -> ".join(repr(nodes[k].id) for k in [*loop, j])
+            out.add("tree.cycle", f"/nodes/{min(loop)}/parent", f"parents form a cycle: {names}")
+        for k in chain:
+            state[k] = 2
+
+
+def _check_content(tree: DialogueTree, out: _Collector, options: ValidationOptions) -> None:
+    check_files = options.check_images
+    for i, node in enumerate(tree.nodes):
+        if not node.content:
+            out.add("message.empty", f"/nodes/{i}/content", "the message has no content")
+            continue
+        for j, part in enumerate(node.content):
+            if type(part) is TextPart:
+                text = part.text
+                if ("]]" in text or "[[" in text) and node.role == "user":
+                    out.add("text.leftover_markup", f"/nodes/{i}/content/{j}/text",
+                            "text holds '[[' or ']]', likely left by a generation pipeline")  # fmt: skip
+                continue
+            assert type(part) is ImagePart
+            ref = part.image
+            where = f"/nodes/{i}/content/{j}/image"
+            if ref.bytes is None and not ref.path and not ref.uri:
+                out.add("image.no_source", where, "the image has neither bytes, path nor uri")
+                continue
+            if ref.path:
+                problem = path_problem(ref.path)
+                if problem:
+                    out.add(problem[0], where + "/path", problem[1])
+                    continue
+            if check_files:
+                for code, message in check_image(ref, options.images_root, options.image_limits):
+                    out.add(code, where, message)
+
+
+def _check_ratings(tree: DialogueTree, index: dict[str, int], out: _Collector,
+                   options: ValidationOptions) -> None:  # fmt: skip
+    dims = options.dimensions
+    nodes = tree.nodes
+    for k, rating in enumerate(tree.ratings):
+        here = f"/ratings/{k}"
+        if rating.dimension not in dims:
+            out.add("rating.unknown_dimension", here + "/dimension",
+                    f"dimension {rating.dimension!r} is not in set {dims.name!r}")  # fmt: skip
+        else:
+            dim = dims.get(rating.dimension)
+            if dim.scope != rating.scope:
+                out.add("rating.wrong_scope", here + "/scope",
+                        f"{rating.dimension!r} is a {dim.scope} dimension")  # fmt: skip
+            if not dim.allows(rating.score):
+                out.add("rating.out_of_scale", here + "/score",
+                        f"score {rating.score} is outside {dim.low}..{dim.high}"
+                        + (f" and {sorted(dim.special)}" if dim.special else ""))  # fmt: skip
+        i = index.get(rating.target)
+        if i is None:
+            out.add("rating.missing_target", here + "/target", f"no node {rating.target!r}")
+        elif nodes[i].role != "assistant":
+            out.add("rating.wrong_scope", here + "/target",
+                    f"{rating.scope} ratings target assistant nodes; "
+                    f"{rating.target!r} is a {nodes[i].role} node")  # fmt: skip
+
+
+def _check_judgments(tree: DialogueTree, index: dict[str, int], out: _Collector,
+                     options: ValidationOptions) -> None:  # fmt: skip
+    dims = options.dimensions
+    nodes = tree.nodes
+    for k, judgment in enumerate(tree.judgments):
+        here = f"/judgments/{k}"
+        for key in judgment.outcomes:
+            if key not in dims:
+                out.add("judgment.unknown_dimension", f"{here}/outcomes/{key}",
+                        f"dimension {key!r} is not in set {dims.name!r}")  # fmt: skip
+            elif dims.get(key).scope != judgment.scope:
+                out.add("judgment.wrong_scope", f"{here}/outcomes/{key}",
+                        f"{key!r} is a {dims.get(key).scope} dimension")  # fmt: skip
+        if judgment.a == judgment.b:
+            out.add("judgment.self_pair", here + "/b", f"both targets are {judgment.a!r}")
+            continue
+        ia, ib = index.get(judgment.a), index.get(judgment.b)
+        for name, i in (("a", ia), ("b", ib)):
+            if i is None:
+                out.add("judgment.missing_target", f"{here}/{name}",
+                        f"no node {getattr(judgment, name)!r}")  # fmt: skip
+            elif nodes[i].role != "assistant":
+                out.add("judgment.wrong_scope", f"{here}/{name}",
+                        f"judgments compare assistant nodes; {nodes[i].id!r} is {nodes[i].role}")  # fmt: skip
+        if ia is None or ib is None:
+            continue
+        if judgment.scope == "local" and nodes[ia].parent != nodes[ib].parent:
+            out.add("judgment.not_siblings", here,
+                    f"{judgment.a!r} and {judgment.b!r} do not share a parent")  # fmt: skip
+
+
+def validate(tree: DialogueTree, options: ValidationOptions = DEFAULT_OPTIONS, *,
+             source: str | None = None, line: int | None = None) -> Report:  # fmt: skip
+    """Check the semantic rules on a decoded tree; returns every issue found.
+
+    ``source`` and ``line`` name the record in reports.
+    """
+    out = _Collector(tree.id, source, line, options.strict)
+    if not tree.schema_version.startswith("1."):
+        out.add("schema.version", "/schema_version",
+                f"version {tree.schema_version!r} is not 1.x")  # fmt: skip
+    index = _check_structure(tree, out, options)
+    _check_content(tree, out, options)
+    _check_ratings(tree, index, out, options)
+    _check_judgments(tree, index, out, options)
+    return Report(out.issues)
+
+
+def structural_issues(data: bytes, *, source: str | None = None,
+                      line: int | None = None) -> list[Issue]:  # fmt: skip
+    """Every structural error of one undecodable record, in one pass (via pydantic)."""
+    from pydantic import ValidationError
+
+    out = _Collector(None, source, line, False)
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        out.add("schema.json", "", f"invalid JSON: {exc}")
+        return out.issues
+    if isinstance(document, dict) and isinstance(document.get("id"), str):
+        out.tree = document["id"]
+    try:
+        pydantic_model(DialogueTree).model_validate_json(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            out.add("schema.type", pointer_from_loc(document, error["loc"]), error["msg"])
+    except RecursionError:
+        out.add("schema.type", "", "the record nests too deeply")
+    if not out.issues:  # msgspec refused what pydantic accepts: still report it
+        try:
+            decode_tree(data)
+        except msgspec.ValidationError as exc:
+            text, path = pointer_from_msgspec(str(exc))
+            out.add("schema.type", path, text)
+    return out.issues
+
+
+def decode_and_validate(data: bytes, options: ValidationOptions = DEFAULT_OPTIONS, *,
+                        source: str | None = None, line: int | None = None,
+                        ) -> tuple[DialogueTree | None, Report]:  # fmt: skip
+    """Decode one JSON record and validate it; the tree is None when it does not decode.
+
+    >>> tree, report = decode_and_validate(b'{"id": "t", "nodes": 3}')
+    >>> tree is None, [i.path for i in report]
+    (True, ['/nodes'])
+    """
+    try:
+        tree = decode_tree(data)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return None, Report(structural_issues(data, source=source, line=line))
+    return tree, validate(tree, options, source=source, line=line)
