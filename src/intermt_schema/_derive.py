@@ -12,21 +12,35 @@ the same documents.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import re
 from typing import Annotated, Any, Literal, Union
 
 import msgspec.inspect as mi
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, create_model
 
 __all__ = ["json_pointer", "pydantic_model"]
 
-_CONFIG = ConfigDict(
-    strict=True,
-    extra="ignore",
-    val_json_bytes="base64",
-    ser_json_bytes="base64",
-)
+_CONFIG = ConfigDict(strict=True, extra="ignore")
+
+
+def _from_base64(value: Any) -> Any:
+    """Standard base64 with padding, as msgspec reads and writes it; bytes pass through."""
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("Invalid base64 encoded string") from None
+    return value
+
+
+_Base64Bytes = Annotated[
+    bytes,
+    BeforeValidator(_from_base64),
+    PlainSerializer(lambda b: base64.b64encode(b).decode("ascii"), when_used="json"),
+]
 
 
 def _constrained(base: type, t: Any, names: tuple[str, ...]) -> Any:
@@ -43,7 +57,7 @@ def _annotation(t: mi.Type) -> Any:
         return _constrained(int, t, ("ge", "gt", "le", "lt", "multiple_of"))
     if isinstance(t, mi.FloatType):
         return _constrained(float, t, ("ge", "gt", "le", "lt", "multiple_of"))
-    simple = {mi.BoolType: bool, mi.BytesType: bytes, mi.NoneType: type(None), mi.AnyType: Any}
+    simple = {mi.BoolType: bool, mi.BytesType: _Base64Bytes, mi.NoneType: type(None), mi.AnyType: Any}
     if type(t) in simple:
         return simple[type(t)]
     if isinstance(t, mi.LiteralType):

@@ -94,6 +94,8 @@ def expand_inputs(url: str) -> list[str]:
     """
     fs, root = fsspec.core.url_to_fs(url)
     if not fs.isdir(root):
+        if not fs.exists(root):
+            raise FileNotFoundError(f"no such file or folder: {url}")
         return [url]
     found = sorted(p for p in fs.find(root) if p.endswith(DATA_SUFFIXES))
     return found if is_local(url) else [fs.unstrip_protocol(p) for p in found]

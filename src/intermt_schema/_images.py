@@ -77,6 +77,8 @@ def _decode_problem(data: bytes, limits: ImageLimits) -> tuple[str, str] | None:
                 img.load()
     except (image_module.DecompressionBombError, image_module.DecompressionBombWarning):  # type: ignore[attr-defined]
         return "image.too_large", "image exceeds the decompression-bomb limit"
+    except image_module.UnidentifiedImageError:  # type: ignore[attr-defined]
+        return "image.undecodable", "the data is not in any image format Pillow knows"
     except Exception as exc:  # Pillow raises many kinds for bad data
         return "image.undecodable", f"image does not decode: {type(exc).__name__}: {exc}"
     return None
@@ -90,7 +92,7 @@ def _read_under_root(path: str, root: str, limits: ImageLimits) -> tuple[bytes |
         fs, base = fsspec.core.url_to_fs(root)
         full = posixpath.join(base, path)
         if not fs.exists(full):
-            return None, ("image.missing", f"image file {path!r} not found under {root}")
+            return None, ("image.missing", f"image file {path!r} not found under the images root")
         with fs.open(full, "rb") as f:
             return f.read(limits.max_bytes + 1), None
     root = root.removeprefix("file://")
@@ -99,7 +101,7 @@ def _read_under_root(path: str, root: str, limits: ImageLimits) -> tuple[bytes |
     if os.path.commonpath([real_root, full]) != real_root:
         return None, ("image.escapes_root", f"image path {path!r} links outside the dataset root")
     if not os.path.isfile(full):
-        return None, ("image.missing", f"image file {path!r} not found under {root}")
+        return None, ("image.missing", f"image file {path!r} not found under the images root")
     with open(full, "rb") as f:
         return f.read(limits.max_bytes + 1), None
 

@@ -90,8 +90,8 @@ def validate_path(url: str, options: ValidationOptions = DEFAULT_OPTIONS, *,
     """
     try:
         files = expand_inputs(url)
-    except (OSError, ValueError) as exc:
-        yield _file_problem(url, f"cannot list {url}: {exc}")
+    except Exception as exc:  # any fsspec backend error, a missing backend included
+        yield _file_problem(url, f"cannot open {url}: {type(exc).__name__}: {exc}")
         return
     if not files:
         yield _file_problem(url, "no data files (*.jsonl, *.jsonl.gz, *.parquet) found")
@@ -106,7 +106,7 @@ def validate_path(url: str, options: ValidationOptions = DEFAULT_OPTIONS, *,
             file_options = dataclasses.replace(options, images_root=root)
         try:
             yield from reader(file, file_options, max_record_bytes)
-        except (OSError, EOFError, ValueError) as exc:
+        except Exception as exc:  # truncated archives, backend failures: report, go on
             yield _file_problem(file, f"cannot read {file}: {type(exc).__name__}: {exc}")
 
 

@@ -125,6 +125,7 @@ def _check_structure(tree: DialogueTree, out: _Collector, options: ValidationOpt
         if node.parent is None:
             roots.append(i)
     if not nodes:
+        out.add("tree.no_root", "/nodes", "the tree has no nodes")
         return index
     if not roots:
         out.add("tree.no_root", "/nodes", "no node has parent null")
@@ -305,7 +306,10 @@ def structural_issues(data: bytes, *, source: str | None = None,
 
     out = _Collector(None, source, line, False)
     try:
-        document = json.loads(data)
+        document = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        out.add("schema.json", "", f"not UTF-8: {exc.reason} at byte {exc.start}")
+        return out.issues
     except (ValueError, RecursionError) as exc:
         out.add("schema.json", "", f"invalid JSON: {exc}")
         return out.issues

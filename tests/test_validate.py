@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import io
+import os
+import shlex
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import intermt_schema as im
+from intermt_schema.cli import main
+from intermt_schema.testing import CORRUPTIONS, deep_trees, trees
+
+CASES = sorted(p for p in (Path(__file__).parent / "cases").iterdir() if p.is_dir())
+
+
+@given(trees())
+def test_generated_trees_validate_clean(tree: im.DialogueTree) -> None:
+    report = im.validate(tree, im.ValidationOptions(strict=True))
+    assert report.ok, report.render()
+    assert not report.warnings
+
+
+@pytest.mark.parametrize("rule", sorted(CORRUPTIONS))
+@given(data=st.data())
+def test_each_corruption_is_reported_with_its_rule_code(rule: str, data: st.DataObject) -> None:
+    tree = data.draw(trees(min_nodes=3) if rule == "judgment.not_siblings" else trees())
+    broken = CORRUPTIONS[rule](tree)
+    if broken is None:
+        return
+    report = im.validate(broken)
+    assert rule in report.codes(), report.render()
+    assert not report.ok
+
+
+def test_every_rule_is_exercised_by_a_golden_case() -> None:
+    golden = {case.name for case in CASES}
+    untested = set(im.RULES) - golden - {"record.too_large", "file.unreadable", "tree.too_large",
+                                         "text.leftover_markup", "image.too_large",
+                                         "image.not_posix"}
+    assert not untested
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_golden_report_text(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(case)
+    args = shlex.split((case / "args.txt").read_text()) if (case / "args.txt").exists() else []
+    out = io.StringIO()
+    code = main(["validate", "input.jsonl", *args], out=out)
+    expected_file = case / "expected.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        expected_file.write_text(out.getvalue())
+    assert out.getvalue() == expected_file.read_text()
+    severity = im.RULES[case.name][0]
+    assert f"{severity} {case.name}" in out.getvalue()
+    assert code == (1 if severity == "error" else 0)
+
+
+def test_a_chain_100000_deep_validates_without_recursion() -> None:
+    tree = deep_trees(100_000)
+    assert im.validate(tree).ok
+    data = im.encode_tree(tree)
+    decoded, report = im.decode_and_validate(data)
+    assert decoded is not None and report.ok
+
+
+def test_depth_and_size_limits_are_reported() -> None:
+    tree = deep_trees(50)
+    report = im.validate(tree, im.ValidationOptions(max_depth=10, max_nodes=20))
+    assert report.codes()["tree.too_large"] == 2
+
+
+def test_strict_mode_turns_warnings_into_errors() -> None:
+    tree = im.DialogueTree(id="t", nodes=[im.Message(id="q", role="user", content=[])])
+    assert im.validate(tree).ok
+    assert [i.severity for i in im.validate(tree)] == ["warning"]
+    assert not im.validate(tree, im.ValidationOptions(strict=True)).ok
+
+
+def test_role_order_can_be_relaxed() -> None:
+    tree = im.DialogueTree(id="t", nodes=[
+        im.Message(id="q", role="user", content=[im.TextPart("a")]),
+        im.Message(id="r", parent="q", role="user", content=[im.TextPart("b")]),
+    ])
+    assert "tree.role_order" in im.validate(tree).codes()
+    assert im.validate(tree, im.ValidationOptions(role_order="any")).ok
+
+
+def test_symlink_out_of_the_root_is_caught(tmp_path: Path) -> None:
+    pytest.importorskip("PIL")
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(b"x")
+    root = tmp_path / "data"
+    (root / "images").mkdir(parents=True)
+    (root / "images" / "link.png").symlink_to(outside)
+    tree = im.DialogueTree(id="t", nodes=[im.Message(id="q", role="user", content=[
+        im.ImagePart(image=im.ImageRef(path="images/link.png"))])])
+    options = im.ValidationOptions(check_images=True, images_root=str(root))
+    assert [i.code for i in im.validate(tree, options)] == ["image.escapes_root"]
+
+
+def test_decompression_bomb_is_refused_without_decoding() -> None:
+    pil = pytest.importorskip("PIL.Image")
+    buffer = io.BytesIO()
+    pil.new("1", (20_000, 20_000)).save(buffer, format="PNG")
+    tree = im.DialogueTree(id="t", nodes=[im.Message(id="q", role="user", content=[
+        im.ImagePart(image=im.ImageRef(bytes=buffer.getvalue()))])])
+    options = im.ValidationOptions(check_images=True, image_limits=im.ImageLimits(max_pixels=10**6))
+    assert [i.code for i in im.validate(tree, options)] == ["image.too_large"]
