@@ -82,10 +82,15 @@ class Builder:
         if role == "user" and images:
             content.reverse()  # users tend to show the picture first
         generator = Generator(model="example-mllm", tools=["draw"] if images else [])
-        self.nodes.append(Message(
-            id=node_id, parent=parent, role=role, content=content,  # type: ignore[arg-type]
-            generator=generator if role == "assistant" else None,
-        ))
+        self.nodes.append(
+            Message(
+                id=node_id,
+                parent=parent,
+                role=role,
+                content=content,  # type: ignore[arg-type]
+                generator=generator if role == "assistant" else None,
+            )
+        )
         return node_id
 
 
@@ -93,44 +98,84 @@ def build_tree(root: Path, index: int, rng: random.Random) -> DialogueTree:
     topic, question, colour = TOPICS[index % len(TOPICS)]
     b = Builder(root, topic, colour, rng)
     q0 = b.add("user", None, question, images=1)
-    answers = [b.add("assistant", q0, f"Answer {k} about the {topic}.", images=k % 2)
-               for k in range(2)]
+    answers = [
+        b.add("assistant", q0, f"Answer {k} about the {topic}.", images=k % 2) for k in range(2)
+    ]
     leaves = []
     for a in answers:
-        for k in range(2 if a == answers[0] else 1):
+        for _ in range(2 if a == answers[0] else 1):
             follow = b.add("user", a, rng.choice(FOLLOW_UPS))
             for m in range(2):
-                leaves.append(b.add("assistant", follow,
-                                    f"Here is what I see ({m}): <Image, {topic} view>", images=1))
+                leaves.append(
+                    b.add(
+                        "assistant",
+                        follow,
+                        f"Here is what I see ({m}): <Image, {topic} view>",
+                        images=1,
+                    )
+                )
     ratings = []
     for node in b.nodes:
         if node.role != "assistant":
             continue
         for dim in INTERMT.of_scope("local"):
-            ratings.append(Rating(target=node.id, scope="local", dimension=dim.key,
-                                  score=rng.randrange(0, 4), annotator="ann-1",
-                                  rationale=f"{dim.title} looks {rng.choice(['fine', 'weak'])}."))
+            ratings.append(
+                Rating(
+                    target=node.id,
+                    scope="local",
+                    dimension=dim.key,
+                    score=rng.randrange(0, 4),
+                    annotator="ann-1",
+                    rationale=f"{dim.title} looks {rng.choice(['fine', 'weak'])}.",
+                )
+            )
     for leaf in leaves:
         for dim in INTERMT.of_scope("global"):
             low = -1 if dim.special else 0
-            ratings.append(Rating(target=leaf, scope="global", dimension=dim.key,
-                                  score=rng.randrange(low, 4), annotator="ann-1"))
-        ratings.append(Rating(target=leaf, scope="global", dimension="helpfulness",
-                              score=rng.randrange(0, 4), annotator="ann-2"))
+            ratings.append(
+                Rating(
+                    target=leaf,
+                    scope="global",
+                    dimension=dim.key,
+                    score=rng.randrange(low, 4),
+                    annotator="ann-1",
+                )
+            )
+        ratings.append(
+            Rating(
+                target=leaf,
+                scope="global",
+                dimension="helpfulness",
+                score=rng.randrange(0, 4),
+                annotator="ann-2",
+            )
+        )
     outcomes = ["a", "b", "tie"]
     judgments = [
-        Judgment(a=answers[0], b=answers[1], scope="local",
-                 outcomes={d.key: rng.choice(outcomes) for d in INTERMT.of_scope("local")},
-                 overall=rng.choice(outcomes), annotator="ann-1",
-                 rationale="The first answer names more objects."),
-        Judgment(a=leaves[0], b=leaves[-1], scope="global",
-                 outcomes={d.key: rng.choice(outcomes) for d in INTERMT.of_scope("global")},
-                 overall=rng.choice(outcomes), annotator="ann-2"),
+        Judgment(
+            a=answers[0],
+            b=answers[1],
+            scope="local",
+            outcomes={d.key: rng.choice(outcomes) for d in INTERMT.of_scope("local")},
+            overall=rng.choice(outcomes),
+            annotator="ann-1",
+            rationale="The first answer names more objects.",
+        ),
+        Judgment(
+            a=leaves[0],
+            b=leaves[-1],
+            scope="global",
+            outcomes={d.key: rng.choice(outcomes) for d in INTERMT.of_scope("global")},
+            overall=rng.choice(outcomes),
+            annotator="ann-2",
+        ),
     ]
     return DialogueTree(
         id=f"example-{index:02d}",
         meta=TreeMeta(source="intermt-schema examples", category=topic, task="visual-qa"),
-        nodes=b.nodes, ratings=ratings, judgments=judgments,
+        nodes=b.nodes,
+        ratings=ratings,
+        judgments=judgments,
     )
 
 

@@ -82,7 +82,9 @@ def test_msgspec_and_pydantic_accept_and_reject_the_same_documents(tree, data) -
 
 def test_json_schema_in_spec_is_current() -> None:
     stored = (ROOT / "spec" / "intermt-tree.v1.schema.json").read_text(encoding="utf-8")
-    assert stored == json_schema_text(), "regenerate: intermt schema > spec/intermt-tree.v1.schema.json"
+    assert stored == json_schema_text(), (
+        "regenerate: intermt schema > spec/intermt-tree.v1.schema.json"
+    )
 
 
 @given(trees())
@@ -93,9 +95,14 @@ def test_json_schema_accepts_generated_trees(tree: im.DialogueTree) -> None:
 
 def test_intermt_dimensions_are_the_nine_bench_keys() -> None:
     assert im.INTERMT.keys() == [
-        "context_awareness", "helpfulness", "crucial_step_recognition",
-        "global_image_text_consistency", "style_coherence",
-        "local_image_text_consistency", "visual_perceptual_quality", "context_coherence",
+        "context_awareness",
+        "helpfulness",
+        "crucial_step_recognition",
+        "global_image_text_consistency",
+        "style_coherence",
+        "local_image_text_consistency",
+        "visual_perceptual_quality",
+        "context_coherence",
         "text_quality",
     ]
     assert len(im.INTERMT.of_scope("global")) == 5
@@ -107,15 +114,22 @@ def test_intermt_dimensions_are_the_nine_bench_keys() -> None:
 
 
 def test_custom_dimension_set_is_registered_and_used_by_validation() -> None:
-    mine = im.DimensionSet("likert5", [im.Dimension(key="overall", title="Overall",
-                                                     scope="local", low=1, high=5)])
+    mine = im.DimensionSet(
+        "likert5", [im.Dimension(key="overall", title="Overall", scope="local", low=1, high=5)]
+    )
     im.register_dimension_set(mine)
     assert im.get_dimension_set("likert5") is mine
-    tree = im.DialogueTree(id="t", nodes=[
-        im.Message(id="q", role="user", content=[im.TextPart("q")]),
-        im.Message(id="a", parent="q", role="assistant", content=[im.TextPart("a")]),
-    ], ratings=[im.Rating(target="a", scope="local", dimension="overall", score=5),
-                im.Rating(target="a", scope="local", dimension="overall", score=0)])
+    tree = im.DialogueTree(
+        id="t",
+        nodes=[
+            im.Message(id="q", role="user", content=[im.TextPart("q")]),
+            im.Message(id="a", parent="q", role="assistant", content=[im.TextPart("a")]),
+        ],
+        ratings=[
+            im.Rating(target="a", scope="local", dimension="overall", score=5),
+            im.Rating(target="a", scope="local", dimension="overall", score=0),
+        ],
+    )
     report = im.validate(tree, im.ValidationOptions(dimensions=mine))
     assert [(i.code, i.path) for i in report] == [("rating.out_of_scale", "/ratings/1/score")]
     with pytest.raises(im.UnknownNameError, match="available: intermt, likert5"):
@@ -123,8 +137,13 @@ def test_custom_dimension_set_is_registered_and_used_by_validation() -> None:
 
 
 def test_unknown_fields_are_ignored_and_unknown_part_types_rejected() -> None:
-    doc = {"id": "t", "future_field": 1, "nodes": [
-        {"id": "q", "role": "user", "content": [{"type": "text", "text": "x", "lang": "en"}]}]}
+    doc = {
+        "id": "t",
+        "future_field": 1,
+        "nodes": [
+            {"id": "q", "role": "user", "content": [{"type": "text", "text": "x", "lang": "en"}]}
+        ],
+    }
     assert im.decode_tree(json.dumps(doc)).nodes[0].content == [im.TextPart("x")]
     bad = copy.deepcopy(doc)
     bad["nodes"][0]["content"].append({"type": "video", "video": {"path": "v.mp4"}})
@@ -134,11 +153,19 @@ def test_unknown_fields_are_ignored_and_unknown_part_types_rejected() -> None:
 
 
 def test_structural_errors_are_all_reported_in_one_pass() -> None:
-    doc = {"id": "t", "nodes": [
-        {"id": 5, "role": "user", "content": []},
-        {"id": "a", "role": "bot", "content": [{"type": "image", "image": {"width": 0}}]},
-    ], "ratings": [{"target": "a", "scope": "local", "dimension": "x", "score": "3"}]}
+    doc = {
+        "id": "t",
+        "nodes": [
+            {"id": 5, "role": "user", "content": []},
+            {"id": "a", "role": "bot", "content": [{"type": "image", "image": {"width": 0}}]},
+        ],
+        "ratings": [{"target": "a", "scope": "local", "dimension": "x", "score": "3"}],
+    }
     _, report = im.decode_and_validate(json.dumps(doc).encode(), source="f.jsonl", line=7)
     assert [i.path for i in report] == [
-        "/nodes/0/id", "/nodes/1/role", "/nodes/1/content/0/image/width", "/ratings/0/score"]
+        "/nodes/0/id",
+        "/nodes/1/role",
+        "/nodes/1/content/0/image/width",
+        "/ratings/0/score",
+    ]
     assert {(i.file, i.line, i.tree) for i in report} == {("f.jsonl", 7, "t")}

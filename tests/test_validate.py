@@ -37,9 +37,18 @@ def test_each_corruption_is_reported_with_its_rule_code(rule: str, data: st.Data
 
 def test_every_rule_is_exercised_by_a_golden_case() -> None:
     golden = {case.name for case in CASES}
-    untested = set(im.RULES) - golden - {"record.too_large", "file.unreadable", "tree.too_large",
-                                         "text.leftover_markup", "image.too_large",
-                                         "image.not_posix"}
+    untested = (
+        set(im.RULES)
+        - golden
+        - {
+            "record.too_large",
+            "file.unreadable",
+            "tree.too_large",
+            "text.leftover_markup",
+            "image.too_large",
+            "image.not_posix",
+        }
+    )
     assert not untested
 
 
@@ -80,10 +89,13 @@ def test_strict_mode_turns_warnings_into_errors() -> None:
 
 
 def test_role_order_can_be_relaxed() -> None:
-    tree = im.DialogueTree(id="t", nodes=[
-        im.Message(id="q", role="user", content=[im.TextPart("a")]),
-        im.Message(id="r", parent="q", role="user", content=[im.TextPart("b")]),
-    ])
+    tree = im.DialogueTree(
+        id="t",
+        nodes=[
+            im.Message(id="q", role="user", content=[im.TextPart("a")]),
+            im.Message(id="r", parent="q", role="user", content=[im.TextPart("b")]),
+        ],
+    )
     assert "tree.role_order" in im.validate(tree).codes()
     assert im.validate(tree, im.ValidationOptions(role_order="any")).ok
 
@@ -95,8 +107,16 @@ def test_symlink_out_of_the_root_is_caught(tmp_path: Path) -> None:
     root = tmp_path / "data"
     (root / "images").mkdir(parents=True)
     (root / "images" / "link.png").symlink_to(outside)
-    tree = im.DialogueTree(id="t", nodes=[im.Message(id="q", role="user", content=[
-        im.ImagePart(image=im.ImageRef(path="images/link.png"))])])
+    tree = im.DialogueTree(
+        id="t",
+        nodes=[
+            im.Message(
+                id="q",
+                role="user",
+                content=[im.ImagePart(image=im.ImageRef(path="images/link.png"))],
+            )
+        ],
+    )
     options = im.ValidationOptions(check_images=True, images_root=str(root))
     assert [i.code for i in im.validate(tree, options)] == ["image.escapes_root"]
 
@@ -105,7 +125,15 @@ def test_decompression_bomb_is_refused_without_decoding() -> None:
     pil = pytest.importorskip("PIL.Image")
     buffer = io.BytesIO()
     pil.new("1", (20_000, 20_000)).save(buffer, format="PNG")
-    tree = im.DialogueTree(id="t", nodes=[im.Message(id="q", role="user", content=[
-        im.ImagePart(image=im.ImageRef(bytes=buffer.getvalue()))])])
+    tree = im.DialogueTree(
+        id="t",
+        nodes=[
+            im.Message(
+                id="q",
+                role="user",
+                content=[im.ImagePart(image=im.ImageRef(bytes=buffer.getvalue()))],
+            )
+        ],
+    )
     options = im.ValidationOptions(check_images=True, image_limits=im.ImageLimits(max_pixels=10**6))
     assert [i.code for i in im.validate(tree, options)] == ["image.too_large"]

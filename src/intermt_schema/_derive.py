@@ -18,6 +18,7 @@ import functools
 import re
 from typing import Annotated, Any, Literal, Union
 
+import msgspec
 import msgspec.inspect as mi
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, create_model
 
@@ -57,7 +58,12 @@ def _annotation(t: mi.Type) -> Any:
         return _constrained(int, t, ("ge", "gt", "le", "lt", "multiple_of"))
     if isinstance(t, mi.FloatType):
         return _constrained(float, t, ("ge", "gt", "le", "lt", "multiple_of"))
-    simple = {mi.BoolType: bool, mi.BytesType: _Base64Bytes, mi.NoneType: type(None), mi.AnyType: Any}
+    simple = {
+        mi.BoolType: bool,
+        mi.BytesType: _Base64Bytes,
+        mi.NoneType: type(None),
+        mi.AnyType: Any,
+    }
     if type(t) in simple:
         return simple[type(t)]
     if isinstance(t, mi.LiteralType):
@@ -96,12 +102,12 @@ def pydantic_model(cls: type) -> type[BaseModel]:
         annotation = _annotation(f.type)
         if f.required:
             default: Any = ...
-        elif f.default_factory is not mi.NODEFAULT:
+        elif f.default_factory is not msgspec.NODEFAULT:
             default = Field(default_factory=f.default_factory)
         else:
             default = f.default
         fields[f.encode_name] = (annotation, default)
-    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    model: type[BaseModel] = create_model(
         cls.__name__, __config__=_CONFIG, __module__=__name__, **fields
     )
     return model

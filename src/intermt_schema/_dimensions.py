@@ -61,6 +61,12 @@ class DimensionSet:
             if dim.key in self._by_key:
                 raise ValueError(f"dimension {dim.key!r} is declared twice in set {name!r}")
             self._by_key[dim.key] = dim
+        self.valid_scores: frozenset[tuple[str, str, int]] = frozenset(
+            (d.key, d.scope, score)
+            for d in self._by_key.values()
+            for score in (*range(d.low, d.high + 1), *d.special)
+        )
+        """Every valid ``(dimension, scope, score)``: one set lookup checks a rating."""
 
     def __contains__(self, key: object) -> bool:
         return key in self._by_key

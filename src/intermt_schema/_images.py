@@ -84,7 +84,9 @@ def _decode_problem(data: bytes, limits: ImageLimits) -> tuple[str, str] | None:
     return None
 
 
-def _read_under_root(path: str, root: str, limits: ImageLimits) -> tuple[bytes | None, tuple[str, str] | None]:
+def _read_under_root(
+    path: str, root: str, limits: ImageLimits
+) -> tuple[bytes | None, tuple[str, str] | None]:
     """Read ``root/path`` if it exists and stays under ``root`` once links are resolved."""
     import fsspec
 
@@ -118,7 +120,10 @@ def check_image(ref: ImageRef, root: str | None, limits: ImageLimits) -> list[tu
         if found:
             problems.append(found)
     elif ref.path is not None and path_problem(ref.path) is None and root is not None:
-        data, problem = _read_under_root(ref.path, root, limits)
+        try:
+            data, problem = _read_under_root(ref.path, root, limits)
+        except Exception as exc:  # any fsspec backend failure is this image's problem
+            data, problem = None, ("image.missing", f"cannot read {ref.path!r}: {exc}")
         if problem:
             problems.append(problem)
         elif data is not None:

@@ -35,7 +35,9 @@ def read_jsonl(url: str) -> Iterator[DialogueTree]:
             yield decode_tree(line)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             text, path = pointer_from_msgspec(str(exc))
-            raise SchemaError(f"{url}:{number}: {text}" + (f" at {path}" if path else ""), path) from None
+            raise SchemaError(
+                f"{url}:{number}: {text}" + (f" at {path}" if path else ""), path
+            ) from None
 
 
 def write_jsonl(trees: Iterable[DialogueTree], url: str) -> int:

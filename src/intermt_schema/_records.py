@@ -49,15 +49,22 @@ RecordReader = Callable[[str, ValidationOptions, int], Iterator[RecordResult]]
 def _jsonl_records(url: str, options: ValidationOptions, max_bytes: int) -> Iterator[RecordResult]:
     for number, line in iter_lines(url, max_bytes):
         if line is None:
-            issue = Issue(code="record.too_large", severity="error", file=url, line=number,
-                          message=f"the record is longer than {max_bytes} bytes")  # fmt: skip
+            issue = Issue(
+                code="record.too_large",
+                severity="error",
+                file=url,
+                line=number,
+                message=f"the record is longer than {max_bytes} bytes",
+            )
             yield RecordResult(url, number, None, Report([issue]), None)
             continue
         tree, report = decode_and_validate(line, options, source=url, line=number)
         yield RecordResult(url, number, tree, report, line)
 
 
-def _parquet_records(url: str, options: ValidationOptions, max_bytes: int) -> Iterator[RecordResult]:
+def _parquet_records(
+    url: str, options: ValidationOptions, max_bytes: int
+) -> Iterator[RecordResult]:
     from ._parquet import iter_parquet_records
 
     return iter_parquet_records(url, options, max_bytes)
@@ -80,8 +87,12 @@ def _file_problem(url: str, message: str) -> RecordResult:
     return RecordResult(url, None, None, Report([issue]), None)
 
 
-def validate_path(url: str, options: ValidationOptions = DEFAULT_OPTIONS, *,
-                  max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> Iterator[RecordResult]:  # fmt: skip
+def validate_path(
+    url: str,
+    options: ValidationOptions = DEFAULT_OPTIONS,
+    *,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> Iterator[RecordResult]:
     """Validate every record of a file, a folder of files, or an fsspec URL, streaming.
 
     Relative image paths resolve against ``options.images_root``, or else against the

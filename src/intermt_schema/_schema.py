@@ -51,8 +51,9 @@ _Bytes: TypeAlias = bytes  # the field ImageRef.bytes shadows the builtin in its
 Pixels = Annotated[int, Meta(ge=1, description="A size in pixels.")]
 
 
-class _Base(Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
-    """Common options: keyword construction, defaults left out of the encoding."""
+class _Base(Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, gc=False):
+    """Common options: keyword construction, defaults left out of the encoding, and no
+    garbage-collector tracking (records hold no reference cycles), which speeds decoding."""
 
 
 class ImageRef(_Base, kw_only=True):
@@ -165,7 +166,7 @@ class TreeMeta(_Base, kw_only=True):
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class DialogueTree(Struct, kw_only=True):
+class DialogueTree(Struct, kw_only=True, gc=False):
     """One seed prompt and every conversation grown from it, as a flat node list.
 
     Every field is always written, so a stored tree states its ``schema_version``.

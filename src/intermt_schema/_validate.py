@@ -12,6 +12,7 @@ severity, the tree id and a JSON pointer. ``strict`` turns warnings into errors.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -85,9 +86,14 @@ class ValidationOptions:
 
 
 DEFAULT_OPTIONS = ValidationOptions()
+_SAFE_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")  # certainly fine; others get checked
 
-_NEXT_ROLE = {None: ("system", "user"), "system": ("user",), "user": ("assistant",),
-              "assistant": ("user",)}  # fmt: skip
+_NEXT_ROLE = {
+    None: ("system", "user"),
+    "system": ("user",),
+    "user": ("assistant",),
+    "assistant": ("user",),
+}
 
 
 class _Collector:
@@ -104,13 +110,59 @@ class _Collector:
         if self.strict and severity == "warning":
             severity = "error"
         self.issues.append(
-            Issue(code=code, severity=severity, message=message, path=path,
-                  tree=self.tree, file=self.source, line=self.line)  # fmt: skip
+            Issue(
+                code=code,
+                severity=severity,
+                message=message,
+                path=path,
+                tree=self.tree,
+                file=self.source,
+                line=self.line,
+            )
         )
 
 
-def _check_structure(tree: DialogueTree, out: _Collector, options: ValidationOptions) -> dict[str, int]:
+_VALID_STEPS = frozenset(
+    (parent, child) for parent, children in _NEXT_ROLE.items() for child in children
+)
+
+
+def _well_formed(tree: DialogueTree, options: ValidationOptions) -> dict[str, int] | None:
+    """The id index when the tree is plainly valid (unique ids, the root first, every
+    parent before its children, roles in order, within limits); None to diagnose."""
+    nodes = tree.nodes
+    index = {node.id: i for i, node in enumerate(nodes)}
+    count = len(nodes)
+    if not nodes or len(index) != count or count > options.max_nodes:
+        return None
+    first = nodes[0]
+    if first.parent is not None or (
+        first.role not in _NEXT_ROLE[None] and options.role_order == "alternate"
+    ):
+        return None
+    depth = [0] * count
+    check_roles = options.role_order == "alternate"
+    get = index.get
+    for i in range(1, count):
+        node = nodes[i]
+        p = get(node.parent, count)  # type: ignore[arg-type]
+        if p >= i:
+            return None
+        depth[i] = depth[p] + 1
+        if check_roles and (nodes[p].role, node.role) not in _VALID_STEPS:
+            return None
+    if max(depth) > options.max_depth:
+        return None
+    return index
+
+
+def _check_structure(
+    tree: DialogueTree, out: _Collector, options: ValidationOptions
+) -> dict[str, int]:
     """Node-level rules; returns id -> index of the first node with each id."""
+    fast = _well_formed(tree, options)
+    if fast is not None:
+        return fast
     nodes = tree.nodes
     if len(nodes) > options.max_nodes:
         out.add("tree.too_large", "/nodes", f"{len(nodes)} nodes; the limit is {options.max_nodes}")
@@ -118,8 +170,11 @@ def _check_structure(tree: DialogueTree, out: _Collector, options: ValidationOpt
     roots: list[int] = []
     for i, node in enumerate(nodes):
         if node.id in index:
-            out.add("tree.duplicate_id", f"/nodes/{i}/id",
-                    f"id {node.id!r} is already used by /nodes/{index[node.id]}")  # fmt: skip
+            out.add(
+                "tree.duplicate_id",
+                f"/nodes/{i}/id",
+                f"id {node.id!r} is already used by /nodes/{index[node.id]}",
+            )
         else:
             index[node.id] = i
         if node.parent is None:
@@ -138,7 +193,9 @@ def _check_structure(tree: DialogueTree, out: _Collector, options: ValidationOpt
         if parent is None:
             continue
         if parent not in index:
-            out.add("tree.missing_parent", f"/nodes/{i}/parent", f"parent {parent!r} does not exist")
+            out.add(
+                "tree.missing_parent", f"/nodes/{i}/parent", f"parent {parent!r} does not exist"
+            )
         else:
             children.setdefault(parent, []).append(i)
     # Walk down from the roots; what is never reached hangs off a cycle.
@@ -158,8 +215,11 @@ def _check_structure(tree: DialogueTree, out: _Collector, options: ValidationOpt
             depth[i] = depth[parent_index] + 1
             if depth[i] > options.max_depth and not too_deep:
                 too_deep = True
-                out.add("tree.too_large", f"/nodes/{i}",
-                        f"depth exceeds the limit of {options.max_depth}")  # fmt: skip
+                out.add(
+                    "tree.too_large",
+                    f"/nodes/{i}",
+                    f"depth exceeds the limit of {options.max_depth}",
+                )
         if alternate:
             parent_role = nodes[parent_index].role if parent_index is not None else None
             if node.role not in _NEXT_ROLE[parent_role]:
@@ -172,8 +232,9 @@ def _check_structure(tree: DialogueTree, out: _Collector, options: ValidationOpt
     return index
 
 
-def _report_cycles(tree: DialogueTree, index: dict[str, int], reached: bytearray,
-                   out: _Collector) -> None:  # fmt: skip
+def _report_cycles(
+    tree: DialogueTree, index: dict[str, int], reached: bytearray, out: _Collector
+) -> None:
     """Report each cycle once; unreached nodes below a missing parent are not cycles."""
     nodes = tree.nodes
     state = bytearray(len(nodes))  # 0 unseen, 1 on the current chain, 2 settled
@@ -188,7 +249,7 @@ def _report_cycles(tree: DialogueTree, index: dict[str, int], reached: bytearray
             parent = nodes[j].parent
             j = index.get(parent) if parent is not None else None
         if j is not None and state[j] == 1:
-            loop = chain[chain.index(j):]
+            loop = chain[chain.index(j) :]
             names = " -> ".join(repr(nodes[k].id) for k in [*loop, j])
             out.add("tree.cycle", f"/nodes/{min(loop)}/parent", f"parents form a cycle: {names}")
         for k in chain:
@@ -203,10 +264,12 @@ def _check_content(tree: DialogueTree, out: _Collector, options: ValidationOptio
             continue
         for j, part in enumerate(node.content):
             if type(part) is TextPart:
-                text = part.text
-                if ("]]" in text or "[[" in text) and node.role == "user":
-                    out.add("text.leftover_markup", f"/nodes/{i}/content/{j}/text",
-                            "text holds '[[' or ']]', likely left by a generation pipeline")  # fmt: skip
+                if node.role == "user" and ("]]" in part.text or "[[" in part.text):
+                    out.add(
+                        "text.leftover_markup",
+                        f"/nodes/{i}/content/{j}/text",
+                        "text holds '[[' or ']]', likely left by a generation pipeline",
+                    )
                 continue
             assert type(part) is ImagePart
             ref = part.image
@@ -214,7 +277,7 @@ def _check_content(tree: DialogueTree, out: _Collector, options: ValidationOptio
             if ref.bytes is None and not ref.path and not ref.uri:
                 out.add("image.no_source", where, "the image has neither bytes, path nor uri")
                 continue
-            if ref.path:
+            if ref.path and not (_SAFE_PATH.fullmatch(ref.path) and ".." not in ref.path):
                 problem = path_problem(ref.path)
                 if problem:
                     out.add(problem[0], where + "/path", problem[1])
@@ -224,74 +287,115 @@ def _check_content(tree: DialogueTree, out: _Collector, options: ValidationOptio
                     out.add(code, where, message)
 
 
-def _check_ratings(tree: DialogueTree, index: dict[str, int], out: _Collector,
-                   options: ValidationOptions) -> None:  # fmt: skip
+def _check_ratings(
+    tree: DialogueTree, index: dict[str, int], out: _Collector, options: ValidationOptions
+) -> None:
     dims = options.dimensions
+    valid = dims.valid_scores
     nodes = tree.nodes
-    for k, rating in enumerate(tree.ratings):
+    assistants = {n.id for n in nodes if n.role == "assistant"}
+    suspects = [
+        k
+        for k, r in enumerate(tree.ratings)
+        if (r.dimension, r.scope, r.score) not in valid or r.target not in assistants
+    ]
+    for k in suspects:
+        rating = tree.ratings[k]
         here = f"/ratings/{k}"
         if rating.dimension not in dims:
-            out.add("rating.unknown_dimension", here + "/dimension",
-                    f"dimension {rating.dimension!r} is not in set {dims.name!r}")  # fmt: skip
+            out.add(
+                "rating.unknown_dimension",
+                here + "/dimension",
+                f"dimension {rating.dimension!r} is not in set {dims.name!r}",
+            )
         else:
             dim = dims.get(rating.dimension)
             if dim.scope != rating.scope:
-                out.add("rating.wrong_scope", here + "/scope",
-                        f"{rating.dimension!r} is a {dim.scope} dimension")  # fmt: skip
+                out.add(
+                    "rating.wrong_scope",
+                    here + "/scope",
+                    f"{rating.dimension!r} is a {dim.scope} dimension",
+                )
             if not dim.allows(rating.score):
-                out.add("rating.out_of_scale", here + "/score",
-                        f"score {rating.score} is outside {dim.low}..{dim.high}"
-                        + (f" and {sorted(dim.special)}" if dim.special else ""))  # fmt: skip
+                out.add(
+                    "rating.out_of_scale",
+                    here + "/score",
+                    f"score {rating.score} is outside {dim.low}..{dim.high}"
+                    + (f" and {sorted(dim.special)}" if dim.special else ""),
+                )
         i = index.get(rating.target)
         if i is None:
             out.add("rating.missing_target", here + "/target", f"no node {rating.target!r}")
         elif nodes[i].role != "assistant":
-            out.add("rating.wrong_scope", here + "/target",
-                    f"{rating.scope} ratings target assistant nodes; "
-                    f"{rating.target!r} is a {nodes[i].role} node")  # fmt: skip
+            out.add(
+                "rating.wrong_scope",
+                here + "/target",
+                f"{rating.scope} ratings target assistant nodes; "
+                f"{rating.target!r} is a {nodes[i].role} node",
+            )
 
 
-def _check_judgments(tree: DialogueTree, index: dict[str, int], out: _Collector,
-                     options: ValidationOptions) -> None:  # fmt: skip
+def _check_judgments(
+    tree: DialogueTree, index: dict[str, int], out: _Collector, options: ValidationOptions
+) -> None:
     dims = options.dimensions
     nodes = tree.nodes
     for k, judgment in enumerate(tree.judgments):
         here = f"/judgments/{k}"
         for key in judgment.outcomes:
             if key not in dims:
-                out.add("judgment.unknown_dimension", f"{here}/outcomes/{key}",
-                        f"dimension {key!r} is not in set {dims.name!r}")  # fmt: skip
+                out.add(
+                    "judgment.unknown_dimension",
+                    f"{here}/outcomes/{key}",
+                    f"dimension {key!r} is not in set {dims.name!r}",
+                )
             elif dims.get(key).scope != judgment.scope:
-                out.add("judgment.wrong_scope", f"{here}/outcomes/{key}",
-                        f"{key!r} is a {dims.get(key).scope} dimension")  # fmt: skip
+                out.add(
+                    "judgment.wrong_scope",
+                    f"{here}/outcomes/{key}",
+                    f"{key!r} is a {dims.get(key).scope} dimension",
+                )
         if judgment.a == judgment.b:
             out.add("judgment.self_pair", here + "/b", f"both targets are {judgment.a!r}")
             continue
         ia, ib = index.get(judgment.a), index.get(judgment.b)
         for name, i in (("a", ia), ("b", ib)):
             if i is None:
-                out.add("judgment.missing_target", f"{here}/{name}",
-                        f"no node {getattr(judgment, name)!r}")  # fmt: skip
+                out.add(
+                    "judgment.missing_target",
+                    f"{here}/{name}",
+                    f"no node {getattr(judgment, name)!r}",
+                )
             elif nodes[i].role != "assistant":
-                out.add("judgment.wrong_scope", f"{here}/{name}",
-                        f"judgments compare assistant nodes; {nodes[i].id!r} is {nodes[i].role}")  # fmt: skip
+                out.add(
+                    "judgment.wrong_scope",
+                    f"{here}/{name}",
+                    f"judgments compare assistant nodes; {nodes[i].id!r} is {nodes[i].role}",
+                )
         if ia is None or ib is None:
             continue
         if judgment.scope == "local" and nodes[ia].parent != nodes[ib].parent:
-            out.add("judgment.not_siblings", here,
-                    f"{judgment.a!r} and {judgment.b!r} do not share a parent")  # fmt: skip
+            out.add(
+                "judgment.not_siblings",
+                here,
+                f"{judgment.a!r} and {judgment.b!r} do not share a parent",
+            )
 
 
-def validate(tree: DialogueTree, options: ValidationOptions = DEFAULT_OPTIONS, *,
-             source: str | None = None, line: int | None = None) -> Report:  # fmt: skip
+def validate(
+    tree: DialogueTree,
+    options: ValidationOptions = DEFAULT_OPTIONS,
+    *,
+    source: str | None = None,
+    line: int | None = None,
+) -> Report:
     """Check the semantic rules on a decoded tree; returns every issue found.
 
     ``source`` and ``line`` name the record in reports.
     """
     out = _Collector(tree.id, source, line, options.strict)
     if not tree.schema_version.startswith("1."):
-        out.add("schema.version", "/schema_version",
-                f"version {tree.schema_version!r} is not 1.x")  # fmt: skip
+        out.add("schema.version", "/schema_version", f"version {tree.schema_version!r} is not 1.x")
     index = _check_structure(tree, out, options)
     _check_content(tree, out, options)
     _check_ratings(tree, index, out, options)
@@ -299,8 +403,9 @@ def validate(tree: DialogueTree, options: ValidationOptions = DEFAULT_OPTIONS, *
     return Report(out.issues)
 
 
-def structural_issues(data: bytes, *, source: str | None = None,
-                      line: int | None = None) -> list[Issue]:  # fmt: skip
+def structural_issues(
+    data: bytes, *, source: str | None = None, line: int | None = None
+) -> list[Issue]:
     """Every structural error of one undecodable record, in one pass (via pydantic)."""
     from pydantic import ValidationError
 
@@ -331,9 +436,13 @@ def structural_issues(data: bytes, *, source: str | None = None,
     return out.issues
 
 
-def decode_and_validate(data: bytes, options: ValidationOptions = DEFAULT_OPTIONS, *,
-                        source: str | None = None, line: int | None = None,
-                        ) -> tuple[DialogueTree | None, Report]:  # fmt: skip
+def decode_and_validate(
+    data: bytes,
+    options: ValidationOptions = DEFAULT_OPTIONS,
+    *,
+    source: str | None = None,
+    line: int | None = None,
+) -> tuple[DialogueTree | None, Report]:
     """Decode one JSON record and validate it; the tree is None when it does not decode.
 
     >>> tree, report = decode_and_validate(b'{"id": "t", "nodes": 3}')

@@ -1,7 +1,7 @@
 """The ``intermt`` command line.
 
-Exit codes: 0 success, 1 the data has errors, 2 a usage error (bad option, unknown
-format, path that does not exist).
+Exit codes: 0 success, 1 the data has errors (unreadable or missing files included),
+2 a usage error (a bad option or an unknown format name).
 
 >>> main(["--version"])  # doctest: +SKIP
 """
@@ -35,10 +35,11 @@ def reject_line(result: RecordResult) -> bytes:
     entry: dict[str, object] = {"source": result.source, "line": result.line}
     entry["errors"] = [i for i in result.report.issues if i.severity == "error"]
     if result.raw is not None:
+        raw = result.raw.removesuffix(b"\n")
         try:
-            entry["record"] = result.raw.decode("utf-8").rstrip("\n")
+            entry["record"] = raw.decode("utf-8")
         except UnicodeDecodeError:
-            entry["record_base64"] = base64.b64encode(result.raw).decode("ascii")
+            entry["record_base64"] = base64.b64encode(raw).decode("ascii")
     return msgspec.json.encode(entry) + b"\n"
 
 
@@ -64,20 +65,30 @@ class Tally:
         return self.by_severity["error"] > 0
 
     def summary(self) -> dict[str, int]:
-        return {"read": self.read, "accepted": self.accepted, "rejected": self.rejected,
-                "errors": self.by_severity["error"], "warnings": self.by_severity["warning"],
-                "infos": self.by_severity["info"]}  # fmt: skip
+        return {
+            "read": self.read,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "errors": self.by_severity["error"],
+            "warnings": self.by_severity["warning"],
+            "infos": self.by_severity["info"],
+        }
 
     def render(self) -> str:
         s = self.summary()
-        return (f"{s['read']} records read: {s['accepted']} accepted, {s['rejected']} rejected "
-                f"({s['errors']} errors, {s['warnings']} warnings, {s['infos']} infos)")  # fmt: skip
+        return (
+            f"{s['read']} records read: {s['accepted']} accepted, {s['rejected']} rejected "
+            f"({s['errors']} errors, {s['warnings']} warnings, {s['infos']} infos)"
+        )
 
 
 def _validate(args: argparse.Namespace, out: IO[str]) -> int:
-    options = ValidationOptions(strict=args.strict, images_root=args.images_root,
-                                check_images=args.check_images,
-                                role_order=args.role_order)  # fmt: skip
+    options = ValidationOptions(
+        strict=args.strict,
+        images_root=args.images_root,
+        check_images=args.check_images,
+        role_order=args.role_order,
+    )
     tally = Tally()
     with contextlib.ExitStack() as stack:
         sink = stack.enter_context(atomic_output(args.rejects)) if args.rejects else None
@@ -111,8 +122,21 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(run=_validate)
 
 
+def _schema(args: argparse.Namespace, out: IO[str]) -> int:
+    from ._jsonschema import json_schema_text
+
+    out.write(json_schema_text())
+    return 0
+
+
+def _add_schema(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("schema", help="print the JSON Schema of a canonical tree")
+    p.set_defaults(run=_schema)
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _add_validate,
+    _add_schema,
 ]
 
 

@@ -27,6 +27,7 @@ from ._schema import (
     ImageRef,
     Judgment,
     Message,
+    Outcome,
     Part,
     Rating,
     Role,
@@ -50,7 +51,10 @@ texts = st.text(st.characters(codec="utf-8"), max_size=40)
 """Short texts of any Unicode (no surrogates)."""
 
 json_values: st.SearchStrategy[Any] = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | texts
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | texts
     | st.floats(allow_nan=False, allow_infinity=False),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
     max_leaves=6,
@@ -91,12 +95,16 @@ def _ratings(draw: st.DrawFn, assistants: list[str], dims: DimensionSet) -> list
     for target in draw(st.lists(st.sampled_from(assistants), max_size=6)):
         dim = draw(st.sampled_from(list(dims)))
         allowed = [*range(dim.low, dim.high + 1), *dim.special]
-        ratings.append(Rating(
-            target=target, scope=dim.scope, dimension=dim.key,
-            score=draw(st.sampled_from(allowed)),
-            annotator=draw(st.none() | st.sampled_from(["ann1", "ann2", "ann3"])),
-            rationale=draw(st.none() | texts),
-        ))  # fmt: skip
+        ratings.append(
+            Rating(
+                target=target,
+                scope=dim.scope,
+                dimension=dim.key,
+                score=draw(st.sampled_from(allowed)),
+                annotator=draw(st.none() | st.sampled_from(["ann1", "ann2", "ann3"])),
+                rationale=draw(st.none() | texts),
+            )
+        )
     return ratings
 
 
@@ -106,24 +114,29 @@ def _judgments(draw: st.DrawFn, nodes: list[Message], dims: DimensionSet) -> lis
     for n in nodes:
         if n.role == "assistant":
             siblings.setdefault(n.parent, []).append(n.id)
-    local_pairs = [(g[i], g[j]) for g in siblings.values()
-                   for i in range(len(g)) for j in range(i + 1, len(g))]  # fmt: skip
+    local_pairs = [
+        (g[i], g[j]) for g in siblings.values() for i in range(len(g)) for j in range(i + 1, len(g))
+    ]
     assistants = [n.id for n in nodes if n.role == "assistant"]
-    global_pairs = [(a, b) for i, a in enumerate(assistants) for b in assistants[i + 1:]]
-    outcome = st.sampled_from(["a", "b", "tie"])
+    global_pairs = [(a, b) for i, a in enumerate(assistants) for b in assistants[i + 1 :]]
+    outcome: st.SearchStrategy[Outcome] = st.sampled_from(["a", "b", "tie"])
     judgments = []
     for scope, pairs in (("local", local_pairs), ("global", global_pairs)):
         if not pairs:
             continue
         keys = [d.key for d in dims.of_scope(scope)]  # type: ignore[arg-type]
         for a, b in draw(st.lists(st.sampled_from(pairs), max_size=3)):
-            judgments.append(Judgment(
-                a=a, b=b, scope=scope,  # type: ignore[arg-type]
-                outcomes=draw(st.dictionaries(st.sampled_from(keys), outcome, max_size=3)),
-                overall=draw(st.none() | outcome),
-                annotator=draw(st.none() | st.just("ann1")),
-                rationale=draw(st.none() | texts),
-            ))  # fmt: skip
+            judgments.append(
+                Judgment(
+                    a=a,
+                    b=b,
+                    scope=scope,  # type: ignore[arg-type]
+                    outcomes=draw(st.dictionaries(st.sampled_from(keys), outcome, max_size=3)),
+                    overall=draw(st.one_of(st.none(), outcome)),
+                    annotator=draw(st.none() | st.just("ann1")),
+                    rationale=draw(st.none() | texts),
+                )
+            )
     return judgments
 
 
@@ -147,20 +160,39 @@ def trees(
     nodes: list[Message] = []
     for i in range(count):
         parent = None if i == 0 else nodes[draw(st.integers(0, i - 1))]
-        role: Role = draw(st.sampled_from(["user", "system"])) if parent is None \
-            else _CHILD_ROLE[parent.role]  # fmt: skip
-        nodes.append(Message(
-            id=f"{prefix}{i}", parent=None if parent is None else parent.id, role=role,
-            content=draw(parts(with_images and role != "system")),
-            generator=draw(st.none() | st.builds(Generator, model=st.just("gpt-4o"),
-                                                 tools=st.lists(st.just("dalle"), max_size=1))),
-            meta=draw(st.dictionaries(texts, json_values, max_size=2)),
-        ))  # fmt: skip
+        role: Role = (
+            draw(st.sampled_from(["user", "system"]))
+            if parent is None
+            else _CHILD_ROLE[parent.role]
+        )
+        nodes.append(
+            Message(
+                id=f"{prefix}{i}",
+                parent=None if parent is None else parent.id,
+                role=role,
+                content=draw(parts(with_images and role != "system")),
+                generator=draw(
+                    st.none()
+                    | st.builds(
+                        Generator,
+                        model=st.just("gpt-4o"),
+                        tools=st.lists(st.just("dalle"), max_size=1),
+                    )
+                ),
+                meta=draw(st.dictionaries(texts, json_values, max_size=2)),
+            )
+        )
     assistants = [n.id for n in nodes if n.role == "assistant"]
     return DialogueTree(
         id=draw(st.text(st.characters(codec="utf-8"), min_size=1, max_size=12)),
-        meta=draw(st.builds(TreeMeta, source=st.none() | texts, category=st.none() | texts,
-                            extra=st.dictionaries(texts, json_values, max_size=2))),
+        meta=draw(
+            st.builds(
+                TreeMeta,
+                source=st.none() | texts,
+                category=st.none() | texts,
+                extra=st.dictionaries(texts, json_values, max_size=2),
+            )
+        ),
         nodes=nodes,
         ratings=draw(_ratings(assistants, dimensions)) if with_ratings and assistants else [],
         judgments=draw(_judgments(nodes, dimensions)) if with_judgments else [],
@@ -174,10 +206,14 @@ def deep_trees(depth: int) -> DialogueTree:
     5
     """
     nodes = [
-        Message(id=f"n{i}", parent=None if i == 0 else f"n{i - 1}",
-                role="user" if i % 2 == 0 else "assistant", content=[TextPart(f"turn {i}")])
+        Message(
+            id=f"n{i}",
+            parent=None if i == 0 else f"n{i - 1}",
+            role="user" if i % 2 == 0 else "assistant",
+            content=[TextPart(f"turn {i}")],
+        )
         for i in range(depth)
-    ]  # fmt: skip
+    ]
     return DialogueTree(id=f"deep-{depth}", nodes=nodes)
 
 
@@ -231,9 +267,15 @@ CORRUPTIONS: dict[str, Callable[[DialogueTree], DialogueTree | None]] = {
     "tree.duplicate_id": lambda t: _with(t, nodes=[*t.nodes, t.nodes[-1]]),
     "tree.no_root": lambda t: _set_node(t, 0, parent="ghost"),
     "tree.multiple_roots": lambda t: _with(
-        t, nodes=[*t.nodes, Message(id="extra-root", role="user", content=[TextPart("x")])]),
-    "tree.missing_parent": lambda t: _with(t, nodes=[
-        *t.nodes, Message(id="orphan", parent="ghost", role="user", content=[TextPart("x")])]),
+        t, nodes=[*t.nodes, Message(id="extra-root", role="user", content=[TextPart("x")])]
+    ),
+    "tree.missing_parent": lambda t: _with(
+        t,
+        nodes=[
+            *t.nodes,
+            Message(id="orphan", parent="ghost", role="user", content=[TextPart("x")]),
+        ],
+    ),
     "tree.cycle": _cycle,
     "tree.role_order": lambda t: _set_node(t, 0, role="assistant"),
     "rating.missing_target": lambda t: _rate(t, target="ghost"),
@@ -242,7 +284,8 @@ CORRUPTIONS: dict[str, Callable[[DialogueTree], DialogueTree | None]] = {
     "rating.out_of_scale": lambda t: _rate(t, score=7),
     "judgment.self_pair": lambda t: _with(t, judgments=[Judgment(a="x", b="x", scope="local")]),
     "judgment.missing_target": lambda t: _with(
-        t, judgments=[Judgment(a=t.nodes[0].id, b="ghost", scope="global")]),
+        t, judgments=[Judgment(a=t.nodes[0].id, b="ghost", scope="global")]
+    ),
     "judgment.not_siblings": _non_siblings,
     "image.no_source": lambda t: _image(t),
     "image.absolute_path": lambda t: _image(t, path="/etc/passwd"),

@@ -1,0 +1,168 @@
+"""The speed and memory budget, as ratios against baselines measured in the same run.
+
+    python benchmarks/bench.py [--trees 3000] [--repeats 5] [--full]
+
+Every figure is a median over ``--repeats`` runs. Ratios above 1 mean the library is
+faster than the baseline (throughput ratio). ``--full`` also times the whole
+InterMT-scale corpus (15.6k trees) end to end and measures peak memory at 1x and 10x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import make_tree, write_corpus
+
+import intermt_schema as im
+from intermt_schema._validate import decode_and_validate
+
+Row = tuple[str, float, str]
+
+
+def median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def decode_section(lines: list[bytes], repeats: int) -> list[Row]:
+    builtins_decoder = msgspec.json.Decoder()
+    tree_decoder = msgspec.json.Decoder(im.DialogueTree)
+    model = im.pydantic_model(im.DialogueTree)
+    megabytes = sum(map(len, lines)) / 1e6
+
+    def raw_msgspec() -> None:
+        for line in lines:
+            builtins_decoder.decode(line)
+
+    def structs() -> None:
+        for line in lines:
+            tree_decoder.decode(line)
+
+    def structs_kept() -> None:
+        kept = [tree_decoder.decode(line) for line in lines]
+        assert len(kept) == len(lines)
+
+    def raw_kept() -> None:
+        kept = [builtins_decoder.decode(line) for line in lines]
+        assert len(kept) == len(lines)
+
+    def pydantic_only() -> None:
+        for line in lines:
+            model.model_validate_json(line)
+
+    def json_loads() -> None:
+        for line in lines:
+            json.loads(line)
+
+    def full() -> None:
+        for line in lines:
+            tree, report = decode_and_validate(line)
+            assert tree is not None and report.ok
+
+    t = {
+        name: median_seconds(fn, repeats)
+        for name, fn in [
+            ("msgspec", raw_msgspec),
+            ("structs", structs),
+            ("pydantic", pydantic_only),
+            ("json", json_loads),
+            ("full", full),
+            ("structs_kept", structs_kept),
+            ("msgspec_kept", raw_kept),
+        ]
+    }
+    return [
+        ("decode+structural, MB/s", megabytes / t["structs"], ""),
+        ("  vs msgspec.json.decode to builtins", t["msgspec"] / t["structs"], "target >= 1.5x"),
+        (
+            "  same, every result kept in a list",
+            t["msgspec_kept"] / t["structs_kept"],
+            "target >= 1.5x",
+        ),
+        ("  vs pydantic validate_json", t["pydantic"] / t["structs"], "target >= 5x"),
+        ("full validation (semantic rules), MB/s", megabytes / t["full"], ""),
+        ("  vs json.loads", t["json"] / t["full"], "target >= 1.0x"),
+        ("  vs pydantic-only (structural only)", t["pydantic"] / t["full"], ""),
+    ]
+
+
+PEAK_SCRIPT = """
+import resource, sys
+from intermt_schema import validate_path
+n = sum(1 for r in validate_path(sys.argv[1]) if r.accepted)
+print(n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_kib(script: str, *args: str) -> tuple[int, int]:
+    out = subprocess.run(
+        [sys.executable, "-c", script, *args], check=True, capture_output=True, text=True
+    ).stdout.split()
+    return int(out[0]), int(out[1])
+
+
+def memory_section(workdir: Path, trees: int) -> list[Row]:
+    small = write_corpus(workdir / "x1", trees)
+    large = write_corpus(workdir / "x10", trees, repeat=10)
+    n1, kib1 = peak_kib(PEAK_SCRIPT, str(small))
+    n10, kib10 = peak_kib(PEAK_SCRIPT, str(large))
+    assert (n1 * 10, n10) == (n10, n10)
+    return [
+        (f"validate peak RSS, {n1} trees (MiB)", kib1 / 1024, ""),
+        (f"validate peak RSS, {n10} trees (MiB)", kib10 / 1024, ""),
+        ("  10x input / 1x input peak", kib10 / kib1, "target well under 10x"),
+    ]
+
+
+def full_corpus_section(workdir: Path) -> list[Row]:
+    path = write_corpus(workdir / "full")
+    start = time.perf_counter()
+    accepted = sum(1 for r in im.validate_path(str(path)) if r.accepted)
+    seconds = time.perf_counter() - start
+    return [
+        (f"validate InterMT-scale corpus ({accepted} trees), s", seconds, "seconds, not minutes")
+    ]
+
+
+def print_table(rows: list[Row]) -> None:
+    width = max(len(r[0]) for r in rows)
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:10.2f}  {note}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--trees", type=int, default=3000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--full", action="store_true")
+    args = parser.parse_args()
+    import random
+
+    rng = random.Random(0)
+    lines = [im.encode_tree(make_tree(i, rng)) for i in range(args.trees)]
+    rows = decode_section(lines, args.repeats)
+    if args.full:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows += memory_section(Path(tmp), 1000)
+            rows += full_corpus_section(Path(tmp))
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
