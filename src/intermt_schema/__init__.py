@@ -31,8 +31,9 @@ from ._errors import (
 )
 from ._images import ImageLimits
 from ._jsonl import read_jsonl, write_jsonl
-from ._records import RecordResult, validate_path
-from ._report import Issue, Report
+from ._parquet import read_parquet, write_parquet
+from ._records import validate_path
+from ._report import Issue, RecordResult, Report
 from ._schema import (
     SCHEMA_VERSION,
     DialogueTree,
@@ -84,10 +85,12 @@ __all__ = [
     "get_dimension_set",
     "pydantic_model",
     "read_jsonl",
+    "read_parquet",
     "register_dimension_set",
     "validate",
     "validate_path",
     "write_jsonl",
+    "write_parquet",
 ]
 
 

@@ -16,9 +16,11 @@ import warnings
 from dataclasses import dataclass
 
 from ._errors import require
-from ._schema import ImageRef
+from msgspec import structs
 
-__all__ = ["ImageLimits", "check_image", "path_problem"]
+from ._schema import DialogueTree, ImagePart, ImageRef
+
+__all__ = ["ImageLimits", "check_image", "embed_images", "path_problem"]
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
@@ -131,3 +133,23 @@ def check_image(ref: ImageRef, root: str | None, limits: ImageLimits) -> list[tu
             if found:
                 problems.append(found)
     return problems
+
+
+def embed_images(tree: DialogueTree, root: str, limits: ImageLimits | None = None) -> DialogueTree:
+    """A copy of ``tree`` whose path-only images carry their bytes, read under ``root``.
+
+    Paths that are unsafe or missing are left as they are (validation reports them).
+    """
+    limits = limits or ImageLimits()
+    nodes = []
+    for node in tree.nodes:
+        content = []
+        for part in node.content:
+            if type(part) is ImagePart and part.image.bytes is None and part.image.path:
+                if path_problem(part.image.path) is None:
+                    data, problem = _read_under_root(part.image.path, root, limits)
+                    if data is not None and problem is None:
+                        part = ImagePart(image=structs.replace(part.image, bytes=data))
+            content.append(part)
+        nodes.append(structs.replace(node, content=content))
+    return structs.replace(tree, nodes=nodes)

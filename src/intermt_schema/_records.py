@@ -12,35 +12,13 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
-
 from ._fs import expand_inputs, is_local, iter_lines
-from ._report import Issue, Report
-from ._schema import DialogueTree
+from ._report import Issue, RecordResult, Report
 from ._validate import DEFAULT_OPTIONS, ValidationOptions, decode_and_validate
 
-__all__ = ["DEFAULT_MAX_RECORD_BYTES", "RecordResult", "validate_path"]
+__all__ = ["DEFAULT_MAX_RECORD_BYTES", "validate_path"]
 
 DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
-
-
-class RecordResult(NamedTuple):
-    """One input record after validation.
-
-    ``line`` is the 1-based line (JSONL) or row (Parquet); ``None`` when the problem
-    concerns the whole file. ``raw`` keeps the record verbatim for a rejects file.
-    """
-
-    source: str
-    line: int | None
-    tree: DialogueTree | None
-    report: Report
-    raw: bytes | None
-
-    @property
-    def accepted(self) -> bool:
-        """Decoded, and no error among its issues."""
-        return self.tree is not None and self.report.ok
 
 
 RecordReader = Callable[[str, ValidationOptions, int], Iterator[RecordResult]]

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypeAlias
 
 import msgspec
 from msgspec import Struct
 
-__all__ = ["Issue", "Report", "Severity"]
+if TYPE_CHECKING:
+    from ._schema import DialogueTree
+
+__all__ = ["Issue", "RecordResult", "Report", "Severity"]
 
 Severity: TypeAlias = Literal["error", "warning", "info"]
 
@@ -105,3 +108,22 @@ class Report:
         b'[{"code":"x","severity":"info","message":"m"}]'
         """
         return msgspec.json.encode(self.issues)
+
+
+class RecordResult(NamedTuple):
+    """One input record after validation.
+
+    ``line`` is the 1-based line (JSONL) or row (Parquet); ``None`` when the problem
+    concerns the whole file. ``raw`` keeps the record verbatim for a rejects file.
+    """
+
+    source: str
+    line: int | None
+    tree: DialogueTree | None
+    report: Report
+    raw: bytes | None
+
+    @property
+    def accepted(self) -> bool:
+        """Decoded, and no error among its issues."""
+        return self.tree is not None and self.report.ok
