@@ -20,7 +20,8 @@ import msgspec
 from . import __version__
 from ._errors import IntermtError
 from ._fs import atomic_output
-from ._records import RecordResult, validate_path
+from ._records import validate_path
+from ._report import RecordResult
 from ._validate import ValidationOptions
 
 __all__ = ["main"]
