@@ -136,6 +136,7 @@ class Rating(_Base, kw_only=True):
     score: int
     annotator: str | None = None
     rationale: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 class Judgment(_Base, kw_only=True):
@@ -155,6 +156,7 @@ class Judgment(_Base, kw_only=True):
     overall: Outcome | None = None
     annotator: str | None = None
     rationale: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 class TreeMeta(_Base, kw_only=True):

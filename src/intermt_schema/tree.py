@@ -44,6 +44,7 @@ __all__ = [
     "keep_best_branch",
     "map_content",
     "merge_paths",
+    "path_ids",
     "prune",
     "same_tree",
     "split_paths",
@@ -296,7 +297,7 @@ class Conversation(Struct, kw_only=True):
     """One linear conversation (root first), with what belongs to it.
 
     A message whose ``id`` is ``""`` gets an id from the content hash of its prefix
-    when merged. ``origin`` names the source record in reports.
+    when merged. ``origin`` names the source record in reports; ``record`` is its id.
     """
 
     messages: list[Message]
@@ -305,6 +306,7 @@ class Conversation(Struct, kw_only=True):
     ratings: list[Rating] = field(default_factory=list)
     judgments: list[Judgment] = field(default_factory=list)
     origin: str | None = None
+    record: int | str | None = None
 
 
 class MergeResult(Struct):
@@ -331,29 +333,49 @@ def content_key(message: Message) -> bytes:
     return h.digest()
 
 
+def path_ids(messages: Sequence[Message]) -> list[str]:
+    """Each message's id, or for a message without one (``id=""``) an id derived from
+    the content of the path up to and including it.
+
+    >>> import intermt_schema as im
+    >>> ids = path_ids([im.Message(id="", role="user", content=[im.TextPart("Hi")])])
+    >>> ids[0].startswith("h"), len(ids[0])
+    (True, 25)
+    """
+    prefix = hashlib.sha256()
+    ids = []
+    for message in messages:
+        prefix.update(content_key(message))
+        ids.append(message.id or "h" + prefix.hexdigest()[:24])
+    return ids
+
+
 def _same_message(a: Message, b: Message) -> bool:
     return a.role == b.role and a.content == b.content
 
 
-def merge_paths(conversations: Iterable[Conversation]) -> MergeResult:
+VariantHook = Callable[[Message, Message, Conversation], bool]
+"""Called when a message id is seen again with other content: ``(kept, incoming,
+conversation) -> accepted``. It may record the variant in ``kept.meta``."""
+
+
+def merge_paths(
+    conversations: Iterable[Conversation], on_variant: VariantHook | None = None
+) -> MergeResult:
     """Build trees from linear conversations by shared prefix.
 
     Messages are matched by id where they have one, otherwise by a hash of their
     content and of everything before them. Conversations with the same ``tree_id``
     (or, without one, the same first message) form one tree. A message id used for
-    two different contents is reported as ``merge.conflict`` naming both records.
+    two different contents is reported as ``merge.conflict`` naming both records,
+    unless ``on_variant`` accepts the difference.
     """
     trees: dict[str, DialogueTree] = {}
     seen: dict[str, dict[str, tuple[Message, str | None]]] = {}
     issues: list[Issue] = []
     for conv in conversations:
         parent: str | None = None
-        prefix = hashlib.sha256()
-        ids: list[str] = []
-        for message in conv.messages:
-            prefix.update(content_key(message))
-            node_id = message.id or "h" + prefix.hexdigest()[:24]
-            ids.append(node_id)
+        ids = path_ids(conv.messages)
         if not ids:
             continue
         tree_id = conv.tree_id or ids[0]
@@ -368,7 +390,10 @@ def merge_paths(conversations: Iterable[Conversation]) -> MergeResult:
                 node = structs.replace(message, id=node_id, parent=parent)
                 tree.nodes.append(node)
                 known[node_id] = (node, conv.origin)
-            elif not _same_message(entry[0], message) or entry[0].parent != parent:
+            elif entry[0].parent != parent or not (
+                _same_message(entry[0], message)
+                or (on_variant is not None and on_variant(entry[0], message, conv))
+            ):
                 issues.append(Issue(
                     code="merge.conflict", severity="error", tree=tree_id,
                     message=f"id {node_id!r} has different content or parent in "

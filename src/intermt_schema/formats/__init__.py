@@ -1,0 +1,27 @@
+"""Formats behind one registry: ``get_format(name).export(...)`` and ``.load(...)``.
+
+>>> from intermt_schema.formats import get_format
+>>> get_format("jsonl").lossless
+True
+"""
+
+from __future__ import annotations
+
+from . import intermt_bench  # noqa: F401  (registers itself)
+from ._base import (
+    Format,
+    ImportResult,
+    LossReport,
+    available_formats,
+    get_format,
+    register_format,
+)
+
+__all__ = [
+    "Format",
+    "ImportResult",
+    "LossReport",
+    "available_formats",
+    "get_format",
+    "register_format",
+]

@@ -1,0 +1,185 @@
+"""The format registry, loss reports, and the plumbing every format shares.
+
+>>> sorted(f.name for f in available_formats())[:3]  # doctest: +SKIP
+['hf', 'intermt-bench', 'jsonl']
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from .._errors import UnknownNameError
+from .._fs import atomic_output, iter_lines, open_input
+from .._report import Issue
+from .._schema import DialogueTree
+
+__all__ = [
+    "Format",
+    "ImportResult",
+    "LossReport",
+    "available_formats",
+    "get_format",
+    "read_json_records",
+    "register_format",
+    "write_json_records",
+]
+
+
+@dataclass
+class LossReport:
+    """What an export could not express, counted by reason.
+
+    >>> loss = LossReport(format="llava")
+    >>> loss.drop("ratings", 4)
+    >>> print(loss.render())
+    llava: 0 records written; dropped: ratings 4
+    """
+
+    format: str
+    records: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    changed: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+    def drop(self, what: str, count: int = 1) -> None:
+        """Count ``count`` items of ``what`` that did not make it into the output."""
+        if count:
+            self.dropped[what] += count
+
+    def change(self, what: str, count: int = 1) -> None:
+        """Count ``count`` items of ``what`` that were kept but moved or reshaped."""
+        if count:
+            self.changed[what] += count
+
+    @property
+    def lossless(self) -> bool:
+        return not self.dropped
+
+    def merge(self, other: LossReport) -> None:
+        self.records += other.records
+        self.dropped.update(other.dropped)
+        self.changed.update(other.changed)
+        self.notes.extend(other.notes)
+
+    def render(self) -> str:
+        lost = ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items())) or "nothing"
+        text = f"{self.format}: {self.records} records written; dropped: {lost}"
+        if self.changed:
+            text += "; changed: " + ", ".join(f"{k} {v}" for k, v in sorted(self.changed.items()))
+        return "\n".join([text, *(f"  note: {n}" for n in self.notes)])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": self.format, "records": self.records, "dropped": dict(self.dropped),
+                "changed": dict(self.changed), "notes": self.notes}  # fmt: skip
+
+
+@dataclass
+class ImportResult:
+    """Trees rebuilt from a file, with the problems met and the records read."""
+
+    trees: list[DialogueTree]
+    issues: list[Issue] = field(default_factory=list)
+    records: int = 0
+
+
+Writer = Callable[..., LossReport]
+Reader = Callable[..., ImportResult]
+
+
+@dataclass(frozen=True)
+class Format:
+    """A registered format: a name, whether export is lossless, and its two halves.
+
+    ``export(trees, url, **options) -> LossReport`` writes; ``load(url, **options) ->
+    ImportResult`` reads back into trees.
+    """
+
+    name: str
+    description: str
+    lossless: bool
+    export: Writer
+    load: Reader
+    suffix: str = ".jsonl"
+
+
+_REGISTRY: dict[str, Format] = {}
+
+
+def register_format(fmt: Format) -> Format:
+    """Add a format to the registry (warns when it replaces one of the same name)."""
+    if fmt.name in _REGISTRY:
+        warnings.warn(f"format {fmt.name!r} replaced", stacklevel=2)
+    _REGISTRY[fmt.name] = fmt
+    return fmt
+
+
+def get_format(name: str) -> Format:
+    """A registered format; the error lists every registered name."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownNameError(
+            f"unknown format {name!r}; available formats: {', '.join(sorted(_REGISTRY))}"
+        ) from None
+
+
+def available_formats() -> list[Format]:
+    """Every registered format, by name."""
+    return [_REGISTRY[k] for k in sorted(_REGISTRY)]
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def write_json_records(records: Iterable[Any], url: str, *, array: bool) -> int:
+    """Write records as a JSON array (``array=True``) or JSON Lines, streaming and
+    atomically; returns the count."""
+    count = 0
+    with atomic_output(url) as out:
+        if array:
+            out.write(b"[")
+        for record in records:
+            if array:
+                out.write(b",\n" if count else b"\n")
+                out.write(_encoder.encode(record))
+            else:
+                out.write(_encoder.encode(record) + b"\n")
+            count += 1
+        if array:
+            out.write(b"\n]\n")
+    return count
+
+
+def read_json_records(url: str) -> Iterator[tuple[int, Any, str | None]]:
+    """Yield ``(record_number, record, error)`` from a JSON array or JSON Lines file.
+
+    A JSON array is read whole (such files are small in practice); JSON Lines stream,
+    and a line that is not JSON comes out with ``record=None`` and the error text.
+    """
+    with open_input(url) as f:
+        head = f.read(1 << 16).lstrip()
+    if head.startswith(b"["):
+        with open_input(url) as f:
+            try:
+                data = json.load(f)
+            except ValueError as exc:
+                yield 1, None, f"invalid JSON: {exc}"
+                return
+        for number, record in enumerate(data, start=1):
+            yield number, record, None
+        return
+    for number, line in iter_lines(url):
+        if line is None:
+            yield number, None, "the line is too long to read"
+            continue
+        try:
+            yield number, json.loads(line), None
+        except ValueError as exc:
+            yield number, None, f"invalid JSON: {exc}"

@@ -1,0 +1,201 @@
+"""What the training formats share: flattening a path into turns with image
+placeholders, placing image files, reading placeholders back, and preference pairs.
+
+The rule for images a trainer cannot place: LLaVA, LLaMA-Factory and TRL train only on
+images in prompt turns. By default (``assistant_images="move"``) an image inside an
+assistant turn moves to the start of the next user turn, where the model sees it as
+context; the assistant text keeps the source's ``<Image, ...>`` placeholder where one
+was recorded. With ``"drop"`` such images are left out. Either way the loss report
+counts them, and images after the last user turn are dropped and counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .._fs import is_local
+from .._report import Issue
+from .._schema import DialogueTree, ImagePart, ImageRef, Judgment, Message, Part, Role, TextPart
+from ..tree import TreeView
+from ._base import LossReport
+
+__all__ = [
+    "ImageSink",
+    "LinearOptions",
+    "Turn",
+    "judgment_pairs",
+    "linearize",
+    "parts_from_placeholders",
+]
+
+PLACEHOLDERS_META = "intermt_placeholders"
+"""Message meta key holding the exact ``<Image, ...>`` strings an import replaced."""
+
+AssistantImages = Literal["move", "drop"]
+
+
+@dataclass(frozen=True)
+class LinearOptions:
+    """``token``: the image placeholder; ``assistant_images``: ``move`` or ``drop``."""
+
+    token: str = "<image>"
+    assistant_images: AssistantImages = "move"
+
+
+@dataclass
+class Turn:
+    """One message as a trainer sees it: text with placeholders, and its images."""
+
+    role: Role
+    text: str
+    images: list[ImageRef] = field(default_factory=list)
+
+
+def linearize(path: Sequence[Message], options: LinearOptions, loss: LossReport) -> list[Turn] | None:
+    """Flatten a path into turns; None (counted in ``loss``) when it cannot be expressed
+    because a text already contains the placeholder token."""
+    turns: list[Turn] = []
+    pending: list[ImageRef] = []
+    for message in path:
+        text: list[str] = []
+        images: list[ImageRef] = []
+        placeholders = message.meta.get(PLACEHOLDERS_META) or []
+        k = 0
+        for part in message.content:
+            if type(part) is TextPart:
+                if options.token in part.text:
+                    loss.drop("paths whose text contains the placeholder token")
+                    return None
+                text.append(part.text)
+                continue
+            assert type(part) is ImagePart
+            if message.role == "assistant":
+                if k < len(placeholders):
+                    text.append(str(placeholders[k]))
+                k += 1
+                if options.assistant_images == "move":
+                    pending.append(part.image)
+                else:
+                    loss.drop("assistant images")
+                continue
+            text.append(options.token)
+            images.append(part.image)
+        if message.role == "user" and pending:
+            text.insert(0, options.token * len(pending))
+            images[:0] = pending
+            loss.change("assistant images moved to the next user turn", len(pending))
+            pending = []
+        turns.append(Turn(message.role, "".join(text), images))
+    loss.drop("assistant images after the last user turn", len(pending))
+    return turns
+
+
+def parts_from_placeholders(text: str, images: list[ImageRef], token: str) -> tuple[list[Part], bool]:
+    """Content parts from text holding ``token`` once per image, in order.
+
+    Returns ``(parts, matched)``; when the count differs, the text is kept verbatim,
+    the images are appended, and ``matched`` is False.
+    """
+    pieces = text.split(token)
+    if len(pieces) - 1 != len(images):
+        parts: list[Part] = [TextPart(text)] if text else []
+        return parts + [ImagePart(image=ref) for ref in images], False
+    parts = []
+    for i, piece in enumerate(pieces):
+        if piece:
+            parts.append(TextPart(piece))
+        if i < len(images):
+            parts.append(ImagePart(image=images[i]))
+    return parts, True
+
+
+class ImageSink:
+    """Turns image references into the strings a training file names.
+
+    ``mode="reference"`` writes paths as they are (relative to the dataset root, which
+    becomes the trainer's image folder); ``"copy"`` and ``"link"`` place the files
+    under ``out_dir`` at the same relative paths. Inline bytes are always written to
+    ``out_dir/images/<sha256>.<ext>``; a ``uri`` is written as it is.
+    """
+
+    def __init__(self, out_dir: str, source_root: str | None = None,
+                 mode: Literal["reference", "copy", "link"] = "reference") -> None:  # fmt: skip
+        self.out_dir, self.source_root, self.mode = out_dir, source_root, mode
+        self.missing = 0
+
+    def place(self, ref: ImageRef) -> str:
+        if ref.path:
+            if self.mode != "reference" and self.source_root and is_local(self.out_dir):
+                self._place_file(ref.path)
+            return ref.path
+        if ref.bytes is not None:
+            ext = {"image/jpeg": ".jpg", "image/webp": ".webp", "image/gif": ".gif"}.get(
+                ref.mime or "", ".png")
+            name = f"images/{ref.sha256 or hashlib.sha256(ref.bytes).hexdigest()}{ext}"
+            if is_local(self.out_dir):
+                target = os.path.join(self.out_dir, name)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                if not os.path.exists(target):
+                    with open(target, "wb") as f:
+                        f.write(ref.bytes)
+            return name
+        return ref.uri or ""
+
+    def _place_file(self, relative: str) -> None:
+        assert self.source_root is not None
+        source = os.path.join(self.source_root, relative)
+        target = os.path.join(self.out_dir, relative)
+        if os.path.abspath(source) == os.path.abspath(target) or os.path.exists(target):
+            return
+        if not os.path.isfile(source):
+            self.missing += 1
+            return
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if self.mode == "link":
+            os.symlink(os.path.abspath(source), target)
+        else:
+            shutil.copyfile(source, target)
+
+
+def _decide(judgment: Judgment, criterion: str) -> str | None:
+    if criterion == "overall":
+        if judgment.overall is not None:
+            return judgment.overall
+        votes = list(judgment.outcomes.values())
+        a, b = votes.count("a"), votes.count("b")
+        return "a" if a > b else "b" if b > a else ("tie" if votes else None)
+    return judgment.outcomes.get(criterion)
+
+
+def judgment_pairs(
+    tree: DialogueTree, criterion: str, loss: LossReport
+) -> Iterator[tuple[Judgment, Message, Message, list[Message]]]:
+    """``(judgment, chosen, rejected, prompt_path)`` for each decided judgment whose
+    two targets are siblings; ties, undecided and non-sibling judgments are counted."""
+    view = TreeView(tree)
+    for judgment in tree.judgments:
+        outcome = _decide(judgment, criterion)
+        if outcome is None:
+            loss.drop(f"judgments without an outcome for {criterion!r}")
+            continue
+        if outcome == "tie":
+            loss.drop("tied judgments")
+            continue
+        a, b = view.by_id.get(judgment.a), view.by_id.get(judgment.b)
+        if a is None or b is None or a.parent != b.parent or a.parent is None:
+            loss.drop("judgments whose targets are not siblings")
+            continue
+        chosen, rejected = (a, b) if outcome == "a" else (b, a)
+        yield judgment, chosen, rejected, view.path_to(a.parent)
+
+
+def placeholder_issue(origin: str, where: str, expected: int, found: int) -> Issue:
+    """The warning for a turn whose placeholder count differs from its image count."""
+    return Issue(code="import.placeholder_mismatch", severity="warning", file=origin,
+                 path=where, message=f"{found} placeholders for {expected} images; text kept "
+                                     "verbatim and images appended")  # fmt: skip
