@@ -7,7 +7,7 @@ True
 
 from __future__ import annotations
 
-from . import intermt_bench  # noqa: F401  (registers itself)
+from . import intermt_bench, sharegpt  # noqa: F401  (they register themselves)
 from ._base import (
     Format,
     ImportResult,

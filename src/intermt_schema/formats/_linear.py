@@ -199,3 +199,52 @@ def placeholder_issue(origin: str, where: str, expected: int, found: int) -> Iss
     return Issue(code="import.placeholder_mismatch", severity="warning", file=origin,
                  path=where, message=f"{found} placeholders for {expected} images; text kept "
                                      "verbatim and images appended")  # fmt: skip
+
+
+def sft_paths(tree: DialogueTree, loss: LossReport) -> Iterator[list[Message]]:
+    """Root-to-leaf paths cut after their last answer, for supervised fine-tuning.
+
+    Counts what such records leave out: ratings, judgments, trailing questions.
+    """
+    loss.drop("ratings", len(tree.ratings))
+    loss.drop("judgments", len(tree.judgments))
+    paths = TreeView(tree).paths()
+    if len(paths) > 1:
+        loss.change("branches flattened into separate records", len(paths) - 1)
+    for path in paths:
+        while path and path[-1].role != "assistant":
+            path = path[:-1]
+            loss.drop("trailing messages without an answer")
+        if path:
+            yield path
+        else:
+            loss.drop("paths without an answer")
+
+
+def tree_pairs(
+    tree: DialogueTree, criterion: str, loss: LossReport
+) -> Iterator[tuple[Judgment, Message, Message, list[Message]]]:
+    """``judgment_pairs`` plus the accounting of what preference records leave out."""
+    loss.drop("ratings", len(tree.ratings))
+    yield from judgment_pairs(tree, criterion, loss)
+
+
+def record_id(tree: DialogueTree, *nodes: Message) -> str:
+    """A stable record id: the tree id and the node ids that end the record."""
+    return ":".join([tree.id, *(n.id for n in nodes)])
+
+
+def check_alternation(roles: Sequence[str], user: str, assistant: str, system: str | None,
+                      end: str) -> list[str]:  # fmt: skip
+    """Problems with a role sequence: optional system first, then user/assistant
+    alternating, ending with ``end``."""
+    problems = []
+    body = list(roles[1:] if roles and system is not None and roles[0] == system else roles)
+    for i, role in enumerate(body):
+        if role != (user if i % 2 == 0 else assistant):
+            problems.append(f"turn {i} is {role!r}")
+    if body and body[-1] != end:
+        problems.append(f"ends with {body[-1]!r}, not {end!r}")
+    if not body:
+        problems.append("no turns")
+    return problems

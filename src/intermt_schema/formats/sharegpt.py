@@ -1,0 +1,232 @@
+"""ShareGPT as LLaMA-Factory reads it: SFT (``messages`` + ``images``) and ranking
+(``conversations`` + ``chosen`` + ``rejected`` + ``images``), with a
+``dataset_info.json`` entry written beside the data so that it loads by name.
+
+Rules the loader enforces, which every export keeps: an optional leading system turn,
+then user and assistant alternating; an even count for SFT, an odd count ending with
+a user turn for ranking; exactly one ``<image>`` per image, in order; in ranking the
+placeholders sit in the prompt only, and chosen and rejected share the image list.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from typing import Any, Literal
+
+from .._fs import atomic_output, is_local, open_input
+from .._report import Issue
+from .._schema import DialogueTree, ImageRef, Judgment, Message, Role
+from ..tree import Conversation, merge_paths, path_ids
+from ._base import Format, ImportResult, LossReport, read_json_records, register_format, write_json_records
+from ._linear import (
+    ImageSink,
+    LinearOptions,
+    Turn,
+    check_alternation,
+    linearize,
+    parts_from_placeholders,
+    placeholder_issue,
+    sft_paths,
+    tree_pairs,
+)
+
+__all__ = ["check_record", "export", "load"]
+
+TOKEN = "<image>"
+Style = Literal["role", "from"]
+_TAGS: dict[str, dict[str, str]] = {
+    "role": {"role_tag": "role", "content_tag": "content", "user_tag": "user",
+             "assistant_tag": "assistant", "system_tag": "system"},
+    "from": {"role_tag": "from", "content_tag": "value", "user_tag": "human",
+             "assistant_tag": "gpt", "system_tag": "system"},
+}  # fmt: skip
+
+
+def _message(turn: Turn, style: Style) -> dict[str, str]:
+    tags = _TAGS[style]
+    return {tags["role_tag"]: tags[f"{turn.role}_tag"], tags["content_tag"]: turn.text}
+
+
+def _with_images(record: dict[str, Any], images: list[str]) -> dict[str, Any]:
+    if images:
+        record["images"] = images
+    return record
+
+
+def _sft_records(trees: Iterable[DialogueTree], sink: ImageSink, options: LinearOptions,
+                 style: Style, loss: LossReport) -> Iterator[dict[str, Any]]:  # fmt: skip
+    for tree in trees:
+        for path in sft_paths(tree, loss):
+            turns = linearize(path, options, loss)
+            if turns is None:
+                continue
+            record = {"messages": [_message(t, style) for t in turns]}
+            yield _with_images(record, [sink.place(ref) for t in turns for ref in t.images])
+
+
+def _ranking_records(trees: Iterable[DialogueTree], sink: ImageSink, options: LinearOptions,
+                     criterion: str, style: Style, loss: LossReport,
+                     ) -> Iterator[dict[str, Any]]:  # fmt: skip
+    for tree in trees:
+        for _, chosen, rejected, prompt in tree_pairs(tree, criterion, loss):
+            turns = linearize(prompt, options, loss)
+            answers = [linearize([m], LinearOptions(options.token, "drop"), loss)
+                       for m in (chosen, rejected)]  # fmt: skip
+            if turns is None or answers[0] is None or answers[1] is None:
+                continue
+            record = {"conversations": [_message(t, style) for t in turns],
+                      "chosen": _message(answers[0][0], style),
+                      "rejected": _message(answers[1][0], style)}  # fmt: skip
+            yield _with_images(record, [sink.place(ref) for t in turns for ref in t.images])
+
+
+def _dataset_info(url: str, name: str, ranking: bool, style: Style) -> None:
+    folder = os.path.dirname(url.removeprefix("file://")) if is_local(url) else url.rsplit("/", 1)[0]
+    info_url = os.path.join(folder, "dataset_info.json") if is_local(url) else f"{folder}/dataset_info.json"
+    columns = ({"messages": "conversations", "chosen": "chosen", "rejected": "rejected",
+                "images": "images"} if ranking else {"messages": "messages", "images": "images"})  # fmt: skip
+    entry = {"file_name": os.path.basename(url), "formatting": "sharegpt", "ranking": ranking,
+             "columns": columns, "tags": _TAGS[style]}  # fmt: skip
+    try:
+        with open_input(info_url) as f:
+            info = json.load(f)
+        if not isinstance(info, dict):
+            info = {}
+    except (OSError, ValueError):
+        info = {}
+    info[name] = entry
+    with atomic_output(info_url) as out:
+        out.write(json.dumps(info, indent=2, ensure_ascii=False).encode() + b"\n")
+
+
+def export(
+    trees: Iterable[DialogueTree],
+    url: str,
+    mode: Literal["sft", "ranking"] = "sft",
+    *,
+    criterion: str = "overall",
+    images: Literal["reference", "copy", "link"] = "reference",
+    source_root: str | None = None,
+    assistant_images: Literal["move", "drop"] = "move",
+    name: str | None = None,
+    style: Style = "role",
+) -> LossReport:
+    """Write a LLaMA-Factory ShareGPT dataset (a JSON array) and its
+    ``dataset_info.json`` entry, named ``name`` or after the file. ``style`` picks the
+    tags: ``role``/``content`` with user/assistant, or ``from``/``value`` with
+    human/gpt."""
+    loss = LossReport(format=f"sharegpt ({mode})")
+    out_dir = os.path.dirname(url.removeprefix("file://")) if is_local(url) else url.rsplit("/", 1)[0]
+    sink = ImageSink(out_dir, source_root, images)
+    options = LinearOptions(TOKEN, assistant_images)
+    records = (_ranking_records(trees, sink, options, criterion, style, loss)
+               if mode == "ranking" else _sft_records(trees, sink, options, style, loss))  # fmt: skip
+    loss.records = write_json_records(records, url, array=True)
+    loss.drop("images not found to copy", sink.missing)
+    base = os.path.basename(url).split(".")[0]
+    _dataset_info(url, name or base, mode == "ranking", style)
+    return loss
+
+
+def check_record(record: dict[str, Any]) -> list[str]:
+    """What LLaMA-Factory would refuse in one record (SFT or ranking), as messages.
+
+    >>> check_record({"messages": [{"role": "user", "content": "<image>Hi"},
+    ...                            {"role": "assistant", "content": "Hello"}], "images": []})
+    ['1 <image> tokens for 0 images']
+    """
+    ranking = "chosen" in record
+    key = "conversations" if ranking else "messages"
+    messages = record.get(key) or []
+    roles = [m.get("role", m.get("from")) for m in messages]
+    tags = ("human", "gpt", "system") if roles and roles[-1] in ("human", "gpt") else (
+        "user", "assistant", "system")
+    problems = check_alternation(roles, tags[0], tags[1], tags[2], tags[0] if ranking else tags[1])
+    text_key = "content" if messages and "content" in messages[0] else "value"
+    prompt_tokens = sum(str(m.get(text_key, "")).count(TOKEN) for m in messages)
+    images = len(record.get("images") or [])
+    if ranking:
+        for side in ("chosen", "rejected"):
+            tokens = prompt_tokens + str(record[side].get(text_key, "")).count(TOKEN)
+            if tokens != images:
+                problems.append(f"{tokens} <image> tokens in prompt+{side} for {images} images")
+    elif prompt_tokens != images:
+        problems.append(f"{prompt_tokens} <image> tokens for {images} images")
+    return problems
+
+
+def _role(value: Any, tags: dict[str, str]) -> Role | None:
+    mapping: dict[str, Role] = {tags["user"]: "user", tags["assistant"]: "assistant",
+                                tags["system"]: "system"}  # fmt: skip
+    return mapping.get(value)
+
+
+def _messages(raw: list[Any], images: list[ImageRef], origin: str, number: int,
+              issues: list[Issue]) -> list[Message] | None:  # fmt: skip
+    """Messages from ShareGPT turns in either tag style; images by placeholder."""
+    role_key, text_key = ("from", "value") if raw and "from" in raw[0] else ("role", "content")
+    tags = ({"user": "human", "assistant": "gpt", "system": "system"} if role_key == "from"
+            else {"user": "user", "assistant": "assistant", "system": "system"})  # fmt: skip
+    counts = [str(m.get(text_key, "")).count(TOKEN) for m in raw]
+    messages, start = [], 0
+    for i, (m, count) in enumerate(zip(raw, counts)):
+        role = _role(m.get(role_key), tags)
+        text = m.get(text_key)
+        if role is None or not isinstance(text, str):
+            issues.append(Issue(code="import.bad_record", severity="error", file=origin,
+                                line=number, path=f"/{i}", message="turn has no known role or text"))  # fmt: skip
+            return None
+        parts, _ = parts_from_placeholders(text, images[start:start + count], TOKEN)
+        start += count
+        messages.append(Message(id="", role=role, content=parts))
+    if start != len(images):
+        issues.append(placeholder_issue(origin, "/images", len(images), start))
+        if messages:
+            parts, _ = parts_from_placeholders("", images[start:], TOKEN)
+            messages[0] = Message(id="", role=messages[0].role, content=[*parts, *messages[0].content])
+    return messages
+
+
+def load(url: str) -> ImportResult:
+    """Read LLaMA-Factory ShareGPT records (SFT or ranking, either tag style) back
+    into trees, merging shared prefixes by content."""
+    issues: list[Issue] = []
+    conversations: list[Conversation] = []
+    count = 0
+    for number, record, error in read_json_records(url):
+        count += 1
+        if error or not isinstance(record, dict):
+            issues.append(Issue(code="import.bad_record", severity="error", file=url, line=number,
+                                message=error or "a record must be an object"))  # fmt: skip
+            continue
+        images = [ImageRef(path=p) for p in record.get("images") or [] if isinstance(p, str)]
+        if "chosen" in record and "rejected" in record:
+            prompt = _messages(record.get("conversations") or [], images, url, number, issues)
+            if prompt is None:
+                continue
+            sides = [_messages([record[k]], [], url, number, issues) for k in ("chosen", "rejected")]
+            if sides[0] is None or sides[1] is None:
+                continue
+            a_id = path_ids([*prompt, *sides[0]])[-1]
+            b_id = path_ids([*prompt, *sides[1]])[-1]
+            judgment = Judgment(a=a_id, b=b_id, scope="local", overall="a")
+            conversations += [
+                Conversation(messages=[*prompt, *sides[0]], judgments=[judgment], record=number),
+                Conversation(messages=[*prompt, *sides[1]], record=number),
+            ]
+        else:
+            messages = _messages(record.get("messages") or record.get("conversations") or [],
+                                 images, url, number, issues)  # fmt: skip
+            if messages:
+                conversations.append(Conversation(messages=messages, record=number))
+    merged = merge_paths(conversations)
+    return ImportResult(merged.trees, issues + merged.issues, count)
+
+
+FORMAT = register_format(Format(
+    name="sharegpt", lossless=False, export=export, load=load, suffix=".json",
+    description="LLaMA-Factory ShareGPT: SFT messages or ranking (--mode ranking), "
+                "with dataset_info.json",
+))  # fmt: skip
