@@ -62,8 +62,10 @@ def draw_png(label: str, colour: tuple[int, int, int], seed: int) -> bytes:
 class Builder:
     """Grows one tree, saving each drawn image under ``images/``."""
 
-    def __init__(self, root: Path, topic: str, colour: tuple[int, int, int], rng: random.Random):
-        self.root, self.topic, self.colour, self.rng = root, topic, colour, rng
+    def __init__(self, root: Path, index: int, colour: tuple[int, int, int], rng: random.Random):
+        self.root, self.colour, self.rng = root, colour, rng
+        self.topic = TOPICS[index % len(TOPICS)][0]
+        self.prefix = f"ex{index:02d}"  # node ids are unique across the dataset, like uuids
         self.nodes: list[Message] = []
 
     def image(self, label: str) -> ImagePart:
@@ -75,12 +77,17 @@ class Builder:
         return ImagePart(image=ref)
 
     def add(self, role: str, parent: str | None, text: str, images: int = 0) -> str:
-        node_id = f"{self.topic}-{len(self.nodes)}"
+        """A message. An answer's images stand where its ``<Image, ...>`` placeholders
+        were, and the placeholder strings are kept, as the InterMT import keeps them."""
+        node_id = f"{self.prefix}-{len(self.nodes)}"
         content: list = [TextPart(text)]
         for k in range(images):
             content.append(self.image(f"{self.topic} {len(self.nodes)}.{k}"))
+        meta = {}
         if role == "user" and images:
             content.reverse()  # users tend to show the picture first
+        elif images:
+            meta = {"intermt_placeholders": [f"<Image, {self.topic} view {k}>" for k in range(images)]}
         generator = Generator(model="example-mllm", tools=["draw"] if images else [])
         self.nodes.append(
             Message(
@@ -89,6 +96,7 @@ class Builder:
                 role=role,
                 content=content,  # type: ignore[arg-type]
                 generator=generator if role == "assistant" else None,
+                meta=meta,
             )
         )
         return node_id
@@ -96,7 +104,7 @@ class Builder:
 
 def build_tree(root: Path, index: int, rng: random.Random) -> DialogueTree:
     topic, question, colour = TOPICS[index % len(TOPICS)]
-    b = Builder(root, topic, colour, rng)
+    b = Builder(root, index, colour, rng)
     q0 = b.add("user", None, question, images=1)
     answers = [
         b.add("assistant", q0, f"Answer {k} about the {topic}.", images=k % 2) for k in range(2)
@@ -110,7 +118,7 @@ def build_tree(root: Path, index: int, rng: random.Random) -> DialogueTree:
                     b.add(
                         "assistant",
                         follow,
-                        f"Here is what I see ({m}): <Image, {topic} view>",
+                        f"Here is what I see ({m}): ",
                         images=1,
                     )
                 )
@@ -163,7 +171,7 @@ def build_tree(root: Path, index: int, rng: random.Random) -> DialogueTree:
         ),
         Judgment(
             a=leaves[0],
-            b=leaves[-1],
+            b=leaves[1],
             scope="global",
             outcomes={d.key: rng.choice(outcomes) for d in INTERMT.of_scope("global")},
             overall=rng.choice(outcomes),

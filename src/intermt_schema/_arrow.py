@@ -204,11 +204,15 @@ def _tree_node() -> _Node:
     return _struct_node(info)
 
 
-def arrow_schema() -> Any:
-    """The ``pyarrow.Schema`` of one canonical tree per row, with HF features metadata."""
+def arrow_schema(hf_images: bool = True) -> Any:
+    """The ``pyarrow.Schema`` of one canonical tree per row, carrying HF features
+    metadata that makes images ``Image`` features (``hf_images=False`` leaves the
+    metadata out, for images that are paths nobody can resolve)."""
     pa = _pa()
     node = _tree_node()
     fields = [pa.field(f.name, f.type) for f in node.arrow]
+    if not hf_images:
+        return pa.schema(fields)
     metadata = {b"huggingface": _json_encode({"info": {"features": node.feature}})}
     return pa.schema(fields, metadata=metadata)
 

@@ -9,7 +9,6 @@ Exit codes: 0 success, 1 the data has errors (unreadable or missing files includ
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import sys
 from collections.abc import Callable, Sequence
@@ -20,67 +19,11 @@ import msgspec
 from . import __version__
 from ._errors import IntermtError
 from ._fs import atomic_output
+from ._pipeline import Tally, UsageError, reject_line
 from ._records import validate_path
-from ._report import RecordResult
 from ._validate import ValidationOptions
 
 __all__ = ["main"]
-
-
-class UsageError(Exception):
-    """A mistake in how the command was called (exit code 2)."""
-
-
-def reject_line(result: RecordResult) -> bytes:
-    """A rejects-file line: where the record was, why, and the record verbatim."""
-    entry: dict[str, object] = {"source": result.source, "line": result.line}
-    entry["errors"] = [i for i in result.report.issues if i.severity == "error"]
-    if result.raw is not None:
-        raw = result.raw.removesuffix(b"\n")
-        try:
-            entry["record"] = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            entry["record_base64"] = base64.b64encode(raw).decode("ascii")
-    return msgspec.json.encode(entry) + b"\n"
-
-
-class Tally:
-    """Counts records read, accepted and rejected, and issues by severity."""
-
-    def __init__(self) -> None:
-        self.read = self.accepted = self.rejected = 0
-        self.by_severity = {"error": 0, "warning": 0, "info": 0}
-
-    def add(self, result: RecordResult) -> None:
-        if result.line is not None:
-            self.read += 1
-        if result.accepted:
-            self.accepted += 1
-        elif result.line is not None:
-            self.rejected += 1
-        for issue in result.report:
-            self.by_severity[issue.severity] += 1
-
-    @property
-    def failed(self) -> bool:
-        return self.by_severity["error"] > 0
-
-    def summary(self) -> dict[str, int]:
-        return {
-            "read": self.read,
-            "accepted": self.accepted,
-            "rejected": self.rejected,
-            "errors": self.by_severity["error"],
-            "warnings": self.by_severity["warning"],
-            "infos": self.by_severity["info"],
-        }
-
-    def render(self) -> str:
-        s = self.summary()
-        return (
-            f"{s['read']} records read: {s['accepted']} accepted, {s['rejected']} rejected "
-            f"({s['errors']} errors, {s['warnings']} warnings, {s['infos']} infos)"
-        )
 
 
 def _validate(args: argparse.Namespace, out: IO[str]) -> int:
@@ -135,8 +78,70 @@ def _add_schema(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.set_defaults(run=_schema)
 
 
+def _formats(args: argparse.Namespace, out: IO[str]) -> int:
+    from .formats import available_formats
+
+    for fmt in available_formats():
+        kind = "lossless" if fmt.lossless else "lossy"
+        out.write(f"{fmt.name:<14} {kind:<9} {fmt.description}\n")
+    return 0
+
+
+def _add_formats(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("formats", help="list the registered formats")
+    p.set_defaults(run=_formats)
+
+
+def _add_convert(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ._pipeline import run_convert
+
+    p = sub.add_parser("convert", help="convert between formats (see 'intermt formats')")
+    p.add_argument("input", help="file, folder or fsspec URL")
+    p.add_argument("--from", dest="source", metavar="FMT", help="input format (default: detect)")
+    p.add_argument("--to", dest="target", metavar="FMT", required=True, help="output format")
+    p.add_argument("-o", "--output", required=True, help="output file (a folder for hf)")
+    p.add_argument("--mode", help="sharegpt: sft|ranking; llava: sft|dpo; trl: sft|preference|kto")
+    p.add_argument("--layout", help="intermt-bench: flat|score|pair|upstream")
+    p.add_argument("--criterion", default="overall",
+                   help="which judgment outcome picks chosen/rejected: overall or a dimension")
+    p.add_argument("--images", choices=["reference", "copy", "link"], default="reference",
+                   help="training formats: name image paths as they are, or copy/link the files")
+    p.add_argument("--images-root", help="folder the input's image paths are relative to")
+    p.add_argument("--assistant-images", choices=["move", "drop"], default="move",
+                   help="images inside answers: move to the next question, or drop")
+    p.add_argument("--single-image", action="store_true", help="llava: original one-image LLaVA")
+    p.add_argument("--urls", choices=["path", "data"], default="path", help="openai image URLs")
+    p.add_argument("--rejects", metavar="FILE", help="write rejected input records here")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="report format")
+    p.set_defaults(run=run_convert)
+
+
+def _add_stats(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ._pipeline import run_stats
+
+    p = sub.add_parser("stats", help="count trees, paths, nodes, images, ratings, judgments")
+    p.add_argument("input", help="file, folder or fsspec URL")
+    p.add_argument("--from", dest="source", metavar="FMT", help="input format (default: detect)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(run=run_stats)
+
+
+def _add_export_all(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ._pipeline import run_export_all
+
+    p = sub.add_parser("export-all", help="validate, then convert to every format and mode")
+    p.add_argument("input", help="canonical file or folder")
+    p.add_argument("-o", "--output", required=True, help="folder for the outputs")
+    p.add_argument("--check-images", action="store_true", help="open and decode every image")
+    p.set_defaults(run=run_export_all)
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _add_validate,
+    _add_convert,
+    _add_formats,
+    _add_stats,
+    _add_export_all,
     _add_schema,
 ]
 

@@ -97,8 +97,9 @@ Reader = Callable[..., ImportResult]
 class Format:
     """A registered format: a name, whether export is lossless, and its two halves.
 
-    ``export(trees, url, **options) -> LossReport`` writes; ``load(url, **options) ->
-    ImportResult`` reads back into trees.
+    ``export(trees, url, *, source_root=None, **options) -> LossReport`` writes
+    (``source_root`` is where the trees' relative image paths resolve);
+    ``load(url, **options) -> ImportResult`` reads back into trees.
     """
 
     name: str

@@ -438,8 +438,10 @@ def records(trees: Iterable[DialogueTree], layout: str, loss: LossReport) -> Ite
             yield record
 
 
-def export(trees: Iterable[DialogueTree], url: str, layout: str = "flat") -> LossReport:
-    """Write trees as InterMT records (a JSON array, as the release ships them)."""
+def export(trees: Iterable[DialogueTree], url: str, layout: str = "flat", *,
+           source_root: str | None = None) -> LossReport:  # fmt: skip
+    """Write trees as InterMT records (a JSON array, as the release ships them); image
+    paths are written as stored, relative to the dataset root."""
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; layouts: {', '.join(LAYOUTS)}")
     loss = LossReport(format=f"intermt-bench ({layout})")

@@ -1,0 +1,270 @@
+"""What the commands do, apart from parsing arguments: read any input into trees
+while counting every record, convert, and summarise.
+
+Every record read ends up accepted or rejected: ``read = accepted + rejected``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import inspect
+import os
+from collections import Counter
+from collections.abc import Iterator
+from typing import IO, Any
+
+import msgspec
+
+from ._errors import UnknownNameError
+from ._fs import atomic_output, is_local
+from ._records import validate_path
+from ._report import Issue, RecordResult
+from ._schema import DialogueTree, ImagePart
+from ._validate import ValidationOptions
+from .formats import LossReport, available_formats, detect_format, get_format
+from .tree import TreeView
+
+__all__ = ["Tally", "read_trees", "reject_line", "run_convert", "run_export_all", "run_stats"]
+
+CANONICAL = ("jsonl", "parquet")
+
+
+class UsageError(Exception):
+    """A mistake in how a command was called (exit code 2)."""
+
+
+def reject_line(result: RecordResult) -> bytes:
+    """A rejects-file line: where the record was, why, and the record verbatim."""
+    entry: dict[str, object] = {"source": result.source, "line": result.line}
+    entry["errors"] = [i for i in result.report.issues if i.severity == "error"]
+    if result.raw is not None:
+        raw = result.raw.removesuffix(b"\n")
+        try:
+            entry["record"] = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            entry["record_base64"] = base64.b64encode(raw).decode("ascii")
+    return msgspec.json.encode(entry) + b"\n"
+
+
+class Tally:
+    """Counts records read, accepted and rejected, and issues by severity."""
+
+    def __init__(self) -> None:
+        self.read = self.accepted = self.rejected = 0
+        self.by_severity = {"error": 0, "warning": 0, "info": 0}
+
+    def add(self, result: RecordResult) -> None:
+        if result.line is not None:
+            self.read += 1
+        if result.accepted:
+            self.accepted += 1
+        elif result.line is not None:
+            self.rejected += 1
+        self.count_issues(result.report)
+
+    def count_issues(self, issues: Any) -> None:
+        for issue in issues:
+            self.by_severity[issue.severity] += 1
+
+    @property
+    def failed(self) -> bool:
+        return self.by_severity["error"] > 0
+
+    def summary(self) -> dict[str, int]:
+        return {"read": self.read, "accepted": self.accepted, "rejected": self.rejected,
+                "errors": self.by_severity["error"], "warnings": self.by_severity["warning"],
+                "infos": self.by_severity["info"]}  # fmt: skip
+
+    def render(self) -> str:
+        s = self.summary()
+        return (f"{s['read']} records read: {s['accepted']} accepted, {s['rejected']} rejected "
+                f"({s['errors']} errors, {s['warnings']} warnings, {s['infos']} infos)")  # fmt: skip
+
+
+def _print_issue(issue: Issue, out: IO[str], fmt: str, verbose: bool = False) -> None:
+    if fmt == "json":
+        out.write(msgspec.json.encode(issue).decode() + "\n")
+    elif issue.severity != "info" or verbose:
+        out.write(issue.render() + "\n")
+
+
+def _source_format(url: str, given: str | None) -> str:
+    if given:
+        get_format(given)
+        return given
+    if url.endswith((".jsonl", ".jsonl.gz", ".parquet")) or (is_local(url) and os.path.isdir(url)):
+        found = detect_format(url) if not os.path.isdir(url) else "jsonl"
+        return found if found else "jsonl"
+    found = detect_format(url)
+    if found is None:
+        raise UsageError(f"cannot tell the format of {url}; name it with --from")
+    return found
+
+
+def images_root_of(url: str, given: str | None) -> str:
+    """Where the input's relative image paths resolve: as given, or its folder."""
+    if given:
+        return given
+    if is_local(url):
+        path = os.path.abspath(url.removeprefix("file://"))
+        return path if os.path.isdir(path) else os.path.dirname(path)
+    return url.rsplit("/", 1)[0]
+
+
+def read_trees(url: str, source: str, options: ValidationOptions, tally: Tally, out: IO[str],
+               report_format: str, sink: IO[bytes] | None) -> Iterator[DialogueTree]:  # fmt: skip
+    """Stream the accepted trees of any input; count and report every record."""
+    if source in CANONICAL:
+        for result in validate_path(url, options):
+            tally.add(result)
+            for issue in result.report:
+                _print_issue(issue, out, report_format)
+            if sink is not None and not result.accepted and result.line is not None:
+                sink.write(reject_line(result))
+            if result.accepted and result.tree is not None:
+                yield result.tree
+        return
+    imported = get_format(source).load(url)
+    bad_lines = {i.line for i in imported.issues if i.severity == "error" and i.line is not None}
+    tally.read += imported.records
+    tally.rejected += len(bad_lines)
+    tally.accepted += imported.records - len(bad_lines)
+    tally.count_issues(imported.issues)
+    for issue in imported.issues:
+        _print_issue(issue, out, report_format)
+        if sink is not None and issue.severity == "error":
+            sink.write(msgspec.json.encode({"source": url, "line": issue.line,
+                                            "errors": [issue]}) + b"\n")  # fmt: skip
+    yield from imported.trees
+
+
+def _export_options(args: argparse.Namespace, root: str) -> dict[str, Any]:
+    return {"mode": args.mode, "layout": args.layout, "criterion": args.criterion,
+            "images": args.images, "source_root": root, "assistant_images": args.assistant_images,
+            "single_image": args.single_image, "urls": args.urls}  # fmt: skip
+
+
+def _accepted(export: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """The options an exporter's signature takes (None means: its default)."""
+    names = inspect.signature(export).parameters
+    return {k: v for k, v in options.items() if k in names and v is not None}
+
+
+def run_convert(args: argparse.Namespace, out: IO[str]) -> int:
+    try:
+        target = get_format(args.target)
+        source = _source_format(args.input, args.source)
+    except UnknownNameError as exc:
+        raise UsageError(str(exc)) from None
+    root = images_root_of(args.input, args.images_root)
+    options = ValidationOptions(images_root=root)
+    tally = Tally()
+    with contextlib.ExitStack() as stack:
+        sink = stack.enter_context(atomic_output(args.rejects)) if args.rejects else None
+        trees = read_trees(args.input, source, options, tally, out, args.format, sink)
+        try:
+            loss = target.export(trees, args.output, **_accepted(target.export, _export_options(args, root)))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    _print_summary(out, args.format, tally, [loss])
+    return 1 if tally.failed else 0
+
+
+def _print_summary(out: IO[str], fmt: str, tally: Tally, losses: list[LossReport]) -> None:
+    if fmt == "json":
+        out.write(msgspec.json.encode({"summary": tally.summary(),
+                                       "exports": [x.to_dict() for x in losses]}).decode() + "\n")  # fmt: skip
+        return
+    out.write(tally.render() + "\n")
+    for loss in losses:
+        out.write(loss.render() + "\n")
+
+
+def tree_stats(trees: Any) -> dict[str, Any]:
+    """Counts over trees: paths, nodes by role, branch points, depth, images, ratings by
+    dimension and judgments by scope."""
+    stats: dict[str, Any] = {"trees": 0, "paths": 0, "nodes": Counter(), "branch_points": 0,
+                             "path_turns": Counter(), "images": 0, "ratings": Counter(),
+                             "judgments": Counter()}  # fmt: skip
+    for tree in trees:
+        view = TreeView(tree)
+        stats["trees"] += 1
+        paths = view.paths()
+        stats["paths"] += len(paths)
+        stats["path_turns"].update(sum(1 for m in p if m.role == "user") for p in paths)
+        stats["nodes"].update(n.role for n in tree.nodes)
+        stats["branch_points"] += len(view.branch_points())
+        stats["images"] += sum(1 for n in tree.nodes for p in n.content if type(p) is ImagePart)
+        stats["ratings"].update(r.dimension for r in tree.ratings)
+        stats["judgments"].update(j.scope for j in tree.judgments)
+    return stats
+
+
+def _render_stats(stats: dict[str, Any]) -> str:
+    lines = [f"trees          {stats['trees']}", f"paths          {stats['paths']}",
+             "nodes          " + ", ".join(f"{k} {v}" for k, v in sorted(stats["nodes"].items())),
+             f"branch points  {stats['branch_points']}", f"images         {stats['images']}",
+             "turns per path " + ", ".join(f"{k}: {v}" for k, v in sorted(stats["path_turns"].items())),
+             "judgments      " + (", ".join(f"{k} {v}" for k, v in sorted(stats["judgments"].items())) or "0"),
+             "ratings by dimension:"]  # fmt: skip
+    lines += [f"  {k:<32} {v}" for k, v in sorted(stats["ratings"].items())] or ["  none"]
+    return "\n".join(lines)
+
+
+def run_stats(args: argparse.Namespace, out: IO[str]) -> int:
+    try:
+        source = _source_format(args.input, args.source)
+    except UnknownNameError as exc:
+        raise UsageError(str(exc)) from None
+    tally = Tally()
+    sink = open(os.devnull, "w")  # issues are counted, not listed, in a summary
+    with sink:
+        stats = tree_stats(read_trees(args.input, source, ValidationOptions(), tally, sink,
+                                      "text", None))  # fmt: skip
+    if args.format == "json":
+        out.write(msgspec.json.encode({**stats, "records": tally.summary()}).decode() + "\n")
+    else:
+        out.write(_render_stats(stats) + "\n" + tally.render() + "\n")
+    return 1 if tally.failed else 0
+
+
+EXPORT_PLAN: list[tuple[str, dict[str, Any], str]] = [
+    ("jsonl", {}, "trees.jsonl"),
+    ("parquet", {}, "trees.parquet"),
+    ("hf", {}, "hf"),
+    ("intermt-bench", {"layout": "flat"}, "intermt_flat.json"),
+    ("intermt-bench", {"layout": "pair"}, "intermt_pair.json"),
+    ("llava", {"mode": "sft"}, "llava/llava.json"),
+    ("llava", {"mode": "dpo"}, "llava/llava_dpo.json"),
+    ("sharegpt", {"mode": "sft"}, "llamafactory/intermt_sft.json"),
+    ("sharegpt", {"mode": "ranking"}, "llamafactory/intermt_ranking.json"),
+    ("trl", {"mode": "sft"}, "trl/sft.jsonl"),
+    ("trl", {"mode": "preference"}, "trl/preference.jsonl"),
+    ("trl", {"mode": "kto"}, "trl/kto.jsonl"),
+    ("openai", {}, "openai.jsonl"),
+]
+"""What ``export-all`` writes: every registered format, in every mode."""
+
+
+def run_export_all(args: argparse.Namespace, out: IO[str]) -> int:
+    root = images_root_of(args.input, None)
+    options = ValidationOptions(images_root=root, check_images=args.check_images)
+    tally = Tally()
+    trees = list(read_trees(args.input, "jsonl", options, tally, out, "text", None))
+    out.write(tally.render() + "\n")
+    names = {f.name for f in available_formats()}
+    losses = []
+    for name, extra, relative in EXPORT_PLAN:
+        if name not in names:
+            continue
+        fmt = get_format(name)
+        target = os.path.join(args.output, relative)
+        copy = {"images": "copy"} if name in ("llava", "sharegpt", "trl") else {}
+        loss = fmt.export(iter(trees), target, **_accepted(fmt.export, {"source_root": root,
+                                                                           **copy, **extra}))  # fmt: skip
+        losses.append(loss)
+        out.write(f"{relative:<36} {loss.render()}\n")
+    out.write(f"wrote {len(losses)} exports of {len(trees)} trees to {args.output}\n")
+    return 1 if tally.failed else 0

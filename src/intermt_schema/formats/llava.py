@@ -1,0 +1,197 @@
+"""LLaVA conversations (one record per path) and the LLaVA-NeXT DPO layout.
+
+- ``{"id", "image", "conversations": [{"from": "human"|"gpt", "value"}]}``; ``image`` is a
+  string for one image and a list for several (LLaVA-NeXT), and absent for text-only.
+- ``<image>`` stands where each image is, in order. ``single_image=True`` writes for
+  original LLaVA: ``"<image>\\n"`` opens the turn holding the image, and paths with
+  more than one image are refused and counted.
+- Roles alternate from ``human``; system messages are dropped and counted.
+- DPO (``mode="dpo"``): ``{"id", "image", "prompt", "chosen", "rejected"}`` for pairs
+  whose prompt is a single question; multi-turn pairs are refused and counted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from typing import Any, Literal
+
+from .._fs import is_local
+from .._report import Issue
+from .._schema import DialogueTree, ImageRef, Judgment, Message, TextPart
+from ..tree import Conversation, merge_paths, path_ids
+from ._base import Format, ImportResult, LossReport, read_json_records, register_format, write_json_records
+from ._linear import (
+    ImageSink,
+    LinearOptions,
+    Turn,
+    check_alternation,
+    linearize,
+    parts_from_placeholders,
+    placeholder_issue,
+    record_id,
+    sft_paths,
+    tree_pairs,
+)
+
+__all__ = ["check_record", "export", "load"]
+
+TOKEN = "<image>"
+_FROM = {"user": "human", "assistant": "gpt"}
+
+
+def _image_field(paths: list[str]) -> dict[str, Any]:
+    if not paths:
+        return {}
+    return {"image": paths[0] if len(paths) == 1 else paths}
+
+
+def _turns(turns: list[Turn], loss: LossReport, single: bool) -> list[Turn] | None:
+    spoken = [t for t in turns if t.role != "system"]
+    loss.drop("system messages", len(turns) - len(spoken))
+    if not spoken or spoken[0].role != "user":
+        loss.drop("paths that do not start with a question")
+        return None
+    if single:
+        if sum(len(t.images) for t in spoken) > 1:
+            loss.drop("paths with more than one image (single-image mode)")
+            return None
+        spoken = [Turn(t.role, (TOKEN + "\n" if t.images else "") + t.text.replace(TOKEN, ""),
+                       t.images) for t in spoken]  # fmt: skip
+    return spoken
+
+
+def _sft(trees: Iterable[DialogueTree], sink: ImageSink, options: LinearOptions, single: bool,
+         loss: LossReport) -> Iterator[dict[str, Any]]:  # fmt: skip
+    for tree in trees:
+        for path in sft_paths(tree, loss):
+            turns = linearize(path, options, loss)
+            spoken = _turns(turns, loss, single) if turns is not None else None
+            if spoken is None:
+                continue
+            paths = [sink.place(ref) for t in spoken for ref in t.images]
+            yield {"id": record_id(tree, path[-1]), **_image_field(paths),
+                   "conversations": [{"from": _FROM[t.role], "value": t.text} for t in spoken]}  # fmt: skip
+
+
+def _dpo(trees: Iterable[DialogueTree], sink: ImageSink, options: LinearOptions,
+         criterion: str, loss: LossReport) -> Iterator[dict[str, Any]]:  # fmt: skip
+    for tree in trees:
+        for _, chosen, rejected, prompt in tree_pairs(tree, criterion, loss):
+            turns = linearize(prompt, options, loss)
+            spoken = _turns(turns, loss, False) if turns is not None else None
+            if spoken is None:
+                continue
+            if len(spoken) != 1:
+                loss.drop("pairs with a multi-turn prompt (DPO layout is single-turn)")
+                continue
+            drop = LinearOptions(options.token, "drop")
+            answers = [linearize([m], drop, loss) for m in (chosen, rejected)]
+            if answers[0] is None or answers[1] is None:
+                continue
+            paths = [sink.place(ref) for ref in spoken[0].images]
+            yield {"id": record_id(tree, chosen, rejected), **_image_field(paths),
+                   "prompt": spoken[0].text, "chosen": answers[0][0].text,
+                   "rejected": answers[1][0].text}  # fmt: skip
+
+
+def export(
+    trees: Iterable[DialogueTree],
+    url: str,
+    mode: Literal["sft", "dpo"] = "sft",
+    *,
+    single_image: bool = False,
+    criterion: str = "overall",
+    images: Literal["reference", "copy", "link"] = "reference",
+    source_root: str | None = None,
+    assistant_images: Literal["move", "drop"] = "move",
+) -> LossReport:
+    """Write a LLaVA JSON array; images are named relative to the image folder (the
+    output folder when copying or linking, else the dataset root)."""
+    loss = LossReport(format=f"llava ({mode})")
+    out_dir = os.path.dirname(url.removeprefix("file://")) if is_local(url) else url.rsplit("/", 1)[0]
+    sink = ImageSink(out_dir, source_root, images)
+    options = LinearOptions(TOKEN, assistant_images)
+    records = (_dpo(trees, sink, options, criterion, loss) if mode == "dpo"
+               else _sft(trees, sink, options, single_image, loss))  # fmt: skip
+    loss.records = write_json_records(records, url, array=True)
+    loss.drop("images not found to copy", sink.missing)
+    return loss
+
+
+def check_record(record: dict[str, Any]) -> list[str]:
+    """What a LLaVA trainer would trip on: role order and ``<image>`` count.
+
+    >>> check_record({"id": "x", "conversations": [{"from": "gpt", "value": "hi"}]})
+    ["turn 0 is 'gpt'", "ends with 'gpt', not 'human'"]
+    """
+    image = record.get("image")
+    count = 0 if image is None else 1 if isinstance(image, str) else len(image)
+    if "prompt" in record:
+        texts = [record["prompt"]]
+        problems = []
+    else:
+        turns = record.get("conversations") or []
+        texts = [t.get("value", "") for t in turns]
+        roles = [t.get("from") for t in turns]
+        problems = check_alternation(roles, "human", "gpt", None, "gpt")
+    tokens = sum(str(t).count(TOKEN) for t in texts)
+    if tokens != count:
+        problems.append(f"{tokens} <image> tokens for {count} images")
+    return problems
+
+
+def load(url: str) -> ImportResult:
+    """Read LLaVA records (conversations or DPO) back into trees."""
+    issues: list[Issue] = []
+    conversations: list[Conversation] = []
+    count = 0
+    for number, record, error in read_json_records(url):
+        count += 1
+        if error or not isinstance(record, dict):
+            issues.append(Issue(code="import.bad_record", severity="error", file=url, line=number,
+                                message=error or "a record must be an object"))  # fmt: skip
+            continue
+        image = record.get("image")
+        paths = [image] if isinstance(image, str) else [p for p in image or [] if isinstance(p, str)]
+        refs = [ImageRef(path=p) for p in paths]
+        if "prompt" in record:
+            parts, ok = parts_from_placeholders(str(record["prompt"]), refs, TOKEN)
+            if not ok:
+                issues.append(placeholder_issue(url, f"/{number}/prompt", len(refs), -1))
+            prompt = [Message(id="", role="user", content=parts)]
+            sides = [Message(id="", role="assistant", content=[TextPart(str(record[k]))])
+                     for k in ("chosen", "rejected")]  # fmt: skip
+            a_id, b_id = (path_ids([*prompt, side])[-1] for side in sides)
+            judgment = Judgment(a=a_id, b=b_id, scope="local", overall="a")
+            conversations += [
+                Conversation(messages=[*prompt, sides[0]], judgments=[judgment], record=number),
+                Conversation(messages=[*prompt, sides[1]], record=number),
+            ]
+            continue
+        messages, start = [], 0
+        for turn in record.get("conversations") or []:
+            role = {"human": "user", "gpt": "assistant", "user": "user",
+                    "assistant": "assistant"}.get(turn.get("from", turn.get("role")))  # fmt: skip
+            text = turn.get("value", turn.get("content"))
+            if role is None or not isinstance(text, str):
+                issues.append(Issue(code="import.bad_record", severity="error", file=url,
+                                    line=number, message="turn has no known role or text"))  # fmt: skip
+                messages = []
+                break
+            n = text.count(TOKEN)
+            parts, _ = parts_from_placeholders(text, refs[start:start + n], TOKEN)
+            start += n
+            messages.append(Message(id="", role=role, content=parts))  # type: ignore[arg-type]
+        if messages and start != len(refs):
+            issues.append(placeholder_issue(url, f"/{number}", len(refs), start))
+        if messages:
+            conversations.append(Conversation(messages=messages, record=number))
+    merged = merge_paths(conversations)
+    return ImportResult(merged.trees, issues + merged.issues, count)
+
+
+FORMAT = register_format(Format(
+    name="llava", lossless=False, export=export, load=load, suffix=".json",
+    description="LLaVA / LLaVA-NeXT conversations, or LLaVA-NeXT DPO (--mode dpo)",
+))  # fmt: skip

@@ -1,0 +1,119 @@
+"""OpenAI chat messages, one conversation per path, as JSON Lines.
+
+Content parts are ``{"type": "text", "text"}`` and ``{"type": "image_url", "image_url":
+{"url", "detail"}}``; an image's position is its order among the parts. ``urls="data"``
+inlines images as ``data:`` URIs (read from the bytes, or from ``source_root``);
+``urls="path"`` writes their path or URI as it is. Assistant content cannot hold
+images, so the shared rule moves them to the next user turn.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Iterator
+from typing import Any, Literal
+
+from .._images import ImageLimits, _read_under_root
+from .._report import Issue
+from .._schema import DialogueTree, ImagePart, ImageRef, Message, Part, Role, TextPart
+from ..tree import Conversation, merge_paths
+from ._base import Format, ImportResult, LossReport, read_json_records, register_format, write_json_records
+from ._linear import LinearOptions, linearize, sft_paths
+
+__all__ = ["export", "load"]
+
+_MARK = "\x00image\x00"
+
+
+def _url(ref: ImageRef, urls: str, root: str | None, loss: LossReport) -> str:
+    if urls == "data":
+        data = ref.bytes
+        if data is None and ref.path and root is not None:
+            data, problem = _read_under_root(ref.path, root, ImageLimits())
+        if data is not None:
+            mime = ref.mime or "image/png"
+            return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+        loss.change("images written by reference (no bytes found to inline)")
+    return ref.uri or ref.path or ""
+
+
+def _records(trees: Iterable[DialogueTree], urls: str, root: str | None, detail: str,
+             options: LinearOptions, loss: LossReport) -> Iterator[dict[str, Any]]:  # fmt: skip
+    for tree in trees:
+        for path in sft_paths(tree, loss):
+            turns = linearize(path, options, loss)
+            if turns is None:
+                continue
+            messages = []
+            for turn in turns:
+                images = iter(turn.images)
+                parts: list[dict[str, Any]] = []
+                for i, piece in enumerate(turn.text.split(_MARK)):
+                    if i:
+                        url = _url(next(images), urls, root, loss)
+                        parts.append({"type": "image_url", "image_url": {"url": url, "detail": detail}})
+                    if piece:
+                        parts.append({"type": "text", "text": piece})
+                messages.append({"role": turn.role, "content": parts})
+            yield {"messages": messages}
+
+
+def export(
+    trees: Iterable[DialogueTree],
+    url: str,
+    *,
+    urls: Literal["data", "path"] = "path",
+    source_root: str | None = None,
+    detail: Literal["auto", "low", "high"] = "auto",
+    assistant_images: Literal["move", "drop"] = "move",
+) -> LossReport:
+    """Write OpenAI chat conversations as JSON Lines."""
+    loss = LossReport(format="openai")
+    options = LinearOptions(_MARK, assistant_images)
+    records = _records(trees, urls, source_root, detail, options, loss)
+    loss.records = write_json_records(records, url, array=False)
+    return loss
+
+
+def _ref(url: str) -> ImageRef:
+    if url.startswith("data:") and ";base64," in url:
+        head, data = url.split(";base64,", 1)
+        return ImageRef(bytes=base64.b64decode(data), mime=head[5:] or None)
+    if "://" in url:
+        return ImageRef(uri=url)
+    return ImageRef(path=url)
+
+
+def load(url: str) -> ImportResult:
+    """Read OpenAI chat conversations back into trees."""
+    issues: list[Issue] = []
+    conversations: list[Conversation] = []
+    count = 0
+    for number, record, error in read_json_records(url):
+        count += 1
+        try:
+            if error or not isinstance(record, dict):
+                raise ValueError(error or "a record must be an object")
+            messages = []
+            for m in record["messages"]:
+                content = m["content"]
+                parts: list[Part] = []
+                for p in [{"type": "text", "text": content}] if isinstance(content, str) else content:
+                    if p["type"] == "image_url":
+                        parts.append(ImagePart(image=_ref(p["image_url"]["url"])))
+                    else:
+                        parts.append(TextPart(p["text"]))
+                role: Role = m["role"] if m["role"] in ("system", "user", "assistant") else "user"
+                messages.append(Message(id="", role=role, content=parts))
+            conversations.append(Conversation(messages=messages, record=number))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            issues.append(Issue(code="import.bad_record", severity="error", file=url, line=number,
+                                message=f"{type(exc).__name__}: {exc}"))  # fmt: skip
+    merged = merge_paths(conversations)
+    return ImportResult(merged.trees, issues + merged.issues, count)
+
+
+FORMAT = register_format(Format(
+    name="openai", lossless=False, export=export, load=load, suffix=".jsonl",
+    description="OpenAI chat messages with image_url parts (data URIs or paths)",
+))  # fmt: skip

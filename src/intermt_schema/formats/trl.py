@@ -1,0 +1,179 @@
+"""TRL conversational datasets: language modelling, explicit-prompt preference, and
+unpaired (KTO) rows, as JSON Lines.
+
+- ``sft``: ``{"messages": [...], "images": [...]}``
+- ``preference``: ``{"prompt": [...], "chosen": [assistant], "rejected": [assistant],
+  "images": [...]}`` -- the whole shared history is the explicit prompt.
+- ``kto``: ``{"prompt": [...], "completion": [assistant], "label": bool, "images": [...]}``,
+  one row for each side of a judgment.
+
+Messages carry content parts ``{"type": "text", "text"}`` and ``{"type": "image"}``; the
+``images`` column lists one image per image part, in order, and image parts appear in
+prompts only. ``images`` is left out of rows without images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, Literal
+
+from .._report import Issue
+from .._schema import DialogueTree, ImagePart, ImageRef, Judgment, Message, Part, Role, TextPart
+from ..tree import Conversation, merge_paths, path_ids
+from ._base import Format, ImportResult, LossReport, read_json_records, register_format, write_json_records
+from ._linear import ImageSink, LinearOptions, Turn, linearize, sft_paths, tree_pairs
+
+__all__ = ["check_record", "export", "load"]
+
+_MARK = "\x00image\x00"  # splits a linearized turn back into parts; never in real text
+
+
+def _message(turn: Turn) -> dict[str, Any]:
+    parts: list[dict[str, str]] = []
+    for i, piece in enumerate(turn.text.split(_MARK)):
+        if i:
+            parts.append({"type": "image"})
+        if piece:
+            parts.append({"type": "text", "text": piece})
+    return {"role": turn.role, "content": parts}
+
+
+def _row(row: dict[str, Any], images: list[str]) -> dict[str, Any]:
+    if images:
+        row["images"] = images
+    return row
+
+
+def _records(trees: Iterable[DialogueTree], mode: str, sink: ImageSink, options: LinearOptions,
+             criterion: str, loss: LossReport) -> Iterator[dict[str, Any]]:  # fmt: skip
+    answers_only = LinearOptions(options.token, "drop")
+    for tree in trees:
+        if mode == "sft":
+            for path in sft_paths(tree, loss):
+                turns = linearize(path, options, loss)
+                if turns is not None:
+                    images = [sink.place(r) for t in turns for r in t.images]
+                    yield _row({"messages": [_message(t) for t in turns]}, images)
+            continue
+        for _, chosen, rejected, prompt in tree_pairs(tree, criterion, loss):
+            turns = linearize(prompt, options, loss)
+            sides = [linearize([m], answers_only, loss) for m in (chosen, rejected)]
+            if turns is None or sides[0] is None or sides[1] is None:
+                continue
+            images = [sink.place(r) for t in turns for r in t.images]
+            head = [_message(t) for t in turns]
+            if mode == "preference":
+                yield _row({"prompt": head, "chosen": [_message(sides[0][0])],
+                            "rejected": [_message(sides[1][0])]}, images)  # fmt: skip
+            else:
+                for side, label in ((sides[0], True), (sides[1], False)):
+                    yield _row({"prompt": head, "completion": [_message(side[0])],
+                                "label": label}, list(images))  # fmt: skip
+
+
+def export(
+    trees: Iterable[DialogueTree],
+    url: str,
+    mode: Literal["sft", "preference", "kto"] = "sft",
+    *,
+    criterion: str = "overall",
+    images: Literal["reference", "copy", "link"] = "reference",
+    source_root: str | None = None,
+    assistant_images: Literal["move", "drop"] = "move",
+) -> LossReport:
+    """Write TRL rows as JSON Lines."""
+    import os
+
+    from .._fs import is_local
+
+    loss = LossReport(format=f"trl ({mode})")
+    out_dir = os.path.dirname(url.removeprefix("file://")) if is_local(url) else url.rsplit("/", 1)[0]
+    sink = ImageSink(out_dir, source_root, images)
+    options = LinearOptions(_MARK, assistant_images)
+    records = _records(trees, mode, sink, options, criterion, loss)
+    loss.records = write_json_records(records, url, array=False)
+    loss.drop("images not found to copy", sink.missing)
+    return loss
+
+
+def check_record(row: dict[str, Any]) -> list[str]:
+    """TRL's vision rules: image parts only in the prompt, one image per part, and a
+    prompt that ends with a user, tool or assistant turn.
+
+    >>> check_record({"messages": [{"role": "user", "content": [{"type": "image"}]}]})
+    ['1 image parts for 0 images']
+    """
+    problems = []
+    prompt = row.get("messages") or row.get("prompt") or []
+    answers = (row.get("chosen") or []) + (row.get("rejected") or []) + (row.get("completion") or [])
+
+    def image_parts(messages: list[dict[str, Any]]) -> int:
+        return sum(1 for m in messages if isinstance(m["content"], list)
+                   for p in m["content"] if p.get("type") == "image")  # fmt: skip
+
+    if image_parts(answers):
+        problems.append("image parts outside the prompt")
+    count = image_parts(prompt)
+    if count != len(row.get("images") or []):
+        problems.append(f"{count} image parts for {len(row.get('images') or [])} images")
+    if "prompt" in row and (not prompt or prompt[-1]["role"] not in ("user", "tool", "assistant")):
+        problems.append("the prompt does not end with a user, tool or assistant turn")
+    return problems
+
+
+def _messages(raw: list[Any], images: list[ImageRef], start: int) -> tuple[list[Message], int]:
+    messages = []
+    for m in raw:
+        content = m["content"]
+        parts: list[Part] = []
+        for p in [{"type": "text", "text": content}] if isinstance(content, str) else content:
+            if p["type"] == "image":
+                parts.append(ImagePart(image=images[start] if start < len(images) else ImageRef()))
+                start += 1
+            else:
+                parts.append(TextPart(p["text"]))
+        role: Role = m["role"] if m["role"] in ("system", "user", "assistant") else "user"
+        messages.append(Message(id="", role=role, content=parts))
+    return messages, start
+
+
+def load(url: str) -> ImportResult:
+    """Read TRL rows (any of the three kinds) back into trees."""
+    issues: list[Issue] = []
+    conversations: list[Conversation] = []
+    count = 0
+    for number, row, error in read_json_records(url):
+        count += 1
+        try:
+            if error or not isinstance(row, dict):
+                raise ValueError(error or "a row must be an object")
+            images = [ImageRef(path=p) for p in row.get("images") or []]
+            if "messages" in row:
+                messages, _ = _messages(row["messages"], images, 0)
+                conversations.append(Conversation(messages=messages, record=number))
+                continue
+            prompt, _ = _messages(row["prompt"], images, 0)
+            if "completion" in row:
+                side, _ = _messages(row["completion"], [], 0)
+                conversations.append(Conversation(messages=[*prompt, *side], record=number))
+                continue
+            chosen, _ = _messages(row["chosen"], [], 0)
+            rejected, _ = _messages(row["rejected"], [], 0)
+            a_id = path_ids([*prompt, *chosen])[-1]
+            b_id = path_ids([*prompt, *rejected])[-1]
+            judgment = Judgment(a=a_id, b=b_id, scope="local", overall="a")
+            conversations += [
+                Conversation(messages=[*prompt, *chosen], judgments=[judgment], record=number),
+                Conversation(messages=[*prompt, *rejected], record=number),
+            ]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            issues.append(Issue(code="import.bad_record", severity="error", file=url, line=number,
+                                message=f"{type(exc).__name__}: {exc}"))  # fmt: skip
+    merged = merge_paths(conversations)
+    return ImportResult(merged.trees, issues + merged.issues, count)
+
+
+FORMAT = register_format(Format(
+    name="trl", lossless=False, export=export, load=load, suffix=".jsonl",
+    description="TRL conversational rows: sft, preference (explicit prompt) or kto (--mode)",
+))  # fmt: skip
