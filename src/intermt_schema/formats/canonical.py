@@ -45,17 +45,18 @@ def _export_parquet(trees: Iterable[DialogueTree], url: str, **_: Any) -> LossRe
     return LossReport(format="parquet", records=write_parquet(trees, url))
 
 
-def _path_only(tree: DialogueTree) -> bool:
-    return any(type(p) is ImagePart and p.image.bytes is None and p.image.path is not None
+def _without_bytes(tree: DialogueTree) -> bool:
+    return any(type(p) is ImagePart and p.image.bytes is None
                for n in tree.nodes for p in n.content)  # fmt: skip
 
 
 def to_hf_dataset(trees: Iterable[DialogueTree], images_root: str | None = None) -> Any:
     """A ``datasets.Dataset`` with one tree per row and schema-derived features.
 
-    With ``images_root``, image files are embedded as bytes and every image is an
-    ``Image`` feature. Images left as bare paths would make ``datasets`` open them
-    relative to the working directory, so then the image columns stay plain structs.
+    With ``images_root``, image files are embedded as bytes. Image columns are
+    ``Image`` features when every image carries its bytes; otherwise (``datasets``
+    would open bare paths relative to the working directory, and cannot store a
+    URI-only image) they stay plain ``{bytes, path}`` structs, which lose nothing.
 
     >>> import intermt_schema as im
     >>> to_hf_dataset([im.DialogueTree(id="t")]).num_rows  # doctest: +SKIP
@@ -64,7 +65,7 @@ def to_hf_dataset(trees: Iterable[DialogueTree], images_root: str | None = None)
     datasets = require("datasets", "hf")
     pa = require("pyarrow", "parquet")
     items = [embed_images(t, images_root) if images_root else t for t in trees]
-    schema = arrow_schema(hf_images=not any(map(_path_only, items)))
+    schema = arrow_schema(hf_images=not any(map(_without_bytes, items)))
     table = pa.Table.from_pylist([tree_to_row(t) for t in items], schema=schema)  # type: ignore[attr-defined]
     return datasets.Dataset(table)  # type: ignore[attr-defined]
 
@@ -106,6 +107,8 @@ def _load_hf(url: str) -> ImportResult:
     datasets = require("datasets", "hf")
     try:
         dataset = datasets.load_from_disk(url)  # type: ignore[attr-defined]
+    except IndexError:  # datasets cannot reopen a saved dataset of zero rows
+        return ImportResult([], [], 0)
     except (OSError, ValueError) as exc:
         issue = Issue(code="file.unreadable", severity="error", file=url, message=str(exc))
         return ImportResult([], [issue], 0)

@@ -1,0 +1,188 @@
+"""Every registered format: round trips, consumer rules, and the real fixtures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import intermt_schema as im
+from intermt_schema.formats import available_formats, detect_format, get_format, llava, sharegpt, trl
+from intermt_schema.testing import trees
+from intermt_schema.tree import TreeView, same_tree
+
+from .conftest import EXAMPLES, fixture_path
+
+MODES = {"sharegpt": ["sft", "ranking"], "llava": ["sft", "dpo"], "trl": ["sft", "preference", "kto"],
+         "intermt-bench": [None], "openai": [None]}
+CHECKS = {"sharegpt": sharegpt.check_record, "llava": llava.check_record, "trl": trl.check_record}
+LOSSLESS = [f.name for f in available_formats() if f.lossless and f.name != "hf"]
+LOSSY = [(name, mode) for name, modes in MODES.items() for mode in modes]
+pytest.importorskip("pyarrow")
+
+
+def _options(name: str, mode: str | None) -> dict:
+    if mode is None:
+        return {}
+    return {"mode": mode}
+
+
+def _spoken(tree: im.DialogueTree) -> list[list[tuple[str, str]]]:
+    """Each root-to-leaf path's (role, text) turns, without system turns."""
+    result = []
+    for path in TreeView(tree).paths():
+        while path and path[-1].role != "assistant":
+            path = path[:-1]
+        result.append([(m.role, "".join(p.text for p in m.content if isinstance(p, im.TextPart)))
+                       for m in path if m.role != "system"])
+    return result
+
+
+@pytest.mark.parametrize("name", LOSSLESS)
+@given(items=st.lists(trees(max_nodes=8), max_size=3))
+def test_lossless_formats_give_back_the_same_trees(name: str, items, tmp_path_factory) -> None:
+    fmt = get_format(name)
+    out = tmp_path_factory.mktemp(name) / f"out{fmt.suffix}"
+    assert fmt.export(items, str(out)).lossless
+    assert fmt.load(str(out)).trees == items
+
+
+@settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(items=st.lists(trees(max_nodes=8), max_size=2))
+def test_hf_dataset_round_trip(items, tmp_path_factory) -> None:
+    pytest.importorskip("datasets")
+    out = tmp_path_factory.mktemp("hf") / "ds"
+    get_format("hf").export(items, str(out))
+    assert get_format("hf").load(str(out)).trees == items
+
+
+@pytest.mark.parametrize("name,mode", LOSSY)
+@given(tree=trees(max_nodes=10))
+def test_lossy_exports_keep_rules_text_roles_and_account_for_the_rest(
+    name: str, mode: str | None, tree: im.DialogueTree, tmp_path_factory
+) -> None:
+    fmt = get_format(name)
+    out = tmp_path_factory.mktemp(name) / f"out{fmt.suffix}"
+    loss = fmt.export([tree], str(out), **_options(name, mode))
+    records = json.loads(out.read_text()) if fmt.suffix == ".json" else [
+        json.loads(line) for line in out.read_text().split("\n") if line]
+    assert loss.records == len(records)
+    for record in records:
+        assert CHECKS.get(name, lambda r: [])(record) == [], record
+    if mode in (None, "sft") and name != "intermt-bench":
+        # text, roles and order survive: every path comes back, though siblings with
+        # identical content merge (content addressing cannot tell them apart)
+        back = [p for t in fmt.load(str(out)).trees for p in _spoken(t)]
+        source = [p for p in _spoken(tree) if p]
+        assert all(p in source for p in back)
+        missing = [p for p in source if not any(b[: len(p)] == p for b in back)]
+        refused = sum(v for k, v in loss.dropped.items() if k.startswith("paths"))
+        assert len(missing) <= refused
+    if mode in ("ranking", "dpo", "preference", "kto"):
+        assert loss.dropped["ratings"] == len(tree.ratings)
+        decided = len(records) // (2 if mode == "kto" else 1)
+        refused = sum(v for k, v in loss.dropped.items() if "judgment" in k or "pairs" in k)
+        assert decided + refused == len(tree.judgments)
+
+
+def test_images_only_in_prompts_and_counts_match_on_examples(tmp_path: Path) -> None:
+    tree_list = list(im.read_jsonl(str(EXAMPLES / "trees.jsonl")))
+    for name, mode in [("sharegpt", "sft"), ("sharegpt", "ranking"), ("llava", "sft"),
+                       ("llava", "dpo"), ("trl", "sft"), ("trl", "preference"), ("trl", "kto")]:
+        fmt = get_format(name)
+        out = tmp_path / f"{name}-{mode}{fmt.suffix}"
+        loss = fmt.export(tree_list, str(out), mode=mode, source_root=str(EXAMPLES))
+        assert loss.records > 0
+        text = out.read_text()
+        records = json.loads(text) if fmt.suffix == ".json" else [json.loads(x) for x in text.split("\n") if x]
+        assert all(CHECKS[name](r) == [] for r in records)
+        def count(r: dict) -> int:
+            image = r.get("images", r.get("image")) or []
+            return 1 if isinstance(image, str) else len(image)
+
+        assert sum(map(count, records)) > 0
+
+
+def test_llava_single_image_mode_refuses_multi_image_paths(tmp_path: Path) -> None:
+    q = im.Message(id="q", role="user", content=[
+        im.ImagePart(image=im.ImageRef(path="a.png")), im.ImagePart(image=im.ImageRef(path="b.png")),
+        im.TextPart("Compare")])
+    a = im.Message(id="a", parent="q", role="assistant", content=[im.TextPart("Same")])
+    tree = im.DialogueTree(id="t", nodes=[q, a])
+    loss = llava.export([tree], str(tmp_path / "x.json"), single_image=True)
+    assert loss.records == 0 and loss.dropped["paths with more than one image (single-image mode)"] == 1
+    llava.export([tree], str(tmp_path / "y.json"))
+    record = json.loads((tmp_path / "y.json").read_text())[0]
+    assert record["image"] == ["a.png", "b.png"]
+    assert record["conversations"][0] == {"from": "human", "value": "<image><image>Compare"}
+
+
+def test_assistant_images_move_to_the_next_question_or_are_dropped(tmp_path: Path) -> None:
+    nodes = [
+        im.Message(id="q", role="user", content=[im.TextPart("Draw a cat")]),
+        im.Message(id="a", parent="q", role="assistant",
+                   content=[im.TextPart("Here: "), im.ImagePart(image=im.ImageRef(path="cat.png"))],
+                   meta={"intermt_placeholders": ["<Image, a cat>"]}),
+        im.Message(id="f", parent="a", role="user", content=[im.TextPart("Make it blue")]),
+        im.Message(id="b", parent="f", role="assistant", content=[im.TextPart("Done")]),
+    ]
+    tree = im.DialogueTree(id="t", nodes=nodes)
+    sharegpt.export([tree], str(tmp_path / "m.json"))
+    record = json.loads((tmp_path / "m.json").read_text())[0]
+    assert [m["content"] for m in record["messages"]] == [
+        "Draw a cat", "Here: <Image, a cat>", "<image>Make it blue", "Done"]
+    assert record["images"] == ["cat.png"]
+    loss = sharegpt.export([tree], str(tmp_path / "d.json"), assistant_images="drop")
+    assert "images" not in json.loads((tmp_path / "d.json").read_text())[0]
+    assert loss.dropped["assistant images"] == 1
+
+
+def test_llamafactory_fixtures_round_trip_exactly(tmp_path: Path) -> None:
+    for name, mode, style in [("mllm_demo.json", "sft", "role"),
+                              ("dpo_en_demo_sample.json", "ranking", "from")]:
+        source = fixture_path("llamafactory", name)
+        result = sharegpt.load(str(source))
+        assert result.issues == [] and result.records == len(json.loads(source.read_text()))
+        assert all(im.validate(t).ok for t in result.trees)
+        loss = sharegpt.export(result.trees, str(tmp_path / name), mode, style=style,
+                               source_root=str(source.parent), images="copy")
+        assert loss.lossless
+        key = lambda r: json.dumps(r, sort_keys=True)  # noqa: E731
+        assert sorted(map(key, json.loads((tmp_path / name).read_text()))) == sorted(
+            map(key, json.loads(source.read_text())))
+    assert (tmp_path / "mllm_demo_data" / "1.jpg").read_bytes() == fixture_path(
+        "llamafactory", "mllm_demo_data", "1.jpg").read_bytes()
+    info = json.loads((tmp_path / "dataset_info.json").read_text())
+    assert info["dpo_en_demo_sample"]["ranking"] is True
+    assert info["mllm_demo"]["columns"] == {"messages": "messages", "images": "images"}
+
+
+def test_formats_are_detected_from_their_records(tmp_path: Path) -> None:
+    tree_list = list(im.read_jsonl(str(EXAMPLES / "trees.jsonl")))
+    for name, mode in LOSSY:
+        fmt = get_format(name)
+        out = tmp_path / f"{name}-{mode}{fmt.suffix}"
+        fmt.export(tree_list, str(out), **_options(name, mode))
+        assert detect_format(str(out)) == name, (name, mode)
+    assert detect_format(str(EXAMPLES / "trees.jsonl")) == "jsonl"
+
+
+def test_unknown_format_lists_the_registered_ones() -> None:
+    with pytest.raises(im.UnknownNameError, match="available formats: hf, intermt-bench, jsonl"):
+        get_format("alpaca")
+
+
+def test_hf_export_embeds_images_as_image_features(tmp_path: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    tree_list = list(im.read_jsonl(str(EXAMPLES / "trees.jsonl")))
+    get_format("hf").export(tree_list, str(tmp_path / "ds"), source_root=str(EXAMPLES))
+    ds = datasets.load_from_disk(str(tmp_path / "ds"))
+    part = next(p for p in ds[0]["nodes"][0]["content"] if p["type"] == "image")
+    assert part["image"].size == (96, 72)
+    back = get_format("hf").load(str(tmp_path / "ds")).trees
+    assert [same_tree(a, b) for a, b in zip(back, tree_list)] == [False] * len(tree_list)
+    assert all(p.image.bytes for t in back for n in t.nodes for p in n.content
+               if isinstance(p, im.ImagePart))
