@@ -87,7 +87,9 @@ class Builder:
         if role == "user" and images:
             content.reverse()  # users tend to show the picture first
         elif images:
-            meta = {"intermt_placeholders": [f"<Image, {self.topic} view {k}>" for k in range(images)]}
+            meta = {
+                "intermt_placeholders": [f"<Image, {self.topic} view {k}>" for k in range(images)]
+            }
         generator = Generator(model="example-mllm", tools=["draw"] if images else [])
         self.nodes.append(
             Message(

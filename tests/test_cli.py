@@ -65,3 +65,111 @@ def test_schema_command_prints_the_spec() -> None:
     code, text = run("schema")
     assert code == 0
     assert json.loads(text)["title"].startswith("InterMT dialogue tree")
+
+
+def test_convert_names_the_formats_when_given_a_wrong_one(tmp_path: Path, capsys) -> None:
+    code = main(
+        ["convert", str(EXAMPLES / "trees.jsonl"), "--to", "alpaca", "-o", str(tmp_path / "x.json")]
+    )
+    assert code == 2
+    assert "available formats: hf, intermt-bench, jsonl, llava, openai, parquet, sharegpt, trl" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_convert_counts_every_record_and_keeps_rejects(tmp_path: Path) -> None:
+    good = (EXAMPLES / "trees.jsonl").read_bytes().splitlines()
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(b"\n".join([good[0], b"{oops", good[1], b'{"id":"x","nodes":[]}']) + b"\n")
+    (tmp_path / "images").symlink_to(EXAMPLES / "images")
+    code, text = run(
+        "convert",
+        str(data),
+        "--to",
+        "sharegpt",
+        "-o",
+        str(tmp_path / "out.json"),
+        "--rejects",
+        str(tmp_path / "rej.jsonl"),
+    )
+    assert code == 1
+    assert "4 records read: 2 accepted, 2 rejected" in text
+    assert "sharegpt (sft): 12 records written" in text
+    rejected = [json.loads(x) for x in (tmp_path / "rej.jsonl").read_text().splitlines()]
+    assert [r["line"] for r in rejected] == [2, 4]
+    assert (
+        json.loads((tmp_path / "dataset_info.json").read_text())["out"]["formatting"] == "sharegpt"
+    )
+
+
+def test_convert_intermt_bench_to_canonical_and_back(tmp_path: Path) -> None:
+    from .conftest import fixture_path
+
+    source = fixture_path("intermt_bench", "crucial_step_sample.json")
+    code, text = run(
+        "convert",
+        str(source),
+        "--from",
+        "intermt-bench",
+        "--to",
+        "jsonl",
+        "-o",
+        str(tmp_path / "t.jsonl"),
+    )
+    assert code == 0, text
+    assert "40 records read: 40 accepted, 0 rejected" in text
+    code, text = run(
+        "convert",
+        str(tmp_path / "t.jsonl"),
+        "--to",
+        "intermt-bench",
+        "-o",
+        str(tmp_path / "back.json"),
+    )
+    assert code == 0 and "intermt-bench (flat): 40 records written; dropped: nothing" in text
+    code, text = run("stats", str(tmp_path / "t.jsonl"))
+    assert "trees          12" in text and "branch points  23" in text
+
+
+def test_convert_detects_the_input_format(tmp_path: Path) -> None:
+    code, _ = run(
+        "convert", str(EXAMPLES / "trees.jsonl"), "--to", "llava", "-o", str(tmp_path / "l.json")
+    )
+    assert code == 0
+    code, text = run(
+        "convert", str(tmp_path / "l.json"), "--to", "jsonl", "-o", str(tmp_path / "t.jsonl")
+    )
+    assert code == 0 and "36 records read: 36 accepted" in text
+
+
+def test_export_all_writes_every_format(tmp_path: Path) -> None:
+    code, text = run("export-all", str(EXAMPLES), "-o", str(tmp_path), "--check-images")
+    assert code == 0, text
+    assert "wrote 13 exports of 6 trees" in text
+    for relative in [
+        "trees.parquet",
+        "hf/dataset_info.json",
+        "llava/llava.json",
+        "llamafactory/dataset_info.json",
+        "trl/preference.jsonl",
+        "openai.jsonl",
+    ]:
+        assert (tmp_path / relative).exists(), relative
+    copied = json.loads((tmp_path / "llava" / "llava.json").read_text())[0]["image"]
+    assert (tmp_path / "llava" / copied).is_file()
+
+
+def test_formats_command_lists_every_format() -> None:
+    code, text = run("formats")
+    assert code == 0
+    assert [line.split()[0] for line in text.splitlines()] == [
+        "hf",
+        "intermt-bench",
+        "jsonl",
+        "llava",
+        "openai",
+        "parquet",
+        "sharegpt",
+        "trl",
+    ]

@@ -10,14 +10,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import intermt_schema as im
-from intermt_schema.formats import available_formats, detect_format, get_format, llava, sharegpt, trl
+from intermt_schema.formats import (
+    available_formats,
+    detect_format,
+    get_format,
+    llava,
+    sharegpt,
+    trl,
+)
 from intermt_schema.testing import trees
 from intermt_schema.tree import TreeView, same_tree
 
 from .conftest import EXAMPLES, fixture_path
 
-MODES = {"sharegpt": ["sft", "ranking"], "llava": ["sft", "dpo"], "trl": ["sft", "preference", "kto"],
-         "intermt-bench": [None], "openai": [None]}
+MODES = {
+    "sharegpt": ["sft", "ranking"],
+    "llava": ["sft", "dpo"],
+    "trl": ["sft", "preference", "kto"],
+    "intermt-bench": [None],
+    "openai": [None],
+}
 CHECKS = {"sharegpt": sharegpt.check_record, "llava": llava.check_record, "trl": trl.check_record}
 LOSSLESS = [f.name for f in available_formats() if f.lossless and f.name != "hf"]
 LOSSY = [(name, mode) for name, modes in MODES.items() for mode in modes]
@@ -36,8 +48,13 @@ def _spoken(tree: im.DialogueTree) -> list[list[tuple[str, str]]]:
     for path in TreeView(tree).paths():
         while path and path[-1].role != "assistant":
             path = path[:-1]
-        result.append([(m.role, "".join(p.text for p in m.content if isinstance(p, im.TextPart)))
-                       for m in path if m.role != "system"])
+        result.append(
+            [
+                (m.role, "".join(p.text for p in m.content if isinstance(p, im.TextPart)))
+                for m in path
+                if m.role != "system"
+            ]
+        )
     return result
 
 
@@ -67,8 +84,11 @@ def test_lossy_exports_keep_rules_text_roles_and_account_for_the_rest(
     fmt = get_format(name)
     out = tmp_path_factory.mktemp(name) / f"out{fmt.suffix}"
     loss = fmt.export([tree], str(out), **_options(name, mode))
-    records = json.loads(out.read_text()) if fmt.suffix == ".json" else [
-        json.loads(line) for line in out.read_text().split("\n") if line]
+    records = (
+        json.loads(out.read_text())
+        if fmt.suffix == ".json"
+        else [json.loads(line) for line in out.read_text().split("\n") if line]
+    )
     assert loss.records == len(records)
     for record in records:
         assert CHECKS.get(name, lambda r: [])(record) == [], record
@@ -90,15 +110,27 @@ def test_lossy_exports_keep_rules_text_roles_and_account_for_the_rest(
 
 def test_images_only_in_prompts_and_counts_match_on_examples(tmp_path: Path) -> None:
     tree_list = list(im.read_jsonl(str(EXAMPLES / "trees.jsonl")))
-    for name, mode in [("sharegpt", "sft"), ("sharegpt", "ranking"), ("llava", "sft"),
-                       ("llava", "dpo"), ("trl", "sft"), ("trl", "preference"), ("trl", "kto")]:
+    for name, mode in [
+        ("sharegpt", "sft"),
+        ("sharegpt", "ranking"),
+        ("llava", "sft"),
+        ("llava", "dpo"),
+        ("trl", "sft"),
+        ("trl", "preference"),
+        ("trl", "kto"),
+    ]:
         fmt = get_format(name)
         out = tmp_path / f"{name}-{mode}{fmt.suffix}"
         loss = fmt.export(tree_list, str(out), mode=mode, source_root=str(EXAMPLES))
         assert loss.records > 0
         text = out.read_text()
-        records = json.loads(text) if fmt.suffix == ".json" else [json.loads(x) for x in text.split("\n") if x]
+        records = (
+            json.loads(text)
+            if fmt.suffix == ".json"
+            else [json.loads(x) for x in text.split("\n") if x]
+        )
         assert all(CHECKS[name](r) == [] for r in records)
+
         def count(r: dict) -> int:
             image = r.get("images", r.get("image")) or []
             return 1 if isinstance(image, str) else len(image)
@@ -107,13 +139,22 @@ def test_images_only_in_prompts_and_counts_match_on_examples(tmp_path: Path) -> 
 
 
 def test_llava_single_image_mode_refuses_multi_image_paths(tmp_path: Path) -> None:
-    q = im.Message(id="q", role="user", content=[
-        im.ImagePart(image=im.ImageRef(path="a.png")), im.ImagePart(image=im.ImageRef(path="b.png")),
-        im.TextPart("Compare")])
+    q = im.Message(
+        id="q",
+        role="user",
+        content=[
+            im.ImagePart(image=im.ImageRef(path="a.png")),
+            im.ImagePart(image=im.ImageRef(path="b.png")),
+            im.TextPart("Compare"),
+        ],
+    )
     a = im.Message(id="a", parent="q", role="assistant", content=[im.TextPart("Same")])
     tree = im.DialogueTree(id="t", nodes=[q, a])
     loss = llava.export([tree], str(tmp_path / "x.json"), single_image=True)
-    assert loss.records == 0 and loss.dropped["paths with more than one image (single-image mode)"] == 1
+    assert (
+        loss.records == 0
+        and loss.dropped["paths with more than one image (single-image mode)"] == 1
+    )
     llava.export([tree], str(tmp_path / "y.json"))
     record = json.loads((tmp_path / "y.json").read_text())[0]
     assert record["image"] == ["a.png", "b.png"]
@@ -123,9 +164,13 @@ def test_llava_single_image_mode_refuses_multi_image_paths(tmp_path: Path) -> No
 def test_assistant_images_move_to_the_next_question_or_are_dropped(tmp_path: Path) -> None:
     nodes = [
         im.Message(id="q", role="user", content=[im.TextPart("Draw a cat")]),
-        im.Message(id="a", parent="q", role="assistant",
-                   content=[im.TextPart("Here: "), im.ImagePart(image=im.ImageRef(path="cat.png"))],
-                   meta={"intermt_placeholders": ["<Image, a cat>"]}),
+        im.Message(
+            id="a",
+            parent="q",
+            role="assistant",
+            content=[im.TextPart("Here: "), im.ImagePart(image=im.ImageRef(path="cat.png"))],
+            meta={"intermt_placeholders": ["<Image, a cat>"]},
+        ),
         im.Message(id="f", parent="a", role="user", content=[im.TextPart("Make it blue")]),
         im.Message(id="b", parent="f", role="assistant", content=[im.TextPart("Done")]),
     ]
@@ -133,7 +178,11 @@ def test_assistant_images_move_to_the_next_question_or_are_dropped(tmp_path: Pat
     sharegpt.export([tree], str(tmp_path / "m.json"))
     record = json.loads((tmp_path / "m.json").read_text())[0]
     assert [m["content"] for m in record["messages"]] == [
-        "Draw a cat", "Here: <Image, a cat>", "<image>Make it blue", "Done"]
+        "Draw a cat",
+        "Here: <Image, a cat>",
+        "<image>Make it blue",
+        "Done",
+    ]
     assert record["images"] == ["cat.png"]
     loss = sharegpt.export([tree], str(tmp_path / "d.json"), assistant_images="drop")
     assert "images" not in json.loads((tmp_path / "d.json").read_text())[0]
@@ -141,20 +190,30 @@ def test_assistant_images_move_to_the_next_question_or_are_dropped(tmp_path: Pat
 
 
 def test_llamafactory_fixtures_round_trip_exactly(tmp_path: Path) -> None:
-    for name, mode, style in [("mllm_demo.json", "sft", "role"),
-                              ("dpo_en_demo_sample.json", "ranking", "from")]:
+    for name, mode, style in [
+        ("mllm_demo.json", "sft", "role"),
+        ("dpo_en_demo_sample.json", "ranking", "from"),
+    ]:
         source = fixture_path("llamafactory", name)
         result = sharegpt.load(str(source))
         assert result.issues == [] and result.records == len(json.loads(source.read_text()))
         assert all(im.validate(t).ok for t in result.trees)
-        loss = sharegpt.export(result.trees, str(tmp_path / name), mode, style=style,
-                               source_root=str(source.parent), images="copy")
+        loss = sharegpt.export(
+            result.trees,
+            str(tmp_path / name),
+            mode,
+            style=style,
+            source_root=str(source.parent),
+            images="copy",
+        )
         assert loss.lossless
         key = lambda r: json.dumps(r, sort_keys=True)  # noqa: E731
         assert sorted(map(key, json.loads((tmp_path / name).read_text()))) == sorted(
-            map(key, json.loads(source.read_text())))
+            map(key, json.loads(source.read_text()))
+        )
     assert (tmp_path / "mllm_demo_data" / "1.jpg").read_bytes() == fixture_path(
-        "llamafactory", "mllm_demo_data", "1.jpg").read_bytes()
+        "llamafactory", "mllm_demo_data", "1.jpg"
+    ).read_bytes()
     info = json.loads((tmp_path / "dataset_info.json").read_text())
     assert info["dpo_en_demo_sample"]["ranking"] is True
     assert info["mllm_demo"]["columns"] == {"messages": "messages", "images": "images"}
@@ -183,6 +242,13 @@ def test_hf_export_embeds_images_as_image_features(tmp_path: Path) -> None:
     part = next(p for p in ds[0]["nodes"][0]["content"] if p["type"] == "image")
     assert part["image"].size == (96, 72)
     back = get_format("hf").load(str(tmp_path / "ds")).trees
-    assert [same_tree(a, b) for a, b in zip(back, tree_list)] == [False] * len(tree_list)
-    assert all(p.image.bytes for t in back for n in t.nodes for p in n.content
-               if isinstance(p, im.ImagePart))
+    assert [same_tree(a, b) for a, b in zip(back, tree_list, strict=True)] == [False] * len(
+        tree_list
+    )
+    assert all(
+        p.image.bytes
+        for t in back
+        for n in t.nodes
+        for p in n.content
+        if isinstance(p, im.ImagePart)
+    )

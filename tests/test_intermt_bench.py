@@ -33,24 +33,35 @@ def independent_counts(records: list[dict]) -> dict[str, int]:
     for record in records:
         parent = None
         for turn in record["conversations"]:
-            for uuid, imgs in ((turn["prompt_uuid"], turn.get("prompt_images")),
-                               (turn["response_uuid"], turn.get("response_images"))):
+            for uuid, imgs in (
+                (turn["prompt_uuid"], turn.get("prompt_images")),
+                (turn["response_uuid"], turn.get("response_images")),
+            ):
                 nodes[uuid] = parent
                 slots.setdefault(uuid, sum(1 for p in imgs or [] if p))
                 files.update(p for p in imgs or [] if p)
                 parent = uuid
         roots.add(record["conversations"][0]["prompt_uuid"])
     children = Counter(p for p in nodes.values() if p is not None)
-    return {"trees": len(roots), "nodes": len(nodes),
-            "branch_points": sum(1 for c in children.values() if c > 1),
-            "images": sum(slots.values()), "image_files": len(files)}
+    return {
+        "trees": len(roots),
+        "nodes": len(nodes),
+        "branch_points": sum(1 for c in children.values() if c > 1),
+        "images": sum(slots.values()),
+        "image_files": len(files),
+    }
 
 
 def normalize(record: dict) -> str:
     """A record with the empty image slots the import drops left out."""
-    turns = [{**t, "prompt_images": [i for i in t.get("prompt_images") or [] if i],
-              "response_images": [i for i in t.get("response_images") or [] if i]}
-             for t in record["conversations"]]
+    turns = [
+        {
+            **t,
+            "prompt_images": [i for i in t.get("prompt_images") or [] if i],
+            "response_images": [i for i in t.get("response_images") or [] if i],
+        }
+        for t in record["conversations"]
+    ]
     return json.dumps({**record, "conversations": turns}, sort_keys=True)
 
 
@@ -63,13 +74,31 @@ def test_real_crucial_step_sample_imports_clean_with_the_expected_shape() -> Non
     assert len(result.trees) == expected["trees"]
     assert sum(len(t.nodes) for t in result.trees) == expected["nodes"]
     assert sum(len(TreeView(t).branch_points()) for t in result.trees) == expected["branch_points"]
-    assert sum(1 for t in result.trees for n in t.nodes for p in n.content
-               if isinstance(p, im.ImagePart)) == expected["images"]
+    assert (
+        sum(
+            1
+            for t in result.trees
+            for n in t.nodes
+            for p in n.content
+            if isinstance(p, im.ImagePart)
+        )
+        == expected["images"]
+    )
     # the release stores a copy of an image per record: every path is kept
-    files = {p.image.path for t in result.trees for n in t.nodes for p in n.content
-             if isinstance(p, im.ImagePart)}
-    files |= {path for t in result.trees for n in t.nodes
-              for paths in n.meta.get(bench.VARIANTS_META, {}).values() for path in paths}
+    files = {
+        p.image.path
+        for t in result.trees
+        for n in t.nodes
+        for p in n.content
+        if isinstance(p, im.ImagePart)
+    }
+    files |= {
+        path
+        for t in result.trees
+        for n in t.nodes
+        for paths in n.meta.get(bench.VARIANTS_META, {}).values()
+        for path in paths
+    }
     assert len(files) == expected["image_files"]
     assert not [i for i in result.issues if i.severity == "error"]
     for tree in result.trees:
@@ -87,18 +116,28 @@ def test_real_crucial_step_sample_round_trips(tmp_path: Path) -> None:
 
 
 def test_placeholder_mismatches_keep_text_verbatim_and_warn() -> None:
-    path, records = fixture_records()
+    path, _ = fixture_records()
     result = bench.load(str(path))
     mismatches = [i for i in result.issues if i.code == "import.placeholder_mismatch"]
     assert mismatches and all(i.severity == "warning" and i.line for i in mismatches)
-    texts = {p.text for t in result.trees for n in t.nodes for p in n.content
-             if isinstance(p, im.TextPart)}
+    texts = {
+        p.text
+        for t in result.trees
+        for n in t.nodes
+        for p in n.content
+        if isinstance(p, im.TextPart)
+    }
     assert any("]]" in t for t in texts)
 
 
-@pytest.mark.parametrize("name,layout", [("intermt_score.json", "score"),
-                                         ("intermt_pair.json", "pair"),
-                                         ("intermt_upstream.json", "upstream")])
+@pytest.mark.parametrize(
+    "name,layout",
+    [
+        ("intermt_score.json", "score"),
+        ("intermt_pair.json", "pair"),
+        ("intermt_upstream.json", "upstream"),
+    ],
+)
 def test_hand_written_layouts_round_trip(tmp_path: Path, name: str, layout: str) -> None:
     source = json.loads((DATA / name).read_text())
     result = bench.load(str(DATA / name))
@@ -121,20 +160,28 @@ def test_score_layout_maps_global_and_local_scores() -> None:
 
 def test_pair_layout_becomes_judgments_between_siblings() -> None:
     tree = bench.load(str(DATA / "intermt_pair.json")).trees[0]
-    assert [(j.scope, j.outcomes.get("text_quality") or j.outcomes.get("helpfulness"))
-            for j in tree.judgments] == [("local", "b"), ("global", "a")]
+    assert [
+        (j.scope, j.outcomes.get("text_quality") or j.outcomes.get("helpfulness"))
+        for j in tree.judgments
+    ] == [("local", "b"), ("global", "a")]
     view = TreeView(tree)
     assert all(view.node(j.a).parent == view.node(j.b).parent for j in tree.judgments)
 
 
 def test_conflicting_uuid_is_an_error_naming_both_records(tmp_path: Path) -> None:
     turn = {"round": 1, "prompt": "q", "prompt_uuid": "u1", "response": "a", "response_uuid": "r1"}
-    records = [{"id": 1, "conversations": [turn], "annotation": {}},
-               {"id": 2, "conversations": [{**turn, "response": "different"}], "annotation": {}}]
+    records = [
+        {"id": 1, "conversations": [turn], "annotation": {}},
+        {"id": 2, "conversations": [{**turn, "response": "different"}], "annotation": {}},
+    ]
     (tmp_path / "c.json").write_text(json.dumps(records))
     issues = bench.load(str(tmp_path / "c.json")).issues
     conflict = [i for i in issues if i.code == "merge.conflict"]
-    assert len(conflict) == 1 and "record 1" in conflict[0].message and "record 2" in conflict[0].message
+    assert (
+        len(conflict) == 1
+        and "record 1" in conflict[0].message
+        and "record 2" in conflict[0].message
+    )
 
 
 def test_bad_records_are_reported_not_raised(tmp_path: Path) -> None:
@@ -142,7 +189,10 @@ def test_bad_records_are_reported_not_raised(tmp_path: Path) -> None:
     result = bench.load(str(tmp_path / "b.jsonl"))
     assert result.records == 3 and result.trees == []
     assert [(i.code, i.line) for i in result.issues] == [
-        ("import.bad_record", 1), ("import.bad_record", 2), ("import.bad_record", 3)]
+        ("import.bad_record", 1),
+        ("import.bad_record", 2),
+        ("import.bad_record", 3),
+    ]
 
 
 @given(trees(with_judgments=False))
@@ -152,8 +202,9 @@ def test_flat_export_keeps_every_path_and_global_rating(tree: im.DialogueTree) -
     view = TreeView(tree)
     spoken = {tuple(m.id for m in p if m.role != "system") for p, _ in view.walk()}
     for record in exported:
-        ids = tuple(x for t in record["conversations"]
-                    for x in (t["prompt_uuid"], t["response_uuid"]))
+        ids = tuple(
+            x for t in record["conversations"] for x in (t["prompt_uuid"], t["response_uuid"])
+        )
         assert ids in spoken
     scores = sum(1 for r in exported for k in r["annotation"] if not k.startswith("reason_"))
     assert scores == sum(1 for r in tree.ratings if r.scope == "global")

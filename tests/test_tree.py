@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given
 
 import intermt_schema as im
@@ -28,7 +30,7 @@ def test_every_path_is_a_valid_linear_conversation(tree: im.DialogueTree) -> Non
     view = TreeView(tree)
     for path in view.paths():
         assert path[0].parent is None
-        assert all(b.parent == a.id for a, b in zip(path, path[1:]))
+        assert all(b.parent == a.id for a, b in itertools.pairwise(path))
         assert not view.children(path[-1].id)
         linear = im.DialogueTree(id="p", nodes=path)
         assert im.validate(linear).ok
@@ -61,20 +63,28 @@ def test_keep_best_branch_keeps_the_higher_scored_sibling() -> None:
     q = im.Message(id="q", role="user", content=[im.TextPart("q")])
     a1 = im.Message(id="a1", parent="q", role="assistant", content=[im.TextPart("x")])
     a2 = im.Message(id="a2", parent="q", role="assistant", content=[im.TextPart("y")])
-    tree = im.DialogueTree(id="t", nodes=[q, a1, a2], ratings=[
-        im.Rating(target="a1", scope="local", dimension="text_quality", score=1),
-        im.Rating(target="a2", scope="local", dimension="text_quality", score=3),
-    ])
+    tree = im.DialogueTree(
+        id="t",
+        nodes=[q, a1, a2],
+        ratings=[
+            im.Rating(target="a1", scope="local", dimension="text_quality", score=1),
+            im.Rating(target="a2", scope="local", dimension="text_quality", score=3),
+        ],
+    )
     assert [n.id for n in keep_best_branch(tree, ["text_quality"]).nodes] == ["q", "a2"]
 
 
 def test_view_queries_on_a_small_tree() -> None:
-    tree = im.DialogueTree(id="t", nodes=[
-        im.Message(id="q", role="user", content=[im.TextPart("q")]),
-        im.Message(id="a1", parent="q", role="assistant", content=[im.TextPart("1")]),
-        im.Message(id="a2", parent="q", role="assistant", content=[im.TextPart("2")]),
-        im.Message(id="f", parent="a1", role="user", content=[im.TextPart("f")]),
-    ], ratings=[im.Rating(target="a1", scope="global", dimension="helpfulness", score=2)])
+    tree = im.DialogueTree(
+        id="t",
+        nodes=[
+            im.Message(id="q", role="user", content=[im.TextPart("q")]),
+            im.Message(id="a1", parent="q", role="assistant", content=[im.TextPart("1")]),
+            im.Message(id="a2", parent="q", role="assistant", content=[im.TextPart("2")]),
+            im.Message(id="f", parent="a1", role="user", content=[im.TextPart("f")]),
+        ],
+        ratings=[im.Rating(target="a1", scope="global", dimension="helpfulness", score=2)],
+    )
     view = TreeView(tree)
     assert [n.id for n in view.siblings("a1")] == ["a2"]
     assert [n.id for n in view.ancestors("f")] == ["a1", "q"]
@@ -82,7 +92,9 @@ def test_view_queries_on_a_small_tree() -> None:
     assert [n.id for n in view.leaves()] == ["f", "a2"]
     assert [[n.id for n in p] for p in view.rated_paths()] == [["q", "a1"]]
     assert [(u.id, a.id if a else None) for u, a in view.turns(view.path_to("f"))] == [
-        ("q", "a1"), ("f", None)]
+        ("q", "a1"),
+        ("f", None),
+    ]
     assert [n.id for n in view.subtree("a1")] == ["a1", "f"]
     upper = map_content(tree, lambda m: [im.TextPart(m.id.upper())])
     assert [p.text for n in upper.nodes for p in n.content] == ["Q", "A1", "A2", "F"]

@@ -140,8 +140,11 @@ def _tagged_union(members: list[mi.StructType]) -> _Node:
     for member in members:
         node = _image_part() if member.cls is ImagePart else _struct_node(member)
         by_tag[member.tag] = node
-        for name, arrow in (node.arrow.items() if isinstance(node.arrow, dict) else
-                            ((f.name, f.type) for f in node.arrow)):  # fmt: skip
+        for name, arrow in (
+            node.arrow.items()
+            if isinstance(node.arrow, dict)
+            else ((f.name, f.type) for f in node.arrow)
+        ):
             arrow_fields.append(pa.field(name, arrow))
         feature.update(node.feature)
 

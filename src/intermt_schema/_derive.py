@@ -140,6 +140,15 @@ def pointer_from_msgspec(message: str) -> tuple[str, str]:
     return text, json_pointer(parts)
 
 
+def _step(node: Any, step: str | int) -> Any:
+    """``node[step]`` where it exists, else None."""
+    if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+        return node[step]
+    if isinstance(node, dict) and step in node:
+        return node[step]
+    return None
+
+
 def pointer_from_loc(document: Any, loc: tuple[str | int, ...]) -> str:
     """A JSON pointer from a pydantic error location, following the document itself.
 
@@ -158,11 +167,6 @@ def pointer_from_loc(document: Any, loc: tuple[str | int, ...]) -> str:
             after_index = False
             continue  # the union tag pydantic inserts after a part's index
         after_index = isinstance(step, int)
-        if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
-            node = node[step]
-        elif isinstance(node, dict) and step in node:
-            node = node[step]
-        else:
-            node = None
+        node = _step(node, step)
         parts.append(step)
     return json_pointer(parts)

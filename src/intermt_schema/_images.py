@@ -15,9 +15,9 @@ import re
 import warnings
 from dataclasses import dataclass
 
-from ._errors import require
 from msgspec import structs
 
+from ._errors import require
 from ._schema import DialogueTree, ImagePart, ImageRef
 
 __all__ = ["ImageLimits", "check_image", "embed_images", "path_problem"]
@@ -145,11 +145,11 @@ def embed_images(tree: DialogueTree, root: str, limits: ImageLimits | None = Non
     for node in tree.nodes:
         content = []
         for part in node.content:
-            if type(part) is ImagePart and part.image.bytes is None and part.image.path:
-                if path_problem(part.image.path) is None:
-                    data, problem = _read_under_root(part.image.path, root, limits)
-                    if data is not None and problem is None:
-                        part = ImagePart(image=structs.replace(part.image, bytes=data))
+            ref = part.image if type(part) is ImagePart else None
+            if ref is not None and ref.bytes is None and ref.path and not path_problem(ref.path):
+                data, problem = _read_under_root(ref.path, root, limits)
+                if data is not None and problem is None:
+                    part = ImagePart(image=structs.replace(ref, bytes=data))
             content.append(part)
         nodes.append(structs.replace(node, content=content))
     return structs.replace(tree, nodes=nodes)

@@ -77,8 +77,15 @@ def iter_parquet_records(
             tree = row_to_tree(row)
         except (msgspec.ValidationError, KeyError, TypeError, ValueError) as exc:
             text, path = pointer_from_msgspec(str(exc))
-            issue = Issue(code="schema.type", severity="error", message=text, path=path,
-                          tree=tree_id, file=url, line=number)  # fmt: skip
+            issue = Issue(
+                code="schema.type",
+                severity="error",
+                message=text,
+                path=path,
+                tree=tree_id,
+                file=url,
+                line=number,
+            )
             raw = msgspec.json.encode(row)
             yield RecordResult(url, number, None, Report([issue]), raw)
             continue

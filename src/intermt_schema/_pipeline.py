@@ -73,14 +73,21 @@ class Tally:
         return self.by_severity["error"] > 0
 
     def summary(self) -> dict[str, int]:
-        return {"read": self.read, "accepted": self.accepted, "rejected": self.rejected,
-                "errors": self.by_severity["error"], "warnings": self.by_severity["warning"],
-                "infos": self.by_severity["info"]}  # fmt: skip
+        return {
+            "read": self.read,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "errors": self.by_severity["error"],
+            "warnings": self.by_severity["warning"],
+            "infos": self.by_severity["info"],
+        }
 
     def render(self) -> str:
         s = self.summary()
-        return (f"{s['read']} records read: {s['accepted']} accepted, {s['rejected']} rejected "
-                f"({s['errors']} errors, {s['warnings']} warnings, {s['infos']} infos)")  # fmt: skip
+        return (
+            f"{s['read']} records read: {s['accepted']} accepted, {s['rejected']} rejected "
+            f"({s['errors']} errors, {s['warnings']} warnings, {s['infos']} infos)"
+        )
 
 
 def _print_issue(issue: Issue, out: IO[str], fmt: str, verbose: bool = False) -> None:
@@ -113,8 +120,15 @@ def images_root_of(url: str, given: str | None) -> str:
     return url.rsplit("/", 1)[0]
 
 
-def read_trees(url: str, source: str, options: ValidationOptions, tally: Tally, out: IO[str],
-               report_format: str, sink: IO[bytes] | None) -> Iterator[DialogueTree]:  # fmt: skip
+def read_trees(
+    url: str,
+    source: str,
+    options: ValidationOptions,
+    tally: Tally,
+    out: IO[str],
+    report_format: str,
+    sink: IO[bytes] | None,
+) -> Iterator[DialogueTree]:
     """Stream the accepted trees of any input; count and report every record."""
     if source in CANONICAL:
         for result in validate_path(url, options):
@@ -135,15 +149,23 @@ def read_trees(url: str, source: str, options: ValidationOptions, tally: Tally, 
     for issue in imported.issues:
         _print_issue(issue, out, report_format)
         if sink is not None and issue.severity == "error":
-            sink.write(msgspec.json.encode({"source": url, "line": issue.line,
-                                            "errors": [issue]}) + b"\n")  # fmt: skip
+            sink.write(
+                msgspec.json.encode({"source": url, "line": issue.line, "errors": [issue]}) + b"\n"
+            )
     yield from imported.trees
 
 
 def _export_options(args: argparse.Namespace, root: str) -> dict[str, Any]:
-    return {"mode": args.mode, "layout": args.layout, "criterion": args.criterion,
-            "images": args.images, "source_root": root, "assistant_images": args.assistant_images,
-            "single_image": args.single_image, "urls": args.urls}  # fmt: skip
+    return {
+        "mode": args.mode,
+        "layout": args.layout,
+        "criterion": args.criterion,
+        "images": args.images,
+        "source_root": root,
+        "assistant_images": args.assistant_images,
+        "single_image": args.single_image,
+        "urls": args.urls,
+    }
 
 
 def _accepted(export: Any, options: dict[str, Any]) -> dict[str, Any]:
@@ -165,7 +187,9 @@ def run_convert(args: argparse.Namespace, out: IO[str]) -> int:
         sink = stack.enter_context(atomic_output(args.rejects)) if args.rejects else None
         trees = read_trees(args.input, source, options, tally, out, args.format, sink)
         try:
-            loss = target.export(trees, args.output, **_accepted(target.export, _export_options(args, root)))
+            loss = target.export(
+                trees, args.output, **_accepted(target.export, _export_options(args, root))
+            )
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     _print_summary(out, args.format, tally, [loss])
@@ -174,8 +198,12 @@ def run_convert(args: argparse.Namespace, out: IO[str]) -> int:
 
 def _print_summary(out: IO[str], fmt: str, tally: Tally, losses: list[LossReport]) -> None:
     if fmt == "json":
-        out.write(msgspec.json.encode({"summary": tally.summary(),
-                                       "exports": [x.to_dict() for x in losses]}).decode() + "\n")  # fmt: skip
+        out.write(
+            msgspec.json.encode(
+                {"summary": tally.summary(), "exports": [x.to_dict() for x in losses]}
+            ).decode()
+            + "\n"
+        )
         return
     out.write(tally.render() + "\n")
     for loss in losses:
@@ -185,9 +213,16 @@ def _print_summary(out: IO[str], fmt: str, tally: Tally, losses: list[LossReport
 def tree_stats(trees: Any) -> dict[str, Any]:
     """Counts over trees: paths, nodes by role, branch points, depth, images, ratings by
     dimension and judgments by scope."""
-    stats: dict[str, Any] = {"trees": 0, "paths": 0, "nodes": Counter(), "branch_points": 0,
-                             "path_turns": Counter(), "images": 0, "ratings": Counter(),
-                             "judgments": Counter()}  # fmt: skip
+    stats: dict[str, Any] = {
+        "trees": 0,
+        "paths": 0,
+        "nodes": Counter(),
+        "branch_points": 0,
+        "path_turns": Counter(),
+        "images": 0,
+        "ratings": Counter(),
+        "judgments": Counter(),
+    }
     for tree in trees:
         view = TreeView(tree)
         stats["trees"] += 1
@@ -203,12 +238,17 @@ def tree_stats(trees: Any) -> dict[str, Any]:
 
 
 def _render_stats(stats: dict[str, Any]) -> str:
-    lines = [f"trees          {stats['trees']}", f"paths          {stats['paths']}",
-             "nodes          " + ", ".join(f"{k} {v}" for k, v in sorted(stats["nodes"].items())),
-             f"branch points  {stats['branch_points']}", f"images         {stats['images']}",
-             "turns per path " + ", ".join(f"{k}: {v}" for k, v in sorted(stats["path_turns"].items())),
-             "judgments      " + (", ".join(f"{k} {v}" for k, v in sorted(stats["judgments"].items())) or "0"),
-             "ratings by dimension:"]  # fmt: skip
+    lines = [
+        f"trees          {stats['trees']}",
+        f"paths          {stats['paths']}",
+        "nodes          " + ", ".join(f"{k} {v}" for k, v in sorted(stats["nodes"].items())),
+        f"branch points  {stats['branch_points']}",
+        f"images         {stats['images']}",
+        "turns per path " + ", ".join(f"{k}: {v}" for k, v in sorted(stats["path_turns"].items())),
+        "judgments      "
+        + (", ".join(f"{k} {v}" for k, v in sorted(stats["judgments"].items())) or "0"),
+        "ratings by dimension:",
+    ]
     lines += [f"  {k:<32} {v}" for k, v in sorted(stats["ratings"].items())] or ["  none"]
     return "\n".join(lines)
 
@@ -219,10 +259,10 @@ def run_stats(args: argparse.Namespace, out: IO[str]) -> int:
     except UnknownNameError as exc:
         raise UsageError(str(exc)) from None
     tally = Tally()
-    sink = open(os.devnull, "w")  # issues are counted, not listed, in a summary
-    with sink:
-        stats = tree_stats(read_trees(args.input, source, ValidationOptions(), tally, sink,
-                                      "text", None))  # fmt: skip
+    with open(os.devnull, "w") as sink:  # issues are counted, not listed, in a summary
+        stats = tree_stats(
+            read_trees(args.input, source, ValidationOptions(), tally, sink, "text", None)
+        )
     if args.format == "json":
         out.write(msgspec.json.encode({**stats, "records": tally.summary()}).decode() + "\n")
     else:
@@ -262,8 +302,9 @@ def run_export_all(args: argparse.Namespace, out: IO[str]) -> int:
         fmt = get_format(name)
         target = os.path.join(args.output, relative)
         copy = {"images": "copy"} if name in ("llava", "sharegpt", "trl") else {}
-        loss = fmt.export(iter(trees), target, **_accepted(fmt.export, {"source_root": root,
-                                                                           **copy, **extra}))  # fmt: skip
+        loss = fmt.export(
+            iter(trees), target, **_accepted(fmt.export, {"source_root": root, **copy, **extra})
+        )
         losses.append(loss)
         out.write(f"{relative:<36} {loss.render()}\n")
     out.write(f"wrote {len(losses)} exports of {len(trees)} trees to {args.output}\n")

@@ -1,10 +1,11 @@
 """Streaming validation of canonical files: every record comes out accepted or rejected.
 
 >>> from intermt_schema._jsonl import write_jsonl
->>> from intermt_schema._schema import DialogueTree
->>> _ = write_jsonl([DialogueTree(id="a")], "memory://doc/v.jsonl")
+>>> from intermt_schema._schema import DialogueTree, Message, TextPart
+>>> good = DialogueTree(id="a", nodes=[Message(id="q", role="user", content=[TextPart("Hi")])])
+>>> _ = write_jsonl([good, DialogueTree(id="empty")], "memory://doc/v.jsonl")
 >>> [(r.line, r.accepted) for r in validate_path("memory://doc/v.jsonl")]
-[(1, True)]
+[(1, True), (2, False)]
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 from collections.abc import Callable, Iterator
+
 from ._fs import expand_inputs, is_local, iter_lines
 from ._report import Issue, RecordResult, Report
 from ._validate import DEFAULT_OPTIONS, ValidationOptions, decode_and_validate

@@ -102,13 +102,24 @@ def _add_convert(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("-o", "--output", required=True, help="output file (a folder for hf)")
     p.add_argument("--mode", help="sharegpt: sft|ranking; llava: sft|dpo; trl: sft|preference|kto")
     p.add_argument("--layout", help="intermt-bench: flat|score|pair|upstream")
-    p.add_argument("--criterion", default="overall",
-                   help="which judgment outcome picks chosen/rejected: overall or a dimension")
-    p.add_argument("--images", choices=["reference", "copy", "link"], default="reference",
-                   help="training formats: name image paths as they are, or copy/link the files")
+    p.add_argument(
+        "--criterion",
+        default="overall",
+        help="which judgment outcome picks chosen/rejected: overall or a dimension",
+    )
+    p.add_argument(
+        "--images",
+        choices=["reference", "copy", "link"],
+        default="reference",
+        help="training formats: name image paths as they are, or copy/link the files",
+    )
     p.add_argument("--images-root", help="folder the input's image paths are relative to")
-    p.add_argument("--assistant-images", choices=["move", "drop"], default="move",
-                   help="images inside answers: move to the next question, or drop")
+    p.add_argument(
+        "--assistant-images",
+        choices=["move", "drop"],
+        default="move",
+        help="images inside answers: move to the next question, or drop",
+    )
     p.add_argument("--single-image", action="store_true", help="llava: original one-image LLaVA")
     p.add_argument("--urls", choices=["path", "data"], default="path", help="openai image URLs")
     p.add_argument("--rejects", metavar="FILE", help="write rejected input records here")

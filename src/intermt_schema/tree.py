@@ -260,7 +260,7 @@ def prune(tree: DialogueTree, keep: Callable[[Message], bool]) -> DialogueTree:
     """
     view = TreeView(tree)
     kept: set[str] = set()
-    for path, node in view.walk():
+    for _, node in view.walk():
         if keep(node) and (node.parent is None or node.parent in kept):
             kept.add(node.id)
     return structs.replace(
@@ -288,9 +288,7 @@ def keep_best_branch(
 
 def map_content(tree: DialogueTree, fn: Callable[[Message], list[Part]]) -> DialogueTree:
     """A new tree whose every message's content is ``fn(message)``."""
-    return structs.replace(
-        tree, nodes=[structs.replace(n, content=fn(n)) for n in tree.nodes]
-    )
+    return structs.replace(tree, nodes=[structs.replace(n, content=fn(n)) for n in tree.nodes])
 
 
 class Conversation(Struct, kw_only=True):
@@ -328,7 +326,9 @@ def content_key(message: Message) -> bytes:
             h.update(b"\x00t" + part.text.encode())
         elif type(part) is ImagePart:
             ref = part.image
-            ident = ref.sha256 or ref.path or ref.uri or hashlib.sha256(ref.bytes or b"").hexdigest()
+            ident = (
+                ref.sha256 or ref.path or ref.uri or hashlib.sha256(ref.bytes or b"").hexdigest()
+            )
             h.update(b"\x00i" + ident.encode())
     return h.digest()
 
@@ -384,7 +384,7 @@ def merge_paths(
             tree = trees[tree_id] = DialogueTree(id=tree_id, meta=conv.meta)
             seen[tree_id] = {}
         known = seen[tree_id]
-        for node_id, message in zip(ids, conv.messages):
+        for node_id, message in zip(ids, conv.messages, strict=True):
             entry = known.get(node_id)
             if entry is None:
                 node = structs.replace(message, id=node_id, parent=parent)
@@ -394,11 +394,15 @@ def merge_paths(
                 _same_message(entry[0], message)
                 or (on_variant is not None and on_variant(entry[0], message, conv))
             ):
-                issues.append(Issue(
-                    code="merge.conflict", severity="error", tree=tree_id,
-                    message=f"id {node_id!r} has different content or parent in "
-                            f"{entry[1] or 'an earlier record'} and {conv.origin or 'a later record'}",
-                ))  # fmt: skip
+                issues.append(
+                    Issue(
+                        code="merge.conflict",
+                        severity="error",
+                        tree=tree_id,
+                        message=f"id {node_id!r} has different content or parent in "
+                        f"{entry[1] or 'an earlier record'} and {conv.origin or 'a later record'}",
+                    )
+                )
             parent = node_id
         tree.ratings.extend(conv.ratings)
         tree.judgments.extend(conv.judgments)
@@ -426,10 +430,13 @@ def split_paths(tree: DialogueTree) -> list[Conversation]:
     return [
         Conversation(
             messages=[structs.replace(m, parent=None) for m in path],
-            tree_id=tree.id, meta=tree.meta, ratings=ratings[i], judgments=judgments[i],
+            tree_id=tree.id,
+            meta=tree.meta,
+            ratings=ratings[i],
+            judgments=judgments[i],
         )
         for i, path in enumerate(paths)
-    ]  # fmt: skip
+    ]
 
 
 def same_tree(a: DialogueTree, b: DialogueTree) -> bool:

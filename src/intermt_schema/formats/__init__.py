@@ -19,10 +19,10 @@ from ._base import (
 
 __all__ = [
     "Format",
-    "detect_format",
     "ImportResult",
     "LossReport",
     "available_formats",
+    "detect_format",
     "get_format",
     "register_format",
 ]
@@ -68,8 +68,11 @@ def detect_format(url: str) -> str | None:
         text = str(content)
         return "openai" if "image_url" in text else "trl"
     convs = record.get("conversations")
-    if isinstance(convs, list) and convs and isinstance(convs[0], dict) and (
-        "from" in convs[0] or "role" in convs[0]
+    if (
+        isinstance(convs, list)
+        and convs
+        and isinstance(convs[0], dict)
+        and ("from" in convs[0] or "role" in convs[0])
     ):
         return "llava" if "id" in record or "image" in record else "sharegpt"
     return "intermt-bench" if detect_layout(record) else None

@@ -76,8 +76,13 @@ class LossReport:
         return "\n".join([text, *(f"  note: {n}" for n in self.notes)])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": self.format, "records": self.records, "dropped": dict(self.dropped),
-                "changed": dict(self.changed), "notes": self.notes}  # fmt: skip
+        return {
+            "format": self.format,
+            "records": self.records,
+            "dropped": dict(self.dropped),
+            "changed": dict(self.changed),
+            "notes": self.notes,
+        }
 
 
 @dataclass

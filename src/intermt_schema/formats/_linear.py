@@ -56,7 +56,9 @@ class Turn:
     images: list[ImageRef] = field(default_factory=list)
 
 
-def linearize(path: Sequence[Message], options: LinearOptions, loss: LossReport) -> list[Turn] | None:
+def linearize(
+    path: Sequence[Message], options: LinearOptions, loss: LossReport
+) -> list[Turn] | None:
     """Flatten a path into turns; None (counted in ``loss``) when it cannot be expressed
     because a text already contains the placeholder token."""
     turns: list[Turn] = []
@@ -95,7 +97,9 @@ def linearize(path: Sequence[Message], options: LinearOptions, loss: LossReport)
     return turns
 
 
-def parts_from_placeholders(text: str, images: list[ImageRef], token: str) -> tuple[list[Part], bool]:
+def parts_from_placeholders(
+    text: str, images: list[ImageRef], token: str
+) -> tuple[list[Part], bool]:
     """Content parts from text holding ``token`` once per image, in order.
 
     Returns ``(parts, matched)``; when the count differs, the text is kept verbatim,
@@ -123,8 +127,12 @@ class ImageSink:
     ``out_dir/images/<sha256>.<ext>``; a ``uri`` is written as it is.
     """
 
-    def __init__(self, out_dir: str, source_root: str | None = None,
-                 mode: Literal["reference", "copy", "link"] = "reference") -> None:  # fmt: skip
+    def __init__(
+        self,
+        out_dir: str,
+        source_root: str | None = None,
+        mode: Literal["reference", "copy", "link"] = "reference",
+    ) -> None:
         self.out_dir, self.source_root, self.mode = out_dir, source_root, mode
         self.missing = 0
 
@@ -135,7 +143,8 @@ class ImageSink:
             return ref.path
         if ref.bytes is not None:
             ext = {"image/jpeg": ".jpg", "image/webp": ".webp", "image/gif": ".gif"}.get(
-                ref.mime or "", ".png")
+                ref.mime or "", ".png"
+            )
             name = f"images/{ref.sha256 or hashlib.sha256(ref.bytes).hexdigest()}{ext}"
             if is_local(self.out_dir):
                 target = os.path.join(self.out_dir, name)
@@ -196,9 +205,14 @@ def judgment_pairs(
 
 def placeholder_issue(origin: str, where: str, expected: int, found: int) -> Issue:
     """The warning for a turn whose placeholder count differs from its image count."""
-    return Issue(code="import.placeholder_mismatch", severity="warning", file=origin,
-                 path=where, message=f"{found} placeholders for {expected} images; text kept "
-                                     "verbatim and images appended")  # fmt: skip
+    return Issue(
+        code="import.placeholder_mismatch",
+        severity="warning",
+        file=origin,
+        path=where,
+        message=f"{found} placeholders for {expected} images; text kept "
+        "verbatim and images appended",
+    )
 
 
 def sft_paths(tree: DialogueTree, loss: LossReport) -> Iterator[list[Message]]:
@@ -234,8 +248,9 @@ def record_id(tree: DialogueTree, *nodes: Message) -> str:
     return ":".join([tree.id, *(n.id for n in nodes)])
 
 
-def check_alternation(roles: Sequence[str], user: str, assistant: str, system: str | None,
-                      end: str) -> list[str]:  # fmt: skip
+def check_alternation(
+    roles: Sequence[str], user: str, assistant: str, system: str | None, end: str
+) -> list[str]:
     """Problems with a role sequence: optional system first, then user/assistant
     alternating, ending with ``end``."""
     problems = []

@@ -15,8 +15,8 @@ from typing import Any
 
 from .._arrow import arrow_schema, row_to_tree, tree_to_row
 from .._errors import require
-from .._images import embed_images
 from .._fs import is_local
+from .._images import embed_images
 from .._jsonl import write_jsonl
 from .._parquet import write_parquet
 from .._records import validate_path
@@ -46,8 +46,9 @@ def _export_parquet(trees: Iterable[DialogueTree], url: str, **_: Any) -> LossRe
 
 
 def _without_bytes(tree: DialogueTree) -> bool:
-    return any(type(p) is ImagePart and p.image.bytes is None
-               for n in tree.nodes for p in n.content)  # fmt: skip
+    return any(
+        type(p) is ImagePart and p.image.bytes is None for n in tree.nodes for p in n.content
+    )
 
 
 def to_hf_dataset(trees: Iterable[DialogueTree], images_root: str | None = None) -> Any:
@@ -77,7 +78,9 @@ def from_hf_dataset(dataset: Any) -> Iterator[DialogueTree]:
             yield row_to_tree(row)
 
 
-def _export_hf(trees: Iterable[DialogueTree], url: str, source_root: str | None = None) -> LossReport:
+def _export_hf(
+    trees: Iterable[DialogueTree], url: str, source_root: str | None = None
+) -> LossReport:
     """``save_to_disk`` into a fresh folder beside the target, then swap it in, so a
     failed run leaves the target as it was. Images are embedded from ``source_root``."""
     require("datasets", "hf").disable_progress_bars()  # type: ignore[attr-defined]
@@ -116,10 +119,32 @@ def _load_hf(url: str) -> ImportResult:
     return ImportResult(trees, [], len(trees))
 
 
-register_format(Format(name="jsonl", description="canonical trees, one per line (lossless)",
-                       lossless=True, export=_export_jsonl, load=_load_canonical))  # fmt: skip
-register_format(Format(name="parquet", description="canonical trees, one per row (lossless)",
-                       lossless=True, export=_export_parquet, load=_load_canonical,
-                       suffix=".parquet"))  # fmt: skip
-register_format(Format(name="hf", description="Hugging Face datasets save_to_disk folder "
-                       "(lossless)", lossless=True, export=_export_hf, load=_load_hf, suffix=""))  # fmt: skip
+register_format(
+    Format(
+        name="jsonl",
+        description="canonical trees, one per line (lossless)",
+        lossless=True,
+        export=_export_jsonl,
+        load=_load_canonical,
+    )
+)
+register_format(
+    Format(
+        name="parquet",
+        description="canonical trees, one per row (lossless)",
+        lossless=True,
+        export=_export_parquet,
+        load=_load_canonical,
+        suffix=".parquet",
+    )
+)
+register_format(
+    Format(
+        name="hf",
+        description="Hugging Face datasets save_to_disk folder (lossless)",
+        lossless=True,
+        export=_export_hf,
+        load=_load_hf,
+        suffix="",
+    )
+)

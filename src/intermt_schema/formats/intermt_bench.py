@@ -31,11 +31,19 @@ from .._schema import (
     Outcome,
     Part,
     Rating,
+    Scope,
     TextPart,
     TreeMeta,
 )
 from ..tree import Conversation, TreeView, merge_paths, path_ids
-from ._base import Format, ImportResult, LossReport, read_json_records, register_format, write_json_records
+from ._base import (
+    Format,
+    ImportResult,
+    LossReport,
+    read_json_records,
+    register_format,
+    write_json_records,
+)
 from ._linear import PLACEHOLDERS_META
 
 __all__ = ["LAYOUTS", "detect_layout", "export", "load"]
@@ -92,8 +100,9 @@ def _user(turn: dict[str, Any], uuid_key: str | None, image_key: str = "prompt_i
     return Message(id=str(node_id or ""), role="user", content=content)
 
 
-def _assistant(text: str, images: list[ImageRef], node_id: str, issues: list[Issue],
-               origin: str, where: str) -> Message:  # fmt: skip
+def _assistant(
+    text: str, images: list[ImageRef], node_id: str, issues: list[Issue], origin: str, where: str
+) -> Message:
     found = PLACEHOLDER.findall(text)
     if found and len(found) == len(images):
         pieces = PLACEHOLDER.split(text)
@@ -103,30 +112,43 @@ def _assistant(text: str, images: list[ImageRef], node_id: str, issues: list[Iss
                 content.append(TextPart(piece))
             if i < len(images):
                 content.append(ImagePart(image=images[i]))
-        return Message(id=node_id, role="assistant", content=content,
-                       meta={PLACEHOLDERS_META: found})  # fmt: skip
-    if found or images:
-        if len(found) != len(images):
-            issues.append(Issue(
-                code="import.placeholder_mismatch", severity="warning", file=origin, path=where,
+        return Message(
+            id=node_id, role="assistant", content=content, meta={PLACEHOLDERS_META: found}
+        )
+    if len(found) != len(images):
+        issues.append(
+            Issue(
+                code="import.placeholder_mismatch",
+                severity="warning",
+                file=origin,
+                path=where,
                 message=f"{len(found)} placeholders for {len(images)} images; text kept "
-                        "verbatim and images appended"))  # fmt: skip
+                "verbatim and images appended",
+            )
+        )
     content = [TextPart(text), *(ImagePart(image=r) for r in images)]
     return Message(id=node_id, role="assistant", content=content)
 
 
-def _scores(annotations: Any, target: str, scope_filter: str | None, key: Any) -> list[Rating]:
+def _scores(annotations: Any, target: str, scope_filter: Scope | None, key: Any) -> list[Rating]:
     if not isinstance(annotations, dict):
         return []
     ratings = []
     for dim, score in annotations.items():
         if dim.startswith("reason_") or isinstance(score, bool) or not isinstance(score, int):
             continue
-        scope = INTERMT.get(dim).scope if dim in INTERMT else (scope_filter or "global")
+        scope: Scope = INTERMT.get(dim).scope if dim in INTERMT else (scope_filter or "global")
         reason = annotations.get(f"reason_{dim}")
-        ratings.append(Rating(target=target, scope=scope, dimension=dim, score=score,
-                              rationale=reason if isinstance(reason, str) else None,
-                              meta={"record": key}))  # fmt: skip
+        ratings.append(
+            Rating(
+                target=target,
+                scope=scope,
+                dimension=dim,
+                score=score,
+                rationale=reason if isinstance(reason, str) else None,
+                meta={"record": key},
+            )
+        )
     return ratings
 
 
@@ -135,19 +157,34 @@ def _flat(record: dict[str, Any], origin: str, issues: list[Issue], key: Any) ->
     for i, turn in enumerate(record["conversations"]):
         where = f"/conversations/{i}"
         if turn.get("round") != i + 1:
-            issues.append(Issue(code="import.round_gap", severity="warning", file=origin,
-                                path=where + "/round", message=f"expected round {i + 1}"))  # fmt: skip
+            issues.append(
+                Issue(
+                    code="import.round_gap",
+                    severity="warning",
+                    file=origin,
+                    path=where + "/round",
+                    message=f"expected round {i + 1}",
+                )
+            )
         messages.append(_user(turn, "prompt_uuid"))
-        messages.append(_assistant(_text(turn.get("response"), "response"),
-                                   _images(turn.get("response_images")),
-                                   str(turn.get("response_uuid") or ""), issues, origin,
-                                   where + "/response"))  # fmt: skip
+        messages.append(
+            _assistant(
+                _text(turn.get("response"), "response"),
+                _images(turn.get("response_images")),
+                str(turn.get("response_uuid") or ""),
+                issues,
+                origin,
+                where + "/response",
+            )
+        )
     ids = path_ids(messages)
     ratings = _scores(record.get("annotation"), ids[-1], "global", key) if ids else []
     return [Conversation(messages=messages, ratings=ratings, origin=origin, record=key)]
 
 
-def _score(record: dict[str, Any], origin: str, issues: list[Issue], key: Any) -> list[Conversation]:
+def _score(
+    record: dict[str, Any], origin: str, issues: list[Issue], key: Any
+) -> list[Conversation]:
     messages: list[Message] = []
     local: list[tuple[int, Any]] = []
     global_annotations = None
@@ -157,14 +194,21 @@ def _score(record: dict[str, Any], origin: str, issues: list[Issue], key: Any) -
             continue
         inner = turn["round_conversations"]
         messages.append(_user(inner, None))
-        messages.append(_assistant(_text(inner.get("response"), "response"),
-                                   _images(inner.get("response_images")), "", issues, origin,
-                                   f"/conversations/{i}/round_conversations/response"))  # fmt: skip
+        messages.append(
+            _assistant(
+                _text(inner.get("response"), "response"),
+                _images(inner.get("response_images")),
+                "",
+                issues,
+                origin,
+                f"/conversations/{i}/round_conversations/response",
+            )
+        )
         local.append((len(messages) - 1, turn.get("annotations")))
     ids = path_ids(messages)
     ratings = _scores(global_annotations, ids[-1], "global", key) if ids else []
-    for index, annotations in local:
-        ratings += _scores(annotations, ids[index], "local", key)
+    for position, scores in local:
+        ratings += _scores(scores, ids[position], "local", key)
     return [Conversation(messages=messages, ratings=ratings, origin=origin, record=key)]
 
 
@@ -172,9 +216,16 @@ def _turns(turns: Iterable[dict[str, Any]], issues: list[Issue], origin: str) ->
     messages: list[Message] = []
     for i, turn in enumerate(turns):
         messages.append(_user(turn, None))
-        messages.append(_assistant(_text(turn.get("response"), "response"),
-                                   _images(turn.get("response_images")), "", issues, origin,
-                                   f"/front_convs/{i}/response"))  # fmt: skip
+        messages.append(
+            _assistant(
+                _text(turn.get("response"), "response"),
+                _images(turn.get("response_images")),
+                "",
+                issues,
+                origin,
+                f"/front_convs/{i}/response",
+            )
+        )
     return messages
 
 
@@ -183,32 +234,48 @@ def _pair(record: dict[str, Any], origin: str, issues: list[Issue], key: Any) ->
     paired = record["paired_convs"]
     prefix.append(_user(paired, None))
     answers = [
-        _assistant(_text(paired.get(f"response_{k}"), f"response_{k}"),
-                   _images(paired.get(f"response_{k}_images")), "", issues, origin,
-                   f"/paired_convs/response_{k}")
+        _assistant(
+            _text(paired.get(f"response_{k}"), f"response_{k}"),
+            _images(paired.get(f"response_{k}_images")),
+            "",
+            issues,
+            origin,
+            f"/paired_convs/response_{k}",
+        )
         for k in (1, 2)
-    ]  # fmt: skip
+    ]
     a_id = path_ids([*prefix, answers[0]])[-1]
     b_id = path_ids([*prefix, answers[1]])[-1]
-    scope = "local" if "local_overall_preference" in record else "global"
+    scope: Scope = "local" if "local_overall_preference" in record else "global"
     truth = record.get("local_overall_preference", record.get("overall_preference")) or {}
-    outcomes = {k: _OUTCOME[v] for k, v in truth.items() if v in _OUTCOME and not isinstance(v, bool)}
-    judgment = Judgment(a=a_id, b=b_id, scope=scope, outcomes=outcomes,  # type: ignore[arg-type]
-                        meta={"record": key})
+    outcomes = {
+        k: _OUTCOME[v] for k, v in truth.items() if v in _OUTCOME and not isinstance(v, bool)
+    }
+    judgment = Judgment(
+        a=a_id,
+        b=b_id,
+        scope=scope,
+        outcomes=outcomes,
+        meta={"record": key},
+    )
     return [
-        Conversation(messages=[*prefix, answers[0]], judgments=[judgment], origin=origin,
-                     record=key),
+        Conversation(
+            messages=[*prefix, answers[0]], judgments=[judgment], origin=origin, record=key
+        ),
         Conversation(messages=[*prefix, answers[1]], origin=origin, record=key),
     ]
 
 
-def _upstream(record: dict[str, Any], origin: str, issues: list[Issue], key: Any) -> list[Conversation]:
+def _upstream(
+    record: dict[str, Any], origin: str, issues: list[Issue], key: Any
+) -> list[Conversation]:
     meta_data = dict(record.get("meta_data") or {})
     meta = TreeMeta(
-        source=meta_data.pop("ori_dataset", None), category=meta_data.pop("category", None),
+        source=meta_data.pop("ori_dataset", None),
+        category=meta_data.pop("category", None),
         task=meta_data.pop("prompt_type", None),
         extra={"meta_data": meta_data, "prompt": record.get("prompt")},
-    )  # fmt: skip
+    )
     messages = _turns(record.get("conversations") or [], issues, origin)
     return [Conversation(messages=messages, meta=meta, origin=origin, record=key)]
 
@@ -232,20 +299,42 @@ def load(url: str, layout: str | None = None) -> ImportResult:
         origin = f"{url} record {number}"
         kind = layout or detect_layout(record)
         if error or kind is None:
-            issues.append(Issue(code="import.bad_record", severity="error", file=url, line=number,
-                                message=error or "not a record of any InterMT layout"))  # fmt: skip
+            issues.append(
+                Issue(
+                    code="import.bad_record",
+                    severity="error",
+                    file=url,
+                    line=number,
+                    message=error or "not a record of any InterMT layout",
+                )
+            )
             continue
         found: list[Issue] = []
         key = record.get("id", number)
         try:
             conversations += _IMPORTERS[kind](record, origin, found, key)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            found = [Issue(code="import.bad_record", severity="error", file=url, line=number,
-                           message=f"{kind} record: {type(exc).__name__}: {exc}")]  # fmt: skip
+            found = [
+                Issue(
+                    code="import.bad_record",
+                    severity="error",
+                    file=url,
+                    line=number,
+                    message=f"{kind} record: {type(exc).__name__}: {exc}",
+                )
+            ]
         issues += [
-            Issue(code=i.code, severity=i.severity, message=i.message, path=i.path,
-                  tree=i.tree, file=url, line=number) for i in found
-        ]  # fmt: skip
+            Issue(
+                code=i.code,
+                severity=i.severity,
+                message=i.message,
+                path=i.path,
+                tree=i.tree,
+                file=url,
+                line=number,
+            )
+            for i in found
+        ]
     merged = merge_paths(conversations, _image_variants(issues))
     return ImportResult(merged.trees, issues + merged.issues, count)
 
@@ -262,9 +351,15 @@ def _image_variants(issues: list[Issue]) -> Any:
             return False
         variants = kept.meta.setdefault(VARIANTS_META, {})
         variants[str(conv.record)] = images
-        issues.append(Issue(code="merge.image_variant", severity="info", file=conv.origin,
-                            message=f"message {kept.id!r} has other image paths here than "
-                                    "in an earlier record; both are kept"))  # fmt: skip
+        issues.append(
+            Issue(
+                code="merge.image_variant",
+                severity="info",
+                file=conv.origin,
+                message=f"message {kept.id!r} has other image paths here than "
+                "in an earlier record; both are kept",
+            )
+        )
         return True
 
     return accept
@@ -304,9 +399,15 @@ def _rounds(path: list[Message], loss: LossReport) -> list[tuple[Message, Messag
 def _flat_turn(number: int, user: Message, answer: Message, record: Any = None) -> dict[str, Any]:
     prompt, prompt_images = _texts_and_images(user, record)
     response, response_images = _texts_and_images(answer, record)
-    return {"round": number, "prompt": prompt, "prompt_images": prompt_images,
-            "prompt_uuid": user.id, "response": response, "response_images": response_images,
-            "response_uuid": answer.id}  # fmt: skip
+    return {
+        "round": number,
+        "prompt": prompt,
+        "prompt_images": prompt_images,
+        "prompt_uuid": user.id,
+        "response": response,
+        "response_images": response_images,
+        "response_uuid": answer.id,
+    }
 
 
 def _grouped(ratings: list[Rating]) -> list[tuple[Any, dict[str, Any]]]:
@@ -364,14 +465,22 @@ def _score_records(tree: DialogueTree, loss: LossReport) -> Iterator[dict[str, A
         rounds = _rounds(path, loss)
         if rounds is None:
             continue
-        record: list[dict[str, Any]] = [
-            {"round": 0, "annotations": global_.get(path[-1].id, {})}]
+        record: list[dict[str, Any]] = [{"round": 0, "annotations": global_.get(path[-1].id, {})}]
         for i, (user, answer) in enumerate(rounds):
             prompt, prompt_images = _texts_and_images(user)
             response, response_images = _texts_and_images(answer)
-            record.append({"round": i + 1, "round_conversations": {
-                "prompt": prompt, "prompt_images": prompt_images, "response": response,
-                "response_images": response_images}, "annotations": local.get(answer.id, {})})
+            record.append(
+                {
+                    "round": i + 1,
+                    "round_conversations": {
+                        "prompt": prompt,
+                        "prompt_images": prompt_images,
+                        "response": response,
+                        "response_images": response_images,
+                    },
+                    "annotations": local.get(answer.id, {}),
+                }
+            )
         yield {"conversations": record}
 
 
@@ -389,25 +498,41 @@ def _pair_records(tree: DialogueTree, loss: LossReport) -> Iterator[dict[str, An
         front = []
         for i, (user, answer) in enumerate(rounds[:-1]):
             turn = _flat_turn(i + 1, user, answer)
-            front.append({k: turn[k] for k in ("round", "prompt", "prompt_images", "response",
-                                                "response_images")})  # fmt: skip
+            front.append(
+                {
+                    k: turn[k]
+                    for k in ("round", "prompt", "prompt_images", "response", "response_images")
+                }
+            )
         prompt, prompt_images = _texts_and_images(rounds[-1][0])
         r1, r1_images = _texts_and_images(a)
         r2, r2_images = _texts_and_images(b)
         key = "local_overall_preference" if judgment.scope == "local" else "overall_preference"
-        yield {"front_convs": front, "paired_convs": {
-            "round": len(rounds), "prompt": prompt, "prompt_images": prompt_images,
-            "response_1": r1, "response_2": r2, "response_1_images": r1_images,
-            "response_2_images": r2_images},
-            key: {d: _CODE[o] for d, o in judgment.outcomes.items()}}  # fmt: skip
+        yield {
+            "front_convs": front,
+            "paired_convs": {
+                "round": len(rounds),
+                "prompt": prompt,
+                "prompt_images": prompt_images,
+                "response_1": r1,
+                "response_2": r2,
+                "response_1_images": r1_images,
+                "response_2_images": r2_images,
+            },
+            key: {d: _CODE[o] for d, o in judgment.outcomes.items()},
+        }
 
 
 def _upstream_records(tree: DialogueTree, loss: LossReport) -> Iterator[dict[str, Any]]:
     loss.drop("ratings", len(tree.ratings))
     loss.drop("judgments", len(tree.judgments))
     extra = tree.meta.extra
-    meta_data = {"ori_dataset": tree.meta.source, "prompt_type": tree.meta.task,
-                 "category": tree.meta.category, **(extra.get("meta_data") or {})}  # fmt: skip
+    meta_data = {
+        "ori_dataset": tree.meta.source,
+        "prompt_type": tree.meta.task,
+        "category": tree.meta.category,
+        **(extra.get("meta_data") or {}),
+    }
     for path in TreeView(tree).paths():
         rounds = _rounds(path, loss)
         if rounds is None:
@@ -416,17 +541,29 @@ def _upstream_records(tree: DialogueTree, loss: LossReport) -> Iterator[dict[str
         for user, answer in rounds:
             prompt, prompt_images = _texts_and_images(user)
             response, response_images = _texts_and_images(answer)
-            convs.append({"prompt": prompt, "prompt_images": prompt_images,
-                          "response": response, "response_images": response_images})  # fmt: skip
+            convs.append(
+                {
+                    "prompt": prompt,
+                    "prompt_images": prompt_images,
+                    "response": response,
+                    "response_images": response_images,
+                }
+            )
         seed = extra.get("prompt", convs[0]["prompt"] if convs else "")
         yield {"meta_data": meta_data, "prompt": seed, "conversations": convs}
 
 
-_EXPORTERS = {"flat": _flat_records, "score": _score_records, "pair": _pair_records,
-              "upstream": _upstream_records}  # fmt: skip
+_EXPORTERS = {
+    "flat": _flat_records,
+    "score": _score_records,
+    "pair": _pair_records,
+    "upstream": _upstream_records,
+}
 
 
-def records(trees: Iterable[DialogueTree], layout: str, loss: LossReport) -> Iterator[dict[str, Any]]:
+def records(
+    trees: Iterable[DialogueTree], layout: str, loss: LossReport
+) -> Iterator[dict[str, Any]]:
     """InterMT records of one layout; flat records keep their source ``id`` or are
     numbered after the largest one seen."""
     number = 0
@@ -438,8 +575,9 @@ def records(trees: Iterable[DialogueTree], layout: str, loss: LossReport) -> Ite
             yield record
 
 
-def export(trees: Iterable[DialogueTree], url: str, layout: str = "flat", *,
-           source_root: str | None = None) -> LossReport:  # fmt: skip
+def export(
+    trees: Iterable[DialogueTree], url: str, layout: str = "flat", *, source_root: str | None = None
+) -> LossReport:
     """Write trees as InterMT records (a JSON array, as the release ships them); image
     paths are written as stored, relative to the dataset root."""
     if layout not in LAYOUTS:
@@ -449,8 +587,14 @@ def export(trees: Iterable[DialogueTree], url: str, layout: str = "flat", *,
     return loss
 
 
-FORMAT = register_format(Format(
-    name="intermt-bench", lossless=False, export=export, load=load, suffix=".json",
-    description="InterMT release records: flat turns, score evaluation, pair comparison, "
-                "upstream QA (--layout)",
-))  # fmt: skip
+FORMAT = register_format(
+    Format(
+        name="intermt-bench",
+        lossless=False,
+        export=export,
+        load=load,
+        suffix=".json",
+        description="InterMT release records: flat turns, score evaluation, pair comparison, "
+        "upstream QA (--layout)",
+    )
+)

@@ -20,7 +20,14 @@ from .._fs import is_local
 from .._report import Issue
 from .._schema import DialogueTree, ImageRef, Judgment, Message, TextPart
 from ..tree import Conversation, merge_paths, path_ids
-from ._base import Format, ImportResult, LossReport, read_json_records, register_format, write_json_records
+from ._base import (
+    Format,
+    ImportResult,
+    LossReport,
+    read_json_records,
+    register_format,
+    write_json_records,
+)
 from ._linear import (
     ImageSink,
     LinearOptions,
@@ -56,13 +63,20 @@ def _turns(turns: list[Turn], loss: LossReport, single: bool) -> list[Turn] | No
         if sum(len(t.images) for t in spoken) > 1:
             loss.drop("paths with more than one image (single-image mode)")
             return None
-        spoken = [Turn(t.role, (TOKEN + "\n" if t.images else "") + t.text.replace(TOKEN, ""),
-                       t.images) for t in spoken]  # fmt: skip
+        spoken = [
+            Turn(t.role, (TOKEN + "\n" if t.images else "") + t.text.replace(TOKEN, ""), t.images)
+            for t in spoken
+        ]
     return spoken
 
 
-def _sft(trees: Iterable[DialogueTree], sink: ImageSink, options: LinearOptions, single: bool,
-         loss: LossReport) -> Iterator[dict[str, Any]]:  # fmt: skip
+def _sft(
+    trees: Iterable[DialogueTree],
+    sink: ImageSink,
+    options: LinearOptions,
+    single: bool,
+    loss: LossReport,
+) -> Iterator[dict[str, Any]]:
     for tree in trees:
         for path in sft_paths(tree, loss):
             turns = linearize(path, options, loss)
@@ -70,12 +84,20 @@ def _sft(trees: Iterable[DialogueTree], sink: ImageSink, options: LinearOptions,
             if spoken is None:
                 continue
             paths = [sink.place(ref) for t in spoken for ref in t.images]
-            yield {"id": record_id(tree, path[-1]), **_image_field(paths),
-                   "conversations": [{"from": _FROM[t.role], "value": t.text} for t in spoken]}  # fmt: skip
+            yield {
+                "id": record_id(tree, path[-1]),
+                **_image_field(paths),
+                "conversations": [{"from": _FROM[t.role], "value": t.text} for t in spoken],
+            }
 
 
-def _dpo(trees: Iterable[DialogueTree], sink: ImageSink, options: LinearOptions,
-         criterion: str, loss: LossReport) -> Iterator[dict[str, Any]]:  # fmt: skip
+def _dpo(
+    trees: Iterable[DialogueTree],
+    sink: ImageSink,
+    options: LinearOptions,
+    criterion: str,
+    loss: LossReport,
+) -> Iterator[dict[str, Any]]:
     for tree in trees:
         for _, chosen, rejected, prompt in tree_pairs(tree, criterion, loss):
             turns = linearize(prompt, options, loss)
@@ -90,9 +112,13 @@ def _dpo(trees: Iterable[DialogueTree], sink: ImageSink, options: LinearOptions,
             if answers[0] is None or answers[1] is None:
                 continue
             paths = [sink.place(ref) for ref in spoken[0].images]
-            yield {"id": record_id(tree, chosen, rejected), **_image_field(paths),
-                   "prompt": spoken[0].text, "chosen": answers[0][0].text,
-                   "rejected": answers[1][0].text}  # fmt: skip
+            yield {
+                "id": record_id(tree, chosen, rejected),
+                **_image_field(paths),
+                "prompt": spoken[0].text,
+                "chosen": answers[0][0].text,
+                "rejected": answers[1][0].text,
+            }
 
 
 def export(
@@ -109,11 +135,16 @@ def export(
     """Write a LLaVA JSON array; images are named relative to the image folder (the
     output folder when copying or linking, else the dataset root)."""
     loss = LossReport(format=f"llava ({mode})")
-    out_dir = os.path.dirname(url.removeprefix("file://")) if is_local(url) else url.rsplit("/", 1)[0]
+    out_dir = (
+        os.path.dirname(url.removeprefix("file://")) if is_local(url) else url.rsplit("/", 1)[0]
+    )
     sink = ImageSink(out_dir, source_root, images)
     options = LinearOptions(TOKEN, assistant_images)
-    records = (_dpo(trees, sink, options, criterion, loss) if mode == "dpo"
-               else _sft(trees, sink, options, single_image, loss))  # fmt: skip
+    records = (
+        _dpo(trees, sink, options, criterion, loss)
+        if mode == "dpo"
+        else _sft(trees, sink, options, single_image, loss)
+    )
     loss.records = write_json_records(records, url, array=True)
     loss.drop("images not found to copy", sink.missing)
     return loss
@@ -122,8 +153,8 @@ def export(
 def check_record(record: dict[str, Any]) -> list[str]:
     """What a LLaVA trainer would trip on: role order and ``<image>`` count.
 
-    >>> check_record({"id": "x", "conversations": [{"from": "gpt", "value": "hi"}]})
-    ["turn 0 is 'gpt'", "ends with 'gpt', not 'human'"]
+    >>> check_record({"id": "x", "conversations": [{"from": "gpt", "value": "<image>hi"}]})
+    ["turn 0 is 'gpt'", '1 <image> tokens for 0 images']
     """
     image = record.get("image")
     count = 0 if image is None else 1 if isinstance(image, str) else len(image)
@@ -149,19 +180,30 @@ def load(url: str) -> ImportResult:
     for number, record, error in read_json_records(url):
         count += 1
         if error or not isinstance(record, dict):
-            issues.append(Issue(code="import.bad_record", severity="error", file=url, line=number,
-                                message=error or "a record must be an object"))  # fmt: skip
+            issues.append(
+                Issue(
+                    code="import.bad_record",
+                    severity="error",
+                    file=url,
+                    line=number,
+                    message=error or "a record must be an object",
+                )
+            )
             continue
         image = record.get("image")
-        paths = [image] if isinstance(image, str) else [p for p in image or [] if isinstance(p, str)]
+        paths = (
+            [image] if isinstance(image, str) else [p for p in image or [] if isinstance(p, str)]
+        )
         refs = [ImageRef(path=p) for p in paths]
         if "prompt" in record:
             parts, ok = parts_from_placeholders(str(record["prompt"]), refs, TOKEN)
             if not ok:
                 issues.append(placeholder_issue(url, f"/{number}/prompt", len(refs), -1))
             prompt = [Message(id="", role="user", content=parts)]
-            sides = [Message(id="", role="assistant", content=[TextPart(str(record[k]))])
-                     for k in ("chosen", "rejected")]  # fmt: skip
+            sides = [
+                Message(id="", role="assistant", content=[TextPart(str(record[k]))])
+                for k in ("chosen", "rejected")
+            ]
             a_id, b_id = (path_ids([*prompt, side])[-1] for side in sides)
             judgment = Judgment(a=a_id, b=b_id, scope="local", overall="a")
             conversations += [
@@ -169,18 +211,30 @@ def load(url: str) -> ImportResult:
                 Conversation(messages=[*prompt, sides[1]], record=number),
             ]
             continue
-        messages, start = [], 0
+        messages: list[Message] = []
+        start = 0
         for turn in record.get("conversations") or []:
-            role = {"human": "user", "gpt": "assistant", "user": "user",
-                    "assistant": "assistant"}.get(turn.get("from", turn.get("role")))  # fmt: skip
+            role = {
+                "human": "user",
+                "gpt": "assistant",
+                "user": "user",
+                "assistant": "assistant",
+            }.get(turn.get("from", turn.get("role")))
             text = turn.get("value", turn.get("content"))
             if role is None or not isinstance(text, str):
-                issues.append(Issue(code="import.bad_record", severity="error", file=url,
-                                    line=number, message="turn has no known role or text"))  # fmt: skip
+                issues.append(
+                    Issue(
+                        code="import.bad_record",
+                        severity="error",
+                        file=url,
+                        line=number,
+                        message="turn has no known role or text",
+                    )
+                )
                 messages = []
                 break
             n = text.count(TOKEN)
-            parts, _ = parts_from_placeholders(text, refs[start:start + n], TOKEN)
+            parts, _ = parts_from_placeholders(text, refs[start : start + n], TOKEN)
             start += n
             messages.append(Message(id="", role=role, content=parts))  # type: ignore[arg-type]
         if messages and start != len(refs):
@@ -191,7 +245,13 @@ def load(url: str) -> ImportResult:
     return ImportResult(merged.trees, issues + merged.issues, count)
 
 
-FORMAT = register_format(Format(
-    name="llava", lossless=False, export=export, load=load, suffix=".json",
-    description="LLaVA / LLaVA-NeXT conversations, or LLaVA-NeXT DPO (--mode dpo)",
-))  # fmt: skip
+FORMAT = register_format(
+    Format(
+        name="llava",
+        lossless=False,
+        export=export,
+        load=load,
+        suffix=".json",
+        description="LLaVA / LLaVA-NeXT conversations, or LLaVA-NeXT DPO (--mode dpo)",
+    )
+)

@@ -17,7 +17,14 @@ from .._images import ImageLimits, _read_under_root
 from .._report import Issue
 from .._schema import DialogueTree, ImagePart, ImageRef, Message, Part, Role, TextPart
 from ..tree import Conversation, merge_paths
-from ._base import Format, ImportResult, LossReport, read_json_records, register_format, write_json_records
+from ._base import (
+    Format,
+    ImportResult,
+    LossReport,
+    read_json_records,
+    register_format,
+    write_json_records,
+)
 from ._linear import LinearOptions, linearize, sft_paths
 
 __all__ = ["export", "load"]
@@ -29,7 +36,7 @@ def _url(ref: ImageRef, urls: str, root: str | None, loss: LossReport) -> str:
     if urls == "data":
         data = ref.bytes
         if data is None and ref.path and root is not None:
-            data, problem = _read_under_root(ref.path, root, ImageLimits())
+            data, _ = _read_under_root(ref.path, root, ImageLimits())
         if data is not None:
             mime = ref.mime or "image/png"
             return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
@@ -37,8 +44,14 @@ def _url(ref: ImageRef, urls: str, root: str | None, loss: LossReport) -> str:
     return ref.uri or ref.path or ""
 
 
-def _records(trees: Iterable[DialogueTree], urls: str, root: str | None, detail: str,
-             options: LinearOptions, loss: LossReport) -> Iterator[dict[str, Any]]:  # fmt: skip
+def _records(
+    trees: Iterable[DialogueTree],
+    urls: str,
+    root: str | None,
+    detail: str,
+    options: LinearOptions,
+    loss: LossReport,
+) -> Iterator[dict[str, Any]]:
     for tree in trees:
         for path in sft_paths(tree, loss):
             turns = linearize(path, options, loss)
@@ -51,7 +64,9 @@ def _records(trees: Iterable[DialogueTree], urls: str, root: str | None, detail:
                 for i, piece in enumerate(turn.text.split(_MARK)):
                     if i:
                         url = _url(next(images), urls, root, loss)
-                        parts.append({"type": "image_url", "image_url": {"url": url, "detail": detail}})
+                        parts.append(
+                            {"type": "image_url", "image_url": {"url": url, "detail": detail}}
+                        )
                     if piece:
                         parts.append({"type": "text", "text": piece})
                 messages.append({"role": turn.role, "content": parts})
@@ -98,7 +113,10 @@ def load(url: str) -> ImportResult:
             for m in record["messages"]:
                 content = m["content"]
                 parts: list[Part] = []
-                for p in [{"type": "text", "text": content}] if isinstance(content, str) else content:
+                items: list[dict[str, Any]] = (
+                    [{"type": "text", "text": content}] if isinstance(content, str) else content
+                )
+                for p in items:
                     if p["type"] == "image_url":
                         parts.append(ImagePart(image=_ref(p["image_url"]["url"])))
                     else:
@@ -107,13 +125,26 @@ def load(url: str) -> ImportResult:
                 messages.append(Message(id="", role=role, content=parts))
             conversations.append(Conversation(messages=messages, record=number))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            issues.append(Issue(code="import.bad_record", severity="error", file=url, line=number,
-                                message=f"{type(exc).__name__}: {exc}"))  # fmt: skip
+            issues.append(
+                Issue(
+                    code="import.bad_record",
+                    severity="error",
+                    file=url,
+                    line=number,
+                    message=f"{type(exc).__name__}: {exc}",
+                )
+            )
     merged = merge_paths(conversations)
     return ImportResult(merged.trees, issues + merged.issues, count)
 
 
-FORMAT = register_format(Format(
-    name="openai", lossless=False, export=export, load=load, suffix=".jsonl",
-    description="OpenAI chat messages with image_url parts (data URIs or paths)",
-))  # fmt: skip
+FORMAT = register_format(
+    Format(
+        name="openai",
+        lossless=False,
+        export=export,
+        load=load,
+        suffix=".jsonl",
+        description="OpenAI chat messages with image_url parts (data URIs or paths)",
+    )
+)

@@ -19,7 +19,14 @@ from .._fs import atomic_output, is_local, open_input
 from .._report import Issue
 from .._schema import DialogueTree, ImageRef, Judgment, Message, Role
 from ..tree import Conversation, merge_paths, path_ids
-from ._base import Format, ImportResult, LossReport, read_json_records, register_format, write_json_records
+from ._base import (
+    Format,
+    ImportResult,
+    LossReport,
+    read_json_records,
+    register_format,
+    write_json_records,
+)
 from ._linear import (
     ImageSink,
     LinearOptions,
@@ -37,11 +44,21 @@ __all__ = ["check_record", "export", "load"]
 TOKEN = "<image>"
 Style = Literal["role", "from"]
 _TAGS: dict[str, dict[str, str]] = {
-    "role": {"role_tag": "role", "content_tag": "content", "user_tag": "user",
-             "assistant_tag": "assistant", "system_tag": "system"},
-    "from": {"role_tag": "from", "content_tag": "value", "user_tag": "human",
-             "assistant_tag": "gpt", "system_tag": "system"},
-}  # fmt: skip
+    "role": {
+        "role_tag": "role",
+        "content_tag": "content",
+        "user_tag": "user",
+        "assistant_tag": "assistant",
+        "system_tag": "system",
+    },
+    "from": {
+        "role_tag": "from",
+        "content_tag": "value",
+        "user_tag": "human",
+        "assistant_tag": "gpt",
+        "system_tag": "system",
+    },
+}
 
 
 def _message(turn: Turn, style: Style) -> dict[str, str]:
@@ -55,8 +72,13 @@ def _with_images(record: dict[str, Any], images: list[str]) -> dict[str, Any]:
     return record
 
 
-def _sft_records(trees: Iterable[DialogueTree], sink: ImageSink, options: LinearOptions,
-                 style: Style, loss: LossReport) -> Iterator[dict[str, Any]]:  # fmt: skip
+def _sft_records(
+    trees: Iterable[DialogueTree],
+    sink: ImageSink,
+    options: LinearOptions,
+    style: Style,
+    loss: LossReport,
+) -> Iterator[dict[str, Any]]:
     for tree in trees:
         for path in sft_paths(tree, loss):
             turns = linearize(path, options, loss)
@@ -66,29 +88,57 @@ def _sft_records(trees: Iterable[DialogueTree], sink: ImageSink, options: Linear
             yield _with_images(record, [sink.place(ref) for t in turns for ref in t.images])
 
 
-def _ranking_records(trees: Iterable[DialogueTree], sink: ImageSink, options: LinearOptions,
-                     criterion: str, style: Style, loss: LossReport,
-                     ) -> Iterator[dict[str, Any]]:  # fmt: skip
+def _ranking_records(
+    trees: Iterable[DialogueTree],
+    sink: ImageSink,
+    options: LinearOptions,
+    criterion: str,
+    style: Style,
+    loss: LossReport,
+) -> Iterator[dict[str, Any]]:
     for tree in trees:
         for _, chosen, rejected, prompt in tree_pairs(tree, criterion, loss):
             turns = linearize(prompt, options, loss)
-            answers = [linearize([m], LinearOptions(options.token, "drop"), loss)
-                       for m in (chosen, rejected)]  # fmt: skip
+            answers = [
+                linearize([m], LinearOptions(options.token, "drop"), loss)
+                for m in (chosen, rejected)
+            ]
             if turns is None or answers[0] is None or answers[1] is None:
                 continue
-            record = {"conversations": [_message(t, style) for t in turns],
-                      "chosen": _message(answers[0][0], style),
-                      "rejected": _message(answers[1][0], style)}  # fmt: skip
+            record = {
+                "conversations": [_message(t, style) for t in turns],
+                "chosen": _message(answers[0][0], style),
+                "rejected": _message(answers[1][0], style),
+            }
             yield _with_images(record, [sink.place(ref) for t in turns for ref in t.images])
 
 
 def _dataset_info(url: str, name: str, ranking: bool, style: Style) -> None:
-    folder = os.path.dirname(url.removeprefix("file://")) if is_local(url) else url.rsplit("/", 1)[0]
-    info_url = os.path.join(folder, "dataset_info.json") if is_local(url) else f"{folder}/dataset_info.json"
-    columns = ({"messages": "conversations", "chosen": "chosen", "rejected": "rejected",
-                "images": "images"} if ranking else {"messages": "messages", "images": "images"})  # fmt: skip
-    entry = {"file_name": os.path.basename(url), "formatting": "sharegpt", "ranking": ranking,
-             "columns": columns, "tags": _TAGS[style]}  # fmt: skip
+    folder = (
+        os.path.dirname(url.removeprefix("file://")) if is_local(url) else url.rsplit("/", 1)[0]
+    )
+    info_url = (
+        os.path.join(folder, "dataset_info.json")
+        if is_local(url)
+        else f"{folder}/dataset_info.json"
+    )
+    columns = (
+        {
+            "messages": "conversations",
+            "chosen": "chosen",
+            "rejected": "rejected",
+            "images": "images",
+        }
+        if ranking
+        else {"messages": "messages", "images": "images"}
+    )
+    entry = {
+        "file_name": os.path.basename(url),
+        "formatting": "sharegpt",
+        "ranking": ranking,
+        "columns": columns,
+        "tags": _TAGS[style],
+    }
     try:
         with open_input(info_url) as f:
             info = json.load(f)
@@ -118,11 +168,16 @@ def export(
     tags: ``role``/``content`` with user/assistant, or ``from``/``value`` with
     human/gpt."""
     loss = LossReport(format=f"sharegpt ({mode})")
-    out_dir = os.path.dirname(url.removeprefix("file://")) if is_local(url) else url.rsplit("/", 1)[0]
+    out_dir = (
+        os.path.dirname(url.removeprefix("file://")) if is_local(url) else url.rsplit("/", 1)[0]
+    )
     sink = ImageSink(out_dir, source_root, images)
     options = LinearOptions(TOKEN, assistant_images)
-    records = (_ranking_records(trees, sink, options, criterion, style, loss)
-               if mode == "ranking" else _sft_records(trees, sink, options, style, loss))  # fmt: skip
+    records = (
+        _ranking_records(trees, sink, options, criterion, style, loss)
+        if mode == "ranking"
+        else _sft_records(trees, sink, options, style, loss)
+    )
     loss.records = write_json_records(records, url, array=True)
     loss.drop("images not found to copy", sink.missing)
     base = os.path.basename(url).split(".")[0]
@@ -141,8 +196,11 @@ def check_record(record: dict[str, Any]) -> list[str]:
     key = "conversations" if ranking else "messages"
     messages = record.get(key) or []
     roles = [m.get("role", m.get("from")) for m in messages]
-    tags = ("human", "gpt", "system") if roles and roles[-1] in ("human", "gpt") else (
-        "user", "assistant", "system")
+    tags = (
+        ("human", "gpt", "system")
+        if roles and roles[-1] in ("human", "gpt")
+        else ("user", "assistant", "system")
+    )
     problems = check_alternation(roles, tags[0], tags[1], tags[2], tags[0] if ranking else tags[1])
     text_key = "content" if messages and "content" in messages[0] else "value"
     prompt_tokens = sum(str(m.get(text_key, "")).count(TOKEN) for m in messages)
@@ -158,34 +216,51 @@ def check_record(record: dict[str, Any]) -> list[str]:
 
 
 def _role(value: Any, tags: dict[str, str]) -> Role | None:
-    mapping: dict[str, Role] = {tags["user"]: "user", tags["assistant"]: "assistant",
-                                tags["system"]: "system"}  # fmt: skip
+    mapping: dict[str, Role] = {
+        tags["user"]: "user",
+        tags["assistant"]: "assistant",
+        tags["system"]: "system",
+    }
     return mapping.get(value)
 
 
-def _messages(raw: list[Any], images: list[ImageRef], origin: str, number: int,
-              issues: list[Issue]) -> list[Message] | None:  # fmt: skip
+def _messages(
+    raw: list[Any], images: list[ImageRef], origin: str, number: int, issues: list[Issue]
+) -> list[Message] | None:
     """Messages from ShareGPT turns in either tag style; images by placeholder."""
     role_key, text_key = ("from", "value") if raw and "from" in raw[0] else ("role", "content")
-    tags = ({"user": "human", "assistant": "gpt", "system": "system"} if role_key == "from"
-            else {"user": "user", "assistant": "assistant", "system": "system"})  # fmt: skip
+    tags = (
+        {"user": "human", "assistant": "gpt", "system": "system"}
+        if role_key == "from"
+        else {"user": "user", "assistant": "assistant", "system": "system"}
+    )
     counts = [str(m.get(text_key, "")).count(TOKEN) for m in raw]
     messages, start = [], 0
-    for i, (m, count) in enumerate(zip(raw, counts)):
+    for i, (m, count) in enumerate(zip(raw, counts, strict=True)):
         role = _role(m.get(role_key), tags)
         text = m.get(text_key)
         if role is None or not isinstance(text, str):
-            issues.append(Issue(code="import.bad_record", severity="error", file=origin,
-                                line=number, path=f"/{i}", message="turn has no known role or text"))  # fmt: skip
+            issues.append(
+                Issue(
+                    code="import.bad_record",
+                    severity="error",
+                    file=origin,
+                    line=number,
+                    path=f"/{i}",
+                    message="turn has no known role or text",
+                )
+            )
             return None
-        parts, _ = parts_from_placeholders(text, images[start:start + count], TOKEN)
+        parts, _ = parts_from_placeholders(text, images[start : start + count], TOKEN)
         start += count
         messages.append(Message(id="", role=role, content=parts))
     if start != len(images):
         issues.append(placeholder_issue(origin, "/images", len(images), start))
         if messages:
             parts, _ = parts_from_placeholders("", images[start:], TOKEN)
-            messages[0] = Message(id="", role=messages[0].role, content=[*parts, *messages[0].content])
+            messages[0] = Message(
+                id="", role=messages[0].role, content=[*parts, *messages[0].content]
+            )
     return messages
 
 
@@ -198,15 +273,24 @@ def load(url: str) -> ImportResult:
     for number, record, error in read_json_records(url):
         count += 1
         if error or not isinstance(record, dict):
-            issues.append(Issue(code="import.bad_record", severity="error", file=url, line=number,
-                                message=error or "a record must be an object"))  # fmt: skip
+            issues.append(
+                Issue(
+                    code="import.bad_record",
+                    severity="error",
+                    file=url,
+                    line=number,
+                    message=error or "a record must be an object",
+                )
+            )
             continue
         images = [ImageRef(path=p) for p in record.get("images") or [] if isinstance(p, str)]
         if "chosen" in record and "rejected" in record:
             prompt = _messages(record.get("conversations") or [], images, url, number, issues)
             if prompt is None:
                 continue
-            sides = [_messages([record[k]], [], url, number, issues) for k in ("chosen", "rejected")]
+            sides = [
+                _messages([record[k]], [], url, number, issues) for k in ("chosen", "rejected")
+            ]
             if sides[0] is None or sides[1] is None:
                 continue
             a_id = path_ids([*prompt, *sides[0]])[-1]
@@ -217,16 +301,27 @@ def load(url: str) -> ImportResult:
                 Conversation(messages=[*prompt, *sides[1]], record=number),
             ]
         else:
-            messages = _messages(record.get("messages") or record.get("conversations") or [],
-                                 images, url, number, issues)  # fmt: skip
+            messages = _messages(
+                record.get("messages") or record.get("conversations") or [],
+                images,
+                url,
+                number,
+                issues,
+            )
             if messages:
                 conversations.append(Conversation(messages=messages, record=number))
     merged = merge_paths(conversations)
     return ImportResult(merged.trees, issues + merged.issues, count)
 
 
-FORMAT = register_format(Format(
-    name="sharegpt", lossless=False, export=export, load=load, suffix=".json",
-    description="LLaMA-Factory ShareGPT: SFT messages or ranking (--mode ranking), "
-                "with dataset_info.json",
-))  # fmt: skip
+FORMAT = register_format(
+    Format(
+        name="sharegpt",
+        lossless=False,
+        export=export,
+        load=load,
+        suffix=".json",
+        description="LLaMA-Factory ShareGPT: SFT messages or ranking (--mode ranking), "
+        "with dataset_info.json",
+    )
+)

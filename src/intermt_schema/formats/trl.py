@@ -20,7 +20,14 @@ from typing import Any, Literal
 from .._report import Issue
 from .._schema import DialogueTree, ImagePart, ImageRef, Judgment, Message, Part, Role, TextPart
 from ..tree import Conversation, merge_paths, path_ids
-from ._base import Format, ImportResult, LossReport, read_json_records, register_format, write_json_records
+from ._base import (
+    Format,
+    ImportResult,
+    LossReport,
+    read_json_records,
+    register_format,
+    write_json_records,
+)
 from ._linear import ImageSink, LinearOptions, Turn, linearize, sft_paths, tree_pairs
 
 __all__ = ["check_record", "export", "load"]
@@ -44,8 +51,14 @@ def _row(row: dict[str, Any], images: list[str]) -> dict[str, Any]:
     return row
 
 
-def _records(trees: Iterable[DialogueTree], mode: str, sink: ImageSink, options: LinearOptions,
-             criterion: str, loss: LossReport) -> Iterator[dict[str, Any]]:  # fmt: skip
+def _records(
+    trees: Iterable[DialogueTree],
+    mode: str,
+    sink: ImageSink,
+    options: LinearOptions,
+    criterion: str,
+    loss: LossReport,
+) -> Iterator[dict[str, Any]]:
     answers_only = LinearOptions(options.token, "drop")
     for tree in trees:
         if mode == "sft":
@@ -63,12 +76,20 @@ def _records(trees: Iterable[DialogueTree], mode: str, sink: ImageSink, options:
             images = [sink.place(r) for t in turns for r in t.images]
             head = [_message(t) for t in turns]
             if mode == "preference":
-                yield _row({"prompt": head, "chosen": [_message(sides[0][0])],
-                            "rejected": [_message(sides[1][0])]}, images)  # fmt: skip
+                yield _row(
+                    {
+                        "prompt": head,
+                        "chosen": [_message(sides[0][0])],
+                        "rejected": [_message(sides[1][0])],
+                    },
+                    images,
+                )
             else:
                 for side, label in ((sides[0], True), (sides[1], False)):
-                    yield _row({"prompt": head, "completion": [_message(side[0])],
-                                "label": label}, list(images))  # fmt: skip
+                    yield _row(
+                        {"prompt": head, "completion": [_message(side[0])], "label": label},
+                        list(images),
+                    )
 
 
 def export(
@@ -87,7 +108,9 @@ def export(
     from .._fs import is_local
 
     loss = LossReport(format=f"trl ({mode})")
-    out_dir = os.path.dirname(url.removeprefix("file://")) if is_local(url) else url.rsplit("/", 1)[0]
+    out_dir = (
+        os.path.dirname(url.removeprefix("file://")) if is_local(url) else url.rsplit("/", 1)[0]
+    )
     sink = ImageSink(out_dir, source_root, images)
     options = LinearOptions(_MARK, assistant_images)
     records = _records(trees, mode, sink, options, criterion, loss)
@@ -105,11 +128,18 @@ def check_record(row: dict[str, Any]) -> list[str]:
     """
     problems = []
     prompt = row.get("messages") or row.get("prompt") or []
-    answers = (row.get("chosen") or []) + (row.get("rejected") or []) + (row.get("completion") or [])
+    answers = (
+        (row.get("chosen") or []) + (row.get("rejected") or []) + (row.get("completion") or [])
+    )
 
     def image_parts(messages: list[dict[str, Any]]) -> int:
-        return sum(1 for m in messages if isinstance(m["content"], list)
-                   for p in m["content"] if p.get("type") == "image")  # fmt: skip
+        return sum(
+            1
+            for m in messages
+            if isinstance(m["content"], list)
+            for p in m["content"]
+            if p.get("type") == "image"
+        )
 
     if image_parts(answers):
         problems.append("image parts outside the prompt")
@@ -167,13 +197,26 @@ def load(url: str) -> ImportResult:
                 Conversation(messages=[*prompt, *rejected], record=number),
             ]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            issues.append(Issue(code="import.bad_record", severity="error", file=url, line=number,
-                                message=f"{type(exc).__name__}: {exc}"))  # fmt: skip
+            issues.append(
+                Issue(
+                    code="import.bad_record",
+                    severity="error",
+                    file=url,
+                    line=number,
+                    message=f"{type(exc).__name__}: {exc}",
+                )
+            )
     merged = merge_paths(conversations)
     return ImportResult(merged.trees, issues + merged.issues, count)
 
 
-FORMAT = register_format(Format(
-    name="trl", lossless=False, export=export, load=load, suffix=".jsonl",
-    description="TRL conversational rows: sft, preference (explicit prompt) or kto (--mode)",
-))  # fmt: skip
+FORMAT = register_format(
+    Format(
+        name="trl",
+        lossless=False,
+        export=export,
+        load=load,
+        suffix=".jsonl",
+        description="TRL conversational rows: sft, preference (explicit prompt) or kto (--mode)",
+    )
+)
