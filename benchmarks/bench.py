@@ -102,6 +102,116 @@ def decode_section(lines: list[bytes], repeats: int) -> list[Row]:
     ]
 
 
+def parquet_section(trees: list[im.DialogueTree], workdir: Path, repeats: int) -> list[Row]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from intermt_schema._arrow import arrow_schema, tree_to_row
+
+    schema = arrow_schema()
+    rows = [tree_to_row(t) for t in trees]  # the baseline starts from ready-made dicts
+    target = str(workdir / "t.parquet")
+
+    def baseline() -> None:
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), target, compression="zstd")
+
+    def ours() -> None:
+        im.write_parquet(trees, target)
+
+    base, mine = median_seconds(baseline, repeats), median_seconds(ours, repeats)
+    return [
+        ("parquet export, trees/s", len(trees) / mine, ""),
+        ("  vs pyarrow from ready dicts", base / mine, "target >= 0.5x"),
+    ]
+
+
+def naive_sharegpt(docs: list[dict], target: str) -> None:
+    """The plain loop peers write: walk each tree's paths, join text, count images."""
+    with open(target, "w") as out:
+        records = []
+        for doc in docs:
+            by_id = {n["id"]: n for n in doc["nodes"]}
+            parents = {n.get("parent") for n in doc["nodes"]}
+            for leaf in (n for n in doc["nodes"] if n["id"] not in parents):
+                path, node = [], leaf
+                while node is not None:
+                    path.append(node)
+                    node = by_id.get(node.get("parent"))
+                messages, images = [], []
+                for n in reversed(path):
+                    text = ""
+                    for part in n.get("content", []):
+                        if part["type"] == "text":
+                            text += part["text"]
+                        elif n["role"] == "user":
+                            text += "<image>"
+                            images.append(part["image"].get("path"))
+                    messages.append({"role": n["role"], "content": text})
+                records.append({"messages": messages, "images": images})
+        json.dump(records, out)
+
+
+def naive_trl(docs: list[dict], target: str) -> None:
+    with open(target, "w") as out:
+        for doc in docs:
+            by_id = {n["id"]: n for n in doc["nodes"]}
+            parents = {n.get("parent") for n in doc["nodes"]}
+            for leaf in (n for n in doc["nodes"] if n["id"] not in parents):
+                path, node = [], leaf
+                while node is not None:
+                    path.append(node)
+                    node = by_id.get(node.get("parent"))
+                messages, images = [], []
+                for n in reversed(path):
+                    parts = []
+                    for part in n.get("content", []):
+                        if part["type"] == "text":
+                            parts.append({"type": "text", "text": part["text"]})
+                        elif n["role"] == "user":
+                            parts.append({"type": "image"})
+                            images.append(part["image"].get("path"))
+                    messages.append({"role": n["role"], "content": parts})
+                out.write(json.dumps({"messages": messages, "images": images}) + "\n")
+
+
+def training_section(trees: list[im.DialogueTree], workdir: Path, repeats: int) -> list[Row]:
+    from intermt_schema.formats import get_format
+
+    docs = [msgspec.to_builtins(t) for t in trees]
+    rows: list[Row] = []
+    for name, naive in (("sharegpt", naive_sharegpt), ("trl", naive_trl)):
+        fmt = get_format(name)
+        target = str(workdir / f"{name}{fmt.suffix}")
+        base = median_seconds(lambda: naive(docs, target), repeats)
+        mine = median_seconds(lambda: fmt.export(trees, target), repeats)
+        rows += [(f"{name} SFT export, trees/s", len(trees) / mine, ""),
+                 ("  vs a plain dict-building loop", base / mine, "")]
+    return rows
+
+
+def scale_section(workdir: Path) -> list[Row]:
+    """Every format over the whole InterMT-scale corpus, in one process."""
+    from intermt_schema.formats import get_format
+
+    path = write_corpus(workdir / "scale")
+    rows: list[Row] = []
+    start = time.perf_counter()
+    trees = [r.tree for r in im.validate_path(str(path)) if r.accepted]
+    rows.append((f"validate {len(trees)} trees (InterMT scale), s", time.perf_counter() - start,
+                 "seconds, not minutes"))
+    for name, mode in [("jsonl", None), ("parquet", None), ("intermt-bench", None),
+                       ("llava", "sft"), ("sharegpt", "sft"), ("sharegpt", "ranking"),
+                       ("trl", "sft"), ("trl", "preference"), ("openai", None)]:
+        fmt = get_format(name)
+        target = str(workdir / f"scale-{name}-{mode}{fmt.suffix}")
+        start = time.perf_counter()
+        loss = fmt.export(trees, target, **({"mode": mode} if mode else {}))
+        seconds = time.perf_counter() - start
+        rows.append((f"  to {name}{' ' + mode if mode else ''}: {loss.records} records, s",
+                     seconds, f"{len(trees) / seconds:,.0f} trees/s"))
+    return rows
+
+
 PEAK_SCRIPT = """
 import resource, sys
 from intermt_schema import validate_path
@@ -117,27 +227,31 @@ def peak_kib(script: str, *args: str) -> tuple[int, int]:
     return int(out[0]), int(out[1])
 
 
+CONVERT_SCRIPT = """
+import io, resource, sys
+from intermt_schema.cli import main
+main(["convert", sys.argv[1], "--to", sys.argv[2], "-o", sys.argv[3]], out=io.StringIO())
+print(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
 def memory_section(workdir: Path, trees: int) -> list[Row]:
     small = write_corpus(workdir / "x1", trees)
     large = write_corpus(workdir / "x10", trees, repeat=10)
     n1, kib1 = peak_kib(PEAK_SCRIPT, str(small))
     n10, kib10 = peak_kib(PEAK_SCRIPT, str(large))
-    assert (n1 * 10, n10) == (n10, n10)
-    return [
+    assert n1 * 10 == n10
+    rows = [
         (f"validate peak RSS, {n1} trees (MiB)", kib1 / 1024, ""),
         (f"validate peak RSS, {n10} trees (MiB)", kib10 / 1024, ""),
         ("  10x input / 1x input peak", kib10 / kib1, "target well under 10x"),
     ]
-
-
-def full_corpus_section(workdir: Path) -> list[Row]:
-    path = write_corpus(workdir / "full")
-    start = time.perf_counter()
-    accepted = sum(1 for r in im.validate_path(str(path)) if r.accepted)
-    seconds = time.perf_counter() - start
-    return [
-        (f"validate InterMT-scale corpus ({accepted} trees), s", seconds, "seconds, not minutes")
-    ]
+    for name, suffix in (("parquet", ".parquet"), ("trl", ".jsonl"), ("sharegpt", ".json")):
+        _, c1 = peak_kib(CONVERT_SCRIPT, str(small), name, str(workdir / f"c1{suffix}"))
+        _, c10 = peak_kib(CONVERT_SCRIPT, str(large), name, str(workdir / f"c10{suffix}"))
+        rows.append((f"convert to {name}: 10x / 1x peak RSS", c10 / c1,
+                     f"{c1 / 1024:.0f} -> {c10 / 1024:.0f} MiB"))
+    return rows
 
 
 def print_table(rows: list[Row]) -> None:
@@ -157,10 +271,13 @@ def main() -> None:
     rng = random.Random(0)
     lines = [im.encode_tree(make_tree(i, rng)) for i in range(args.trees)]
     rows = decode_section(lines, args.repeats)
-    if args.full:
-        with tempfile.TemporaryDirectory() as tmp:
+    trees = [im.decode_tree(line) for line in lines]
+    with tempfile.TemporaryDirectory() as tmp:
+        rows += parquet_section(trees, Path(tmp), args.repeats)
+        rows += training_section(trees, Path(tmp), args.repeats)
+        if args.full:
             rows += memory_section(Path(tmp), 1000)
-            rows += full_corpus_section(Path(tmp))
+            rows += scale_section(Path(tmp))
     print_table(rows)
 
 

@@ -40,13 +40,20 @@ def _pa() -> Any:
 class _Node:
     """One schema position: its Arrow type, HF feature, and value converters."""
 
-    __slots__ = ("arrow", "feature", "from_arrow", "to_arrow")
+    __slots__ = ("arrow", "feature", "from_arrow", "to_arrow", "triggers")
 
     def __init__(
-        self, arrow: Any, feature: Any, to_arrow: Convert | None, from_arrow: Convert | None
+        self,
+        arrow: Any,
+        feature: Any,
+        to_arrow: Convert | None,
+        from_arrow: Convert | None,
+        triggers: frozenset[str] | None = None,
     ):
         self.arrow, self.feature = arrow, feature
         self.to_arrow, self.from_arrow = to_arrow, from_arrow
+        # keys whose presence in a dict means ``to_arrow`` has work to do (None: always)
+        self.triggers = triggers
 
 
 def _value(arrow: Any, dtype: str) -> _Node:
@@ -63,11 +70,22 @@ def _json_text() -> _Node:
 
 
 def _list(inner: _Node) -> _Node:
-    to_a, from_a = inner.to_arrow, inner.from_arrow
+    to_a, from_a, triggers = inner.to_arrow, inner.from_arrow, inner.triggers
+
+    def to_arrow(items: Any) -> Any:
+        if items is None:
+            return None
+        if triggers is None:
+            return [to_a(x) for x in items]  # type: ignore[misc]
+        for x in items:  # dicts are converted in place; most need nothing
+            if not triggers.isdisjoint(x):
+                to_a(x)  # type: ignore[misc]
+        return items
+
     return _Node(
         _pa().list_(inner.arrow),
         {"feature": inner.feature, "_type": "List"},
-        None if to_a is None else (lambda v: None if v is None else [to_a(x) for x in v]),
+        None if to_a is None else to_arrow,
         None if from_a is None else (lambda v: None if v is None else [from_a(x) for x in v]),
     )
 
@@ -98,7 +116,8 @@ def _struct(fields: dict[str, _Node], drop_null: frozenset[str]) -> _Node:
                 del value[name]
         return value
 
-    return _Node(arrow, feature, to_arrow if to_fns else None, from_arrow)
+    triggers = frozenset(name for name, _ in to_fns)
+    return _Node(arrow, feature, to_arrow if to_fns else None, from_arrow, triggers)
 
 
 def _image_part() -> _Node:
@@ -123,7 +142,7 @@ def _image_part() -> _Node:
         part["image"] = ref
         return part
 
-    node = _Node(None, None, to_arrow, from_arrow)
+    node = _Node(None, None, to_arrow, from_arrow, frozenset({"image"}))
     node.arrow = {"image": image_arrow, "image_info": info.arrow}
     node.feature = {"image": {"_type": "Image"}, "image_info": info.feature}
     return node
@@ -152,13 +171,18 @@ def _tagged_union(members: list[mi.StructType]) -> _Node:
         fn = by_tag[value[tag]].to_arrow
         return fn(value) if fn else value
 
+    member_triggers = [n.triggers for n in by_tag.values() if n.to_arrow is not None]
+    triggers = (
+        None if any(t is None for t in member_triggers) else frozenset().union(*member_triggers)
+    )  # type: ignore[arg-type]
+
     def from_arrow(value: Any) -> Any:
         node = by_tag[value[tag]]
         if node.from_arrow is not None:
             value = node.from_arrow(value)
         return {k: v for k, v in value.items() if v is not None}
 
-    return _Node(pa.struct(arrow_fields), feature, to_arrow, from_arrow)
+    return _Node(pa.struct(arrow_fields), feature, to_arrow, from_arrow, triggers)
 
 
 def _struct_node(info: mi.StructType) -> _Node:

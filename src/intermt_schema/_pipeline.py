@@ -309,3 +309,102 @@ def run_export_all(args: argparse.Namespace, out: IO[str]) -> int:
         out.write(f"{relative:<36} {loss.render()}\n")
     out.write(f"wrote {len(losses)} exports of {len(trees)} trees to {args.output}\n")
     return 1 if tally.failed else 0
+
+
+PAIR_TARGETS: dict[str, tuple[str, dict[str, Any]]] = {
+    "trl": ("trl", {"mode": "preference"}),
+    "kto": ("trl", {"mode": "kto"}),
+    "sharegpt": ("sharegpt", {"mode": "ranking"}),
+    "llava-dpo": ("llava", {"mode": "dpo"}),
+    "intermt-bench": ("intermt-bench", {"layout": "pair"}),
+}
+"""``intermt pairs --to`` names, and the exporter each uses; ``pairs`` writes the pairs
+themselves (JSON Lines with provenance)."""
+
+
+def parse_criterion(text: str) -> Any:
+    """``overall``, ``pareto``, a dimension, ``a=2,b=1`` (weighted) or ``lex:a,b``.
+
+    >>> parse_criterion("text_quality=2,context_coherence=1")
+    {'text_quality': 2.0, 'context_coherence': 1.0}
+    >>> parse_criterion("lex:helpfulness,context_awareness")
+    ['helpfulness', 'context_awareness']
+    """
+    if text.startswith("lex:"):
+        return [d for d in text[4:].split(",") if d]
+    if "=" in text:
+        try:
+            return {k: float(v) for k, v in (item.split("=", 1) for item in text.split(","))}
+        except ValueError:
+            raise UsageError(f"bad weighted criterion {text!r}; write dim=weight,...") from None
+    return text
+
+
+def run_pairs(args: argparse.Namespace, out: IO[str]) -> int:
+    from .pairs import apply_pairs, sample_pairs
+
+    if args.target != "pairs" and args.target not in PAIR_TARGETS:
+        raise UsageError(f"unknown pair target {args.target!r}; choose from "
+                         + ", ".join(["pairs", *PAIR_TARGETS]))  # fmt: skip
+    try:
+        source = _source_format(args.input, args.source)
+    except UnknownNameError as exc:
+        raise UsageError(str(exc)) from None
+    root = images_root_of(args.input, args.images_root)
+    tally = Tally()
+    trees = list(read_trees(args.input, source, ValidationOptions(images_root=root), tally, out,
+                            "text", None))  # fmt: skip
+    pairs, report = sample_pairs(
+        trees, scope=args.scope, source=args.pair_source, strategy=args.strategy,
+        criterion=parse_criterion(args.criterion), dimensions=args.dimensions.split(",")
+        if args.dimensions else (), margin=args.margin, ties=args.ties, aggregate=args.aggregate,
+        cap_per_branch=args.cap_per_branch, cap_per_tree=args.cap_per_tree, seed=args.seed)  # fmt: skip
+    out.write(tally.render() + "\n" + report.render() + "\n")
+    if args.target == "pairs":
+        from .formats._base import write_json_records
+
+        count = write_json_records(pairs, args.output, array=False)
+        out.write(f"pairs: {count} records written\n")
+    else:
+        name, extra = PAIR_TARGETS[args.target]
+        fmt = get_format(name)
+        options = {"source_root": root, "criterion": "overall", **extra}
+        loss = fmt.export(apply_pairs(trees, pairs), args.output, **_accepted(fmt.export, options))
+        out.write(loss.render() + "\n")
+    return 1 if tally.failed else 0
+
+
+def run_split(args: argparse.Namespace, out: IO[str]) -> int:
+    from ._jsonl import write_jsonl
+    from .pairs import split_trees
+
+    try:
+        fractions = [float(x) for x in args.fractions.split(",")]
+    except ValueError:
+        raise UsageError(f"bad --fractions {args.fractions!r}; write e.g. 0.9,0.05,0.05") from None
+    if any(f < 0 for f in fractions) or sum(fractions) <= 0:
+        raise UsageError("--fractions must be non-negative and not all zero")
+    groups = [g for g in args.group_by.split(",") if g]
+    unknown = set(groups) - {"tree", "prompt", "image"}
+    if unknown:
+        raise UsageError(f"unknown --group-by {sorted(unknown)}; choose from tree, prompt, image")
+    source = _source_format(args.input, args.source)
+    tally = Tally()
+    trees = list(read_trees(args.input, source, ValidationOptions(), tally, out, "text", None))
+    parts = split_trees(trees, fractions, group_by=groups, seed=args.seed)
+    names = (
+        ["train", "validation", "test"]
+        if len(parts) == 3
+        else [f"part-{i}" for i in range(len(parts))]
+    )
+    out.write(tally.render() + "\n")
+    for name, part in zip(names, parts, strict=True):
+        target = (
+            os.path.join(args.output, f"{name}.jsonl")
+            if is_local(args.output)
+            else f"{args.output}/{name}.jsonl"
+        )
+        write_jsonl(part, target)
+        share = len(part) / len(trees) if trees else 0.0
+        out.write(f"{name:<11} {len(part):>7} trees ({share:.1%})\n")
+    return 1 if tally.failed else 0

@@ -137,6 +137,66 @@ def _add_stats(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(run=run_stats)
 
 
+def _add_pairs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ._pipeline import run_pairs
+
+    p = sub.add_parser("pairs", help="sample preference pairs and export them")
+    p.add_argument("input", help="file, folder or fsspec URL")
+    p.add_argument("--from", dest="source", metavar="FMT", help="input format (default: detect)")
+    p.add_argument("--scope", choices=["local", "global", "both"], default="both")
+    p.add_argument(
+        "--source",
+        dest="pair_source",
+        choices=["judgments", "ratings", "both"],
+        default="both",
+        help="pairs from human judgments, from ratings, or both",
+    )
+    p.add_argument(
+        "--strategy",
+        choices=["all", "best_worst", "best_rest", "best_random"],
+        default="best_worst",
+    )
+    p.add_argument(
+        "--criterion",
+        default="overall",
+        help="overall | DIM | DIM=W,DIM=W (weighted) | lex:DIM,DIM | pareto",
+    )
+    p.add_argument("--dimensions", help="pareto: the dimensions compared, comma-separated")
+    p.add_argument("--margin", type=float, default=0.0, help="least score difference to pair")
+    p.add_argument("--ties", choices=["drop", "keep"], default="drop")
+    p.add_argument(
+        "--aggregate",
+        choices=["mean", "median", "majority"],
+        default="mean",
+        help="how several annotators' scores combine",
+    )
+    p.add_argument("--cap-per-branch", type=int)
+    p.add_argument("--cap-per-tree", type=int)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--images-root", help="folder the input's image paths are relative to")
+    p.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        help="pairs | trl | kto | sharegpt | llava-dpo | intermt-bench",
+    )
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(run=run_pairs)
+
+
+def _add_split(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ._pipeline import run_split
+
+    p = sub.add_parser("split", help="split trees into parts that share no tree, prompt or image")
+    p.add_argument("input", help="file, folder or fsspec URL")
+    p.add_argument("--from", dest="source", metavar="FMT", help="input format (default: detect)")
+    p.add_argument("--fractions", default="0.9,0.05,0.05")
+    p.add_argument("--group-by", default="tree", help="tree,prompt,image: what may not straddle")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--output", required=True, help="folder for train/validation/test.jsonl")
+    p.set_defaults(run=run_split)
+
+
 def _add_export_all(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from ._pipeline import run_export_all
 
@@ -152,6 +212,8 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     _add_convert,
     _add_formats,
     _add_stats,
+    _add_pairs,
+    _add_split,
     _add_export_all,
     _add_schema,
 ]

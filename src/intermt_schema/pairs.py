@@ -1,0 +1,413 @@
+"""Preference pairs from trees: human judgments used directly, or pairs derived from
+ratings, locally (sibling answers) and globally (paths of one tree).
+
+Every pair carries its provenance; everything that could not form a pair is counted
+in the report by reason. A score of ``-1`` (``style_coherence``: image generation
+was required but no image was given) means "not applicable": it is left out of
+aggregates and counted, never compared as a low score.
+
+>>> import intermt_schema as im
+>>> q = im.Message(id="q", role="user", content=[im.TextPart("?")])
+>>> a = [im.Message(id=f"a{i}", parent="q", role="assistant", content=[im.TextPart(str(i))])
+...      for i in range(2)]
+>>> t = im.DialogueTree(id="t", nodes=[q, *a], ratings=[
+...     im.Rating(target="a0", scope="local", dimension="text_quality", score=1),
+...     im.Rating(target="a1", scope="local", dimension="text_quality", score=3)])
+>>> pairs, report = sample_pairs([t], criterion="text_quality", source="ratings")
+>>> [(p.chosen, p.rejected, p.margin) for p in pairs]
+[('a1', 'a0', 2.0)]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import random
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from msgspec import Struct, structs
+
+from ._schema import DialogueTree, Judgment, Scope
+from .tree import TreeView
+
+__all__ = ["PairReport", "PreferencePair", "apply_pairs", "sample_pairs", "split_trees"]
+
+Strategy = Literal["all", "best_worst", "best_rest", "best_random"]
+Aggregate = Literal["mean", "median", "majority"]
+Criterion = str | dict[str, float] | list[str]
+"""A dimension key; ``{key: weight}`` for a weighted mean; a list for lexicographic
+order; or ``"pareto"`` (with ``dimensions``) for Pareto dominance. ``"overall"``
+selects a judgment's overall outcome."""
+
+
+class PreferencePair(Struct, frozen=True, kw_only=True):
+    """One chosen/rejected pair and where it came from."""
+
+    tree: str
+    scope: Scope
+    chosen: str
+    rejected: str
+    source: Literal["judgment", "ratings"]
+    strategy: str
+    criterion: str
+    chosen_score: float | None = None
+    rejected_score: float | None = None
+    margin: float | None = None
+    tie: bool = False
+    seed: int = 0
+
+
+@dataclass
+class PairReport:
+    """Pairs made per strategy and source, and what could not be paired, by reason."""
+
+    produced: Counter[str] = field(default_factory=Counter)
+    unpaired_ratings: Counter[str] = field(default_factory=Counter)
+    unpaired_judgments: Counter[str] = field(default_factory=Counter)
+    ratings_used: int = 0
+    judgments_used: int = 0
+
+    def render(self) -> str:
+        lines = ["pairs: " + (", ".join(f"{k} {v}" for k, v in sorted(self.produced.items()))
+                              or "none")]  # fmt: skip
+        lines.append(f"ratings used {self.ratings_used}; not paired: "
+                     + (", ".join(f"{k} {v}" for k, v in sorted(self.unpaired_ratings.items()))
+                        or "none"))  # fmt: skip
+        lines.append(f"judgments used {self.judgments_used}; not paired: "
+                     + (", ".join(f"{k} {v}" for k, v in sorted(self.unpaired_judgments.items()))
+                        or "none"))  # fmt: skip
+        return "\n".join(lines)
+
+
+def _criterion_name(criterion: Criterion) -> str:
+    if isinstance(criterion, dict):
+        return "weighted(" + ",".join(f"{k}={v:g}" for k, v in criterion.items()) + ")"
+    if isinstance(criterion, list):
+        return "lexicographic(" + ",".join(criterion) + ")"
+    return criterion
+
+
+def _dimensions(criterion: Criterion, pareto_dims: Sequence[str]) -> list[str]:
+    if isinstance(criterion, dict):
+        return list(criterion)
+    if isinstance(criterion, list):
+        return list(criterion)
+    return list(pareto_dims) if criterion == "pareto" else [criterion]
+
+
+def _aggregate(values: list[int], how: Aggregate) -> float:
+    if how == "median":
+        return float(statistics.median(values))
+    if how == "majority":
+        counts = Counter(values).most_common()
+        top = [v for v, c in counts if c == counts[0][1]]
+        return float(statistics.median(top))
+    return sum(values) / len(values)
+
+
+def _key(criterion: Criterion, scores: dict[str, float]) -> tuple[float, ...]:
+    if isinstance(criterion, dict):
+        total = sum(criterion.values())
+        return (sum(w * scores[d] for d, w in criterion.items()) / total,)
+    if isinstance(criterion, list):
+        return tuple(scores[d] for d in criterion)
+    if criterion == "pareto":
+        return tuple(scores[d] for d in sorted(scores))
+    return (scores[criterion],)
+
+
+def _compare(criterion: Criterion, a: tuple[float, ...], b: tuple[float, ...]) -> float | None:
+    """Positive when ``a`` wins, negative when ``b`` wins, 0 for a tie; None when the
+    two are incomparable (Pareto). For Pareto the size is the smallest gain."""
+    if criterion == "pareto":
+        diffs = [x - y for x, y in zip(a, b, strict=True)]
+        if all(d >= 0 for d in diffs) and any(d > 0 for d in diffs):
+            return min(d for d in diffs if d > 0)
+        if all(d <= 0 for d in diffs) and any(d < 0 for d in diffs):
+            return -min(-d for d in diffs if d < 0)
+        return 0.0 if all(d == 0 for d in diffs) else None
+    for x, y in zip(a, b, strict=True):
+        if x != y:
+            return x - y
+    return 0.0
+
+
+def _rng(seed: int, *parts: str) -> random.Random:
+    """A generator that depends only on the seed and the group, never on input order."""
+    digest = hashlib.sha256("\x00".join([str(seed), *parts]).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def _rating_pairs(
+    tree: DialogueTree, scope: Scope, criterion: Criterion, dims: list[str], strategy: Strategy,
+    margin: float, ties: str, how: Aggregate, cap: int | None, seed: int, report: PairReport,
+) -> list[PreferencePair]:  # fmt: skip
+    view = TreeView(tree)
+    raw: dict[str, dict[str, list[int]]] = {}
+    for rating in tree.ratings:
+        if rating.scope != scope:
+            continue
+        if rating.dimension not in dims:
+            report.unpaired_ratings["dimension not in the criterion"] += 1
+        elif rating.score == -1:
+            report.unpaired_ratings["not applicable (-1)"] += 1
+        elif rating.target not in view.by_id:
+            report.unpaired_ratings["target missing"] += 1
+        else:
+            raw.setdefault(rating.target, {}).setdefault(rating.dimension, []).append(rating.score)
+    scored: dict[str, tuple[float, ...]] = {}
+    counts: dict[str, int] = {}
+    for target, by_dim in raw.items():
+        n = sum(len(v) for v in by_dim.values())
+        if all(d in by_dim for d in dims):
+            scored[target] = _key(criterion, {d: _aggregate(by_dim[d], how) for d in dims})
+            counts[target] = n
+        else:
+            report.unpaired_ratings["missing a criterion dimension"] += n
+    groups: dict[str, list[str]] = {}
+    for target in scored:
+        group = (view.by_id[target].parent or "") if scope == "local" else ""
+        groups.setdefault(group, []).append(target)
+    pairs: list[PreferencePair] = []
+    used: set[str] = set()
+    name = _criterion_name(criterion)
+    for group, members in groups.items():
+        members.sort(key=lambda t: (scored[t], t), reverse=True)
+        if len(members) < 2:
+            reason = "no rated sibling" if scope == "local" else "no other rated path"
+            report.unpaired_ratings[reason] += counts[members[0]]
+            continue
+        if strategy == "all":
+            candidates = list(itertools.combinations(members, 2))
+        elif strategy == "best_worst":
+            candidates = [(members[0], members[-1])]
+        elif strategy == "best_rest":
+            candidates = [(members[0], m) for m in members[1:]]
+        else:
+            candidates = [(members[0], _rng(seed, tree.id, group).choice(members[1:]))]
+        made = []
+        for a, b in candidates:
+            diff = _compare(criterion, scored[a], scored[b])
+            if diff is None:  # neither dominates
+                continue
+            if diff < 0:
+                a, b, diff = b, a, -diff
+            tie = diff == 0
+            if tie and ties == "drop":
+                continue
+            if not tie and diff < margin:
+                continue
+            made.append(PreferencePair(
+                tree=tree.id, scope=scope, chosen=a, rejected=b, source="ratings",
+                strategy=strategy, criterion=name, chosen_score=scored[a][0],
+                rejected_score=scored[b][0], margin=float(diff), tie=tie, seed=seed))  # fmt: skip
+        made.sort(key=lambda p: (-(p.margin or 0), p.chosen, p.rejected))
+        if cap is not None and len(made) > cap:
+            report.produced["capped per branch point"] += len(made) - cap
+            made = made[:cap]
+        for p in made:
+            used.update((p.chosen, p.rejected))
+        pairs += made
+    for target in scored:
+        if target not in used and any(target in g and len(g) > 1 for g in groups.values()):
+            report.unpaired_ratings[
+                "not chosen by the strategy (margin, tie, cap, draw, pareto)"
+            ] += counts[target]
+    report.ratings_used += sum(counts[t] for t in used)
+    return pairs
+
+
+def _judgment_pairs(
+    tree: DialogueTree, scopes: set[str], criterion: Criterion, ties: str, seed: int,
+    report: PairReport,
+) -> list[PreferencePair]:  # fmt: skip
+    view = TreeView(tree)
+    name = criterion if isinstance(criterion, str) else _criterion_name(criterion)
+    votes: dict[tuple[str, str, str], list[str]] = {}
+    members: dict[tuple[str, str, str], int] = {}
+    for judgment in tree.judgments:
+        if judgment.scope not in scopes:
+            report.unpaired_judgments["scope not requested"] += 1
+            continue
+        if judgment.a == judgment.b or judgment.a not in view.by_id or judgment.b not in view.by_id:
+            report.unpaired_judgments["invalid targets"] += 1
+            continue
+        outcome = judgment.overall if name == "overall" else judgment.outcomes.get(name)
+        if outcome is None and name == "overall" and judgment.outcomes:
+            tally = Counter(judgment.outcomes.values())
+            outcome = "a" if tally["a"] > tally["b"] else "b" if tally["b"] > tally["a"] else "tie"
+        if outcome is None:
+            report.unpaired_judgments[f"no outcome for {name!r}"] += 1
+            continue
+        a, b = sorted((judgment.a, judgment.b))
+        flipped = a != judgment.a
+        if flipped and outcome in ("a", "b"):
+            outcome = "b" if outcome == "a" else "a"
+        key = (judgment.scope, a, b)
+        votes.setdefault(key, []).append(outcome)
+        members[key] = members.get(key, 0) + 1
+    pairs = []
+    for (scope, a, b), outcomes in votes.items():
+        tally = Counter(outcomes)
+        if tally["a"] == tally["b"]:
+            if ties == "drop":
+                report.unpaired_judgments["tied"] += members[(scope, a, b)]
+                continue
+            winner, loser, tie = a, b, True
+        else:
+            winner, loser = (a, b) if tally["a"] > tally["b"] else (b, a)
+            tie = False
+        report.judgments_used += members[(scope, a, b)]
+        pairs.append(PreferencePair(tree=tree.id, scope=scope, chosen=winner, rejected=loser,  # type: ignore[arg-type]
+                                    source="judgment", strategy="judgment", criterion=name,
+                                    tie=tie, seed=seed))  # fmt: skip
+    return pairs
+
+
+def sample_pairs(
+    trees: Iterable[DialogueTree],
+    *,
+    scope: Literal["local", "global", "both"] = "both",
+    source: Literal["judgments", "ratings", "both"] = "both",
+    strategy: Strategy = "best_worst",
+    criterion: Criterion = "overall",
+    dimensions: Sequence[str] = (),
+    margin: float = 0.0,
+    ties: Literal["drop", "keep"] = "drop",
+    aggregate: Aggregate = "mean",
+    cap_per_branch: int | None = None,
+    cap_per_tree: int | None = None,
+    seed: int = 0,
+) -> tuple[list[PreferencePair], PairReport]:
+    """Sample preference pairs; deterministic for a seed, whatever the chunking.
+
+    With ``criterion="overall"``, judgments use their overall outcome and ratings use
+    the unweighted mean of every dimension of the scope. A pair from a judgment wins
+    over the same pair derived from ratings (the duplicate is counted).
+    """
+    from ._dimensions import INTERMT
+
+    report = PairReport()
+    scopes = {"local", "global"} if scope == "both" else {scope}
+    pairs: list[PreferencePair] = []
+    for tree in trees:
+        found: list[PreferencePair] = []
+        if source in ("judgments", "both"):
+            found += _judgment_pairs(tree, scopes, criterion, ties, seed, report)
+        else:
+            report.unpaired_judgments["judgments not requested"] += len(tree.judgments)
+        if source in ("ratings", "both"):
+            for sc in sorted(scopes):
+                crit: Criterion = criterion
+                if criterion == "overall":
+                    crit = {d.key: 1.0 for d in INTERMT.of_scope(sc)}  # type: ignore[arg-type]
+                dims = _dimensions(crit, dimensions)
+                found += _rating_pairs(tree, sc, crit, dims, strategy, margin, ties,  # type: ignore[arg-type]
+                                       aggregate, cap_per_branch, seed, report)  # fmt: skip
+            skipped = sum(1 for r in tree.ratings if r.scope not in scopes)
+            if skipped:
+                report.unpaired_ratings["scope not requested"] += skipped
+        else:
+            report.unpaired_ratings["ratings not requested"] += len(tree.ratings)
+        seen: set[tuple[str, frozenset[str]]] = set()
+        unique = []
+        for p in found:
+            key = (p.scope, frozenset((p.chosen, p.rejected)))
+            if key in seen:
+                report.produced["duplicates removed"] += 1
+                continue
+            seen.add(key)
+            unique.append(p)
+        if cap_per_tree is not None and len(unique) > cap_per_tree:
+            report.produced["capped per tree"] += len(unique) - cap_per_tree
+            unique = unique[:cap_per_tree]
+        for p in unique:
+            report.produced[f"{p.source}:{p.strategy}"] += 1
+        pairs += unique
+    return pairs, report
+
+
+def apply_pairs(
+    trees: Iterable[DialogueTree], pairs: Iterable[PreferencePair]
+) -> list[DialogueTree]:
+    """Trees whose judgments are the given pairs (chosen as ``a``, ``overall="a"``, or
+    ``"tie"``), with the provenance in ``meta`` -- ready for any pair exporter."""
+    by_tree: dict[str, list[PreferencePair]] = {}
+    for p in pairs:
+        by_tree.setdefault(p.tree, []).append(p)
+    result = []
+    for tree in trees:
+        judgments = [
+            Judgment(a=p.chosen, b=p.rejected, scope=p.scope, overall="tie" if p.tie else "a",
+                     meta={"pair": {"source": p.source, "strategy": p.strategy,
+                                    "criterion": p.criterion, "chosen_score": p.chosen_score,
+                                    "rejected_score": p.rejected_score, "margin": p.margin,
+                                    "seed": p.seed}})
+            for p in by_tree.get(tree.id, [])
+        ]  # fmt: skip
+        result.append(structs.replace(tree, judgments=judgments))
+    return result
+
+
+def _group_keys(tree: DialogueTree, group_by: Sequence[str]) -> list[str]:
+    from ._schema import ImagePart, TextPart
+
+    keys = [f"tree:{tree.id}"]
+    view = TreeView(tree)
+    if "prompt" in group_by:
+        for root in view.roots:
+            text = "".join(p.text for p in root.content if type(p) is TextPart)
+            keys.append(
+                "prompt:" + hashlib.sha256(" ".join(text.split()).lower().encode()).hexdigest()
+            )
+    if "image" in group_by:
+        for node in tree.nodes:
+            for p in node.content:
+                if type(p) is ImagePart:
+                    ident = (
+                        p.image.sha256
+                        or p.image.path
+                        or p.image.uri
+                        or (hashlib.sha256(p.image.bytes or b"").hexdigest())
+                    )
+                    keys.append(f"image:{ident}")
+    return keys
+
+
+def split_trees(
+    trees: Sequence[DialogueTree], fractions: Sequence[float], *,
+    group_by: Sequence[str] = ("tree",), seed: int = 0,
+) -> list[list[DialogueTree]]:  # fmt: skip
+    """Split into parts of about ``fractions`` of the trees, so that no group (a tree,
+    and optionally a seed prompt or an image shared by several trees) straddles two
+    parts. Deterministic for a seed.
+    """
+    parent = list(range(len(trees)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[str, int] = {}
+    for i, tree in enumerate(trees):
+        for key in _group_keys(tree, group_by):
+            j = first.setdefault(key, i)
+            parent[find(i)] = find(j)
+    components: dict[int, list[int]] = {}
+    for i in range(len(trees)):
+        components.setdefault(find(i), []).append(i)
+    order = sorted(components.values(), key=lambda c: _rng(seed, trees[c[0]].id).random())
+    total = sum(fractions)
+    targets = [f / total * len(trees) for f in fractions]
+    parts: list[list[int]] = [[] for _ in fractions]
+    for component in order:
+        # fill the part furthest below its target
+        k = max(range(len(parts)), key=lambda p: (targets[p] - len(parts[p]), -p))
+        parts[k].extend(component)
+    return [[trees[i] for i in sorted(part)] for part in parts]
