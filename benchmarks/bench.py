@@ -10,6 +10,7 @@ InterMT-scale corpus (15.6k trees) end to end and measures peak memory at 1x and
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import subprocess
@@ -182,10 +183,12 @@ def training_section(trees: list[im.DialogueTree], workdir: Path, repeats: int) 
     for name, naive in (("sharegpt", naive_sharegpt), ("trl", naive_trl)):
         fmt = get_format(name)
         target = str(workdir / f"{name}{fmt.suffix}")
-        base = median_seconds(lambda: naive(docs, target), repeats)
-        mine = median_seconds(lambda: fmt.export(trees, target), repeats)
-        rows += [(f"{name} SFT export, trees/s", len(trees) / mine, ""),
-                 ("  vs a plain dict-building loop", base / mine, "")]
+        base = median_seconds(functools.partial(naive, docs, target), repeats)
+        mine = median_seconds(functools.partial(fmt.export, trees, target), repeats)
+        rows += [
+            (f"{name} SFT export, trees/s", len(trees) / mine, ""),
+            ("  vs a plain dict-building loop", base / mine, ""),
+        ]
     return rows
 
 
@@ -197,18 +200,36 @@ def scale_section(workdir: Path) -> list[Row]:
     rows: list[Row] = []
     start = time.perf_counter()
     trees = [r.tree for r in im.validate_path(str(path)) if r.accepted]
-    rows.append((f"validate {len(trees)} trees (InterMT scale), s", time.perf_counter() - start,
-                 "seconds, not minutes"))
-    for name, mode in [("jsonl", None), ("parquet", None), ("intermt-bench", None),
-                       ("llava", "sft"), ("sharegpt", "sft"), ("sharegpt", "ranking"),
-                       ("trl", "sft"), ("trl", "preference"), ("openai", None)]:
+    rows.append(
+        (
+            f"validate {len(trees)} trees (InterMT scale), s",
+            time.perf_counter() - start,
+            "seconds, not minutes",
+        )
+    )
+    for name, mode in [
+        ("jsonl", None),
+        ("parquet", None),
+        ("intermt-bench", None),
+        ("llava", "sft"),
+        ("sharegpt", "sft"),
+        ("sharegpt", "ranking"),
+        ("trl", "sft"),
+        ("trl", "preference"),
+        ("openai", None),
+    ]:
         fmt = get_format(name)
         target = str(workdir / f"scale-{name}-{mode}{fmt.suffix}")
         start = time.perf_counter()
         loss = fmt.export(trees, target, **({"mode": mode} if mode else {}))
         seconds = time.perf_counter() - start
-        rows.append((f"  to {name}{' ' + mode if mode else ''}: {loss.records} records, s",
-                     seconds, f"{len(trees) / seconds:,.0f} trees/s"))
+        rows.append(
+            (
+                f"  to {name}{' ' + mode if mode else ''}: {loss.records} records, s",
+                seconds,
+                f"{len(trees) / seconds:,.0f} trees/s",
+            )
+        )
     return rows
 
 
@@ -249,8 +270,13 @@ def memory_section(workdir: Path, trees: int) -> list[Row]:
     for name, suffix in (("parquet", ".parquet"), ("trl", ".jsonl"), ("sharegpt", ".json")):
         _, c1 = peak_kib(CONVERT_SCRIPT, str(small), name, str(workdir / f"c1{suffix}"))
         _, c10 = peak_kib(CONVERT_SCRIPT, str(large), name, str(workdir / f"c10{suffix}"))
-        rows.append((f"convert to {name}: 10x / 1x peak RSS", c10 / c1,
-                     f"{c1 / 1024:.0f} -> {c10 / 1024:.0f} MiB"))
+        rows.append(
+            (
+                f"convert to {name}: 10x / 1x peak RSS",
+                c10 / c1,
+                f"{c1 / 1024:.0f} -> {c10 / 1024:.0f} MiB",
+            )
+        )
     return rows
 
 

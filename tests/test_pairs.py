@@ -82,7 +82,7 @@ def test_pareto_pairs_really_dominate(tree_list) -> None:
     for pair in pairs:
         tree = next(t for t in tree_list if t.id == pair.tree)
 
-        def mean(node, dim):
+        def mean(node, dim, tree=tree):
             scores = [
                 r.score
                 for r in tree.ratings

@@ -174,7 +174,7 @@ def _tagged_union(members: list[mi.StructType]) -> _Node:
     member_triggers = [n.triggers for n in by_tag.values() if n.to_arrow is not None]
     triggers = (
         None if any(t is None for t in member_triggers) else frozenset().union(*member_triggers)
-    )  # type: ignore[arg-type]
+    )
 
     def from_arrow(value: Any) -> Any:
         node = by_tag[value[tag]]

@@ -344,21 +344,35 @@ def run_pairs(args: argparse.Namespace, out: IO[str]) -> int:
     from .pairs import apply_pairs, sample_pairs
 
     if args.target != "pairs" and args.target not in PAIR_TARGETS:
-        raise UsageError(f"unknown pair target {args.target!r}; choose from "
-                         + ", ".join(["pairs", *PAIR_TARGETS]))  # fmt: skip
+        raise UsageError(
+            f"unknown pair target {args.target!r}; choose from "
+            + ", ".join(["pairs", *PAIR_TARGETS])
+        )
     try:
         source = _source_format(args.input, args.source)
     except UnknownNameError as exc:
         raise UsageError(str(exc)) from None
     root = images_root_of(args.input, args.images_root)
     tally = Tally()
-    trees = list(read_trees(args.input, source, ValidationOptions(images_root=root), tally, out,
-                            "text", None))  # fmt: skip
+    trees = list(
+        read_trees(
+            args.input, source, ValidationOptions(images_root=root), tally, out, "text", None
+        )
+    )
     pairs, report = sample_pairs(
-        trees, scope=args.scope, source=args.pair_source, strategy=args.strategy,
-        criterion=parse_criterion(args.criterion), dimensions=args.dimensions.split(",")
-        if args.dimensions else (), margin=args.margin, ties=args.ties, aggregate=args.aggregate,
-        cap_per_branch=args.cap_per_branch, cap_per_tree=args.cap_per_tree, seed=args.seed)  # fmt: skip
+        trees,
+        scope=args.scope,
+        source=args.pair_source,
+        strategy=args.strategy,
+        criterion=parse_criterion(args.criterion),
+        dimensions=args.dimensions.split(",") if args.dimensions else (),
+        margin=args.margin,
+        ties=args.ties,
+        aggregate=args.aggregate,
+        cap_per_branch=args.cap_per_branch,
+        cap_per_tree=args.cap_per_tree,
+        seed=args.seed,
+    )
     out.write(tally.render() + "\n" + report.render() + "\n")
     if args.target == "pairs":
         from .formats._base import write_json_records

@@ -31,7 +31,7 @@ from typing import Literal
 
 from msgspec import Struct, structs
 
-from ._schema import DialogueTree, Judgment, Scope
+from ._schema import DialogueTree, Judgment, Outcome, Scope
 from .tree import TreeView
 
 __all__ = ["PairReport", "PreferencePair", "apply_pairs", "sample_pairs", "split_trees"]
@@ -72,14 +72,17 @@ class PairReport:
     judgments_used: int = 0
 
     def render(self) -> str:
-        lines = ["pairs: " + (", ".join(f"{k} {v}" for k, v in sorted(self.produced.items()))
-                              or "none")]  # fmt: skip
-        lines.append(f"ratings used {self.ratings_used}; not paired: "
-                     + (", ".join(f"{k} {v}" for k, v in sorted(self.unpaired_ratings.items()))
-                        or "none"))  # fmt: skip
-        lines.append(f"judgments used {self.judgments_used}; not paired: "
-                     + (", ".join(f"{k} {v}" for k, v in sorted(self.unpaired_judgments.items()))
-                        or "none"))  # fmt: skip
+        lines = [
+            "pairs: " + (", ".join(f"{k} {v}" for k, v in sorted(self.produced.items())) or "none")
+        ]
+        lines.append(
+            f"ratings used {self.ratings_used}; not paired: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(self.unpaired_ratings.items())) or "none")
+        )
+        lines.append(
+            f"judgments used {self.judgments_used}; not paired: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(self.unpaired_judgments.items())) or "none")
+        )
         return "\n".join(lines)
 
 
@@ -143,9 +146,18 @@ def _rng(seed: int, *parts: str) -> random.Random:
 
 
 def _rating_pairs(
-    tree: DialogueTree, scope: Scope, criterion: Criterion, dims: list[str], strategy: Strategy,
-    margin: float, ties: str, how: Aggregate, cap: int | None, seed: int, report: PairReport,
-) -> list[PreferencePair]:  # fmt: skip
+    tree: DialogueTree,
+    scope: Scope,
+    criterion: Criterion,
+    dims: list[str],
+    strategy: Strategy,
+    margin: float,
+    ties: str,
+    how: Aggregate,
+    cap: int | None,
+    seed: int,
+    report: PairReport,
+) -> list[PreferencePair]:
     view = TreeView(tree)
     raw: dict[str, dict[str, list[int]]] = {}
     for rating in tree.ratings:
@@ -201,10 +213,22 @@ def _rating_pairs(
                 continue
             if not tie and diff < margin:
                 continue
-            made.append(PreferencePair(
-                tree=tree.id, scope=scope, chosen=a, rejected=b, source="ratings",
-                strategy=strategy, criterion=name, chosen_score=scored[a][0],
-                rejected_score=scored[b][0], margin=float(diff), tie=tie, seed=seed))  # fmt: skip
+            made.append(
+                PreferencePair(
+                    tree=tree.id,
+                    scope=scope,
+                    chosen=a,
+                    rejected=b,
+                    source="ratings",
+                    strategy=strategy,
+                    criterion=name,
+                    chosen_score=scored[a][0],
+                    rejected_score=scored[b][0],
+                    margin=float(diff),
+                    tie=tie,
+                    seed=seed,
+                )
+            )
         made.sort(key=lambda p: (-(p.margin or 0), p.chosen, p.rejected))
         if cap is not None and len(made) > cap:
             report.produced["capped per branch point"] += len(made) - cap
@@ -222,13 +246,17 @@ def _rating_pairs(
 
 
 def _judgment_pairs(
-    tree: DialogueTree, scopes: set[str], criterion: Criterion, ties: str, seed: int,
+    tree: DialogueTree,
+    scopes: set[Scope],
+    criterion: Criterion,
+    ties: str,
+    seed: int,
     report: PairReport,
-) -> list[PreferencePair]:  # fmt: skip
+) -> list[PreferencePair]:
     view = TreeView(tree)
     name = criterion if isinstance(criterion, str) else _criterion_name(criterion)
-    votes: dict[tuple[str, str, str], list[str]] = {}
-    members: dict[tuple[str, str, str], int] = {}
+    votes: dict[tuple[Scope, str, str], list[Outcome]] = {}
+    members: dict[tuple[Scope, str, str], int] = {}
     for judgment in tree.judgments:
         if judgment.scope not in scopes:
             report.unpaired_judgments["scope not requested"] += 1
@@ -262,9 +290,19 @@ def _judgment_pairs(
             winner, loser = (a, b) if tally["a"] > tally["b"] else (b, a)
             tie = False
         report.judgments_used += members[(scope, a, b)]
-        pairs.append(PreferencePair(tree=tree.id, scope=scope, chosen=winner, rejected=loser,  # type: ignore[arg-type]
-                                    source="judgment", strategy="judgment", criterion=name,
-                                    tie=tie, seed=seed))  # fmt: skip
+        pairs.append(
+            PreferencePair(
+                tree=tree.id,
+                scope=scope,
+                chosen=winner,
+                rejected=loser,
+                source="judgment",
+                strategy="judgment",
+                criterion=name,
+                tie=tie,
+                seed=seed,
+            )
+        )
     return pairs
 
 
@@ -292,7 +330,7 @@ def sample_pairs(
     from ._dimensions import INTERMT
 
     report = PairReport()
-    scopes = {"local", "global"} if scope == "both" else {scope}
+    scopes: set[Scope] = {"local", "global"} if scope == "both" else {scope}
     pairs: list[PreferencePair] = []
     for tree in trees:
         found: list[PreferencePair] = []
@@ -304,10 +342,21 @@ def sample_pairs(
             for sc in sorted(scopes):
                 crit: Criterion = criterion
                 if criterion == "overall":
-                    crit = {d.key: 1.0 for d in INTERMT.of_scope(sc)}  # type: ignore[arg-type]
+                    crit = {d.key: 1.0 for d in INTERMT.of_scope(sc)}
                 dims = _dimensions(crit, dimensions)
-                found += _rating_pairs(tree, sc, crit, dims, strategy, margin, ties,  # type: ignore[arg-type]
-                                       aggregate, cap_per_branch, seed, report)  # fmt: skip
+                found += _rating_pairs(
+                    tree,
+                    sc,
+                    crit,
+                    dims,
+                    strategy,
+                    margin,
+                    ties,
+                    aggregate,
+                    cap_per_branch,
+                    seed,
+                    report,
+                )
             skipped = sum(1 for r in tree.ratings if r.scope not in scopes)
             if skipped:
                 report.unpaired_ratings["scope not requested"] += skipped
@@ -342,13 +391,25 @@ def apply_pairs(
     result = []
     for tree in trees:
         judgments = [
-            Judgment(a=p.chosen, b=p.rejected, scope=p.scope, overall="tie" if p.tie else "a",
-                     meta={"pair": {"source": p.source, "strategy": p.strategy,
-                                    "criterion": p.criterion, "chosen_score": p.chosen_score,
-                                    "rejected_score": p.rejected_score, "margin": p.margin,
-                                    "seed": p.seed}})
+            Judgment(
+                a=p.chosen,
+                b=p.rejected,
+                scope=p.scope,
+                overall="tie" if p.tie else "a",
+                meta={
+                    "pair": {
+                        "source": p.source,
+                        "strategy": p.strategy,
+                        "criterion": p.criterion,
+                        "chosen_score": p.chosen_score,
+                        "rejected_score": p.rejected_score,
+                        "margin": p.margin,
+                        "seed": p.seed,
+                    }
+                },
+            )
             for p in by_tree.get(tree.id, [])
-        ]  # fmt: skip
+        ]
         result.append(structs.replace(tree, judgments=judgments))
     return result
 
@@ -379,9 +440,12 @@ def _group_keys(tree: DialogueTree, group_by: Sequence[str]) -> list[str]:
 
 
 def split_trees(
-    trees: Sequence[DialogueTree], fractions: Sequence[float], *,
-    group_by: Sequence[str] = ("tree",), seed: int = 0,
-) -> list[list[DialogueTree]]:  # fmt: skip
+    trees: Sequence[DialogueTree],
+    fractions: Sequence[float],
+    *,
+    group_by: Sequence[str] = ("tree",),
+    seed: int = 0,
+) -> list[list[DialogueTree]]:
     """Split into parts of about ``fractions`` of the trees, so that no group (a tree,
     and optionally a seed prompt or an image shared by several trees) straddles two
     parts. Deterministic for a seed.
