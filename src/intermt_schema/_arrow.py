@@ -172,9 +172,9 @@ def _tagged_union(members: list[mi.StructType]) -> _Node:
         return fn(value) if fn else value
 
     member_triggers = [n.triggers for n in by_tag.values() if n.to_arrow is not None]
-    triggers = (
-        None if any(t is None for t in member_triggers) else frozenset().union(*member_triggers)
-    )
+    triggers: frozenset[str] | None = frozenset()
+    for member_trigger in member_triggers:
+        triggers = None if member_trigger is None or triggers is None else triggers | member_trigger
 
     def from_arrow(value: Any) -> Any:
         node = by_tag[value[tag]]
