@@ -4,6 +4,7 @@ import io
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,83 @@ def test_formats_command_lists_every_format() -> None:
         "sharegpt",
         "trl",
     ]
+
+
+def test_stats_reports_distributions_ties_agreement_and_yield(tmp_path: Path) -> None:
+    code, text = run("stats", str(EXAMPLES / "trees.jsonl"), "--format", "json")
+    assert code == 0
+    stats = json.loads(text)
+    trees = [json.loads(line) for line in (EXAMPLES / "trees.jsonl").read_text().splitlines()]
+    ratings = [r for t in trees for r in t["ratings"]]
+    assert sum(stats["ratings"].values()) == len(ratings)
+    assert stats["scores"]["style_coherence"] == dict(
+        Counter(str(r["score"]) for r in ratings if r["dimension"] == "style_coherence")
+    )
+    judgments = [j for t in trees for j in t["judgments"]]
+    ties = Counter(o for j in judgments for d, o in j["outcomes"].items() if d == "text_quality")
+    assert stats["tie_rate"]["text_quality"] == ties["tie"] / sum(ties.values())
+    # the second annotator's helpfulness score on every rated leaf makes one pair each
+    assert stats["agreement"]["pairs"] == sum(1 for r in ratings if r["annotator"] == "ann-2")
+    assert set(stats["pair_yield"]) == {"all", "best_worst", "best_rest", "best_random"}
+    assert (
+        stats["pair_yield"]["all"]
+        >= stats["pair_yield"]["best_rest"]
+        >= stats["pair_yield"]["best_worst"]
+    )
+
+
+def test_stats_plots_one_histogram_per_dimension(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    code, _ = run("stats", str(EXAMPLES / "trees.jsonl"), "--plot", str(tmp_path))
+    assert code == 0
+    pngs = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert len(pngs) == 9 and all((tmp_path / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
+
+
+def test_pairs_and_split_commands(tmp_path: Path) -> None:
+    code, text = run(
+        "pairs",
+        str(EXAMPLES / "trees.jsonl"),
+        "--strategy",
+        "best_rest",
+        "--scope",
+        "local",
+        "--to",
+        "pairs",
+        "-o",
+        str(tmp_path / "p.jsonl"),
+    )
+    assert code == 0
+    pairs = [json.loads(x) for x in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert pairs and all(p["scope"] == "local" for p in pairs)
+    assert f"pairs: {len(pairs)} records written" in text
+    code, text = run(
+        "pairs",
+        str(EXAMPLES / "trees.jsonl"),
+        "--to",
+        "trl",
+        "-o",
+        str(tmp_path / "trl.jsonl"),
+        "--criterion",
+        "text_quality=2,helpfulness=1",
+    )
+    assert code == 0 and "trl (preference)" in text
+    code, text = run(
+        "split",
+        str(EXAMPLES / "trees.jsonl"),
+        "--fractions",
+        "0.5,0.5",
+        "--group-by",
+        "tree,prompt",
+        "-o",
+        str(tmp_path / "split"),
+    )
+    assert code == 0
+    ids = [
+        json.loads(x)["id"]
+        for name in ("part-0", "part-1")
+        for x in (tmp_path / "split" / f"{name}.jsonl").read_text().splitlines()
+    ]
+    assert sorted(ids) == sorted(
+        json.loads(x)["id"] for x in (EXAMPLES / "trees.jsonl").read_text().splitlines()
+    )

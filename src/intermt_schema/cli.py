@@ -134,6 +134,7 @@ def _add_stats(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("input", help="file, folder or fsspec URL")
     p.add_argument("--from", dest="source", metavar="FMT", help="input format (default: detect)")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--plot", metavar="DIR", help="also write PNG histograms (needs matplotlib)")
     p.set_defaults(run=run_stats)
 
 
