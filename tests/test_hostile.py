@@ -1,0 +1,134 @@
+"""Hostile input: nothing a stranger's file holds may raise, hang or leave half a file."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import intermt_schema as im
+from intermt_schema.formats import available_formats
+from intermt_schema.testing import json_values, trees
+
+from .conftest import EXAMPLES
+
+lines = st.one_of(
+    st.binary(max_size=200).filter(lambda b: b"\n" not in b),
+    st.builds(lambda v: json.dumps(v).encode(), json_values),
+    st.builds(lambda t: im.encode_tree(t), trees(max_nodes=4)),
+    st.builds(lambda t, n: im.encode_tree(t)[:n], trees(max_nodes=4), st.integers(0, 80)),
+    st.sampled_from(
+        [
+            b'{"id": "x", "nodes": NaN}',
+            b'{"id": "x", "id": "y", "nodes": []}',
+            b"[" * 5000,
+            b'{"id": "t", "nodes": [{"id": "a", "parent": "a", '
+            b'"role": "user", "content": [{"type": "text", "text": "x"}]}]}',
+        ]
+    ),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(lines, min_size=1, max_size=6))
+def test_any_jsonl_bytes_are_accounted_for_and_never_raise(tmp_path_factory, records) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "f.jsonl"
+    path.write_bytes(b"\n".join(records) + b"\n")
+    results = list(im.validate_path(str(path)))
+    non_blank = sum(1 for r in records if r.strip())
+    assert len(results) == non_blank
+    assert all(r.accepted or r.report.errors for r in results)
+
+
+@pytest.mark.parametrize("name", [f.name for f in available_formats() if f.name != "hf"])
+@settings(max_examples=25, deadline=None)
+@given(values=st.lists(json_values, min_size=1, max_size=4), array=st.booleans())
+def test_every_reader_survives_arbitrary_json(name, values, array, tmp_path_factory) -> None:
+    from intermt_schema.formats import get_format
+
+    folder = tmp_path_factory.mktemp(name)
+    path = folder / ("f.json" if array else "f.jsonl")
+    if name == "parquet":
+        path = folder / "f.parquet"
+        path.write_bytes(json.dumps(values).encode())  # not Parquet at all
+    else:
+        path.write_text(json.dumps(values) if array else "\n".join(map(json.dumps, values)))
+    try:
+        result = get_format(name).load(str(path))
+    except im.IntermtError:
+        return
+    assert result.records >= 0
+    for tree in result.trees:
+        assert isinstance(tree, im.DialogueTree)
+
+
+def test_truncated_parquet_is_a_file_issue(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    source = list(im.read_jsonl(str(EXAMPLES / "trees.jsonl")))
+    target = tmp_path / "t.parquet"
+    im.write_parquet(source, str(target))
+    data = target.read_bytes()
+    target.write_bytes(data[: len(data) // 2])
+    results = list(im.validate_path(str(target)))
+    assert [r.report.issues[0].code for r in results] == ["file.unreadable"]
+
+
+def test_killing_a_conversion_leaves_no_partial_file(tmp_path: Path) -> None:
+    big = tmp_path / "big.jsonl"
+    tree = next(im.read_jsonl(str(EXAMPLES / "trees.jsonl")))
+    im.write_jsonl((tree for _ in range(4000)), str(big))
+    target = tmp_path / "out" / "sft.json"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "intermt_schema.cli",
+            "convert",
+            str(big),
+            "--to",
+            "sharegpt",
+            "-o",
+            str(target),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until it is writing its temporary file
+        if target.parent.exists() and any(p.name.endswith(".tmp") for p in target.parent.iterdir()):
+            break
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not target.exists()
+
+
+def test_hostile_image_paths_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "secret.png").write_bytes(b"x")
+    root = tmp_path / "data"
+    root.mkdir()
+    for path, code in [
+        ("../secret.png", "image.escapes_root"),
+        ("/etc/passwd", "image.absolute_path"),
+        ("file:///etc/passwd", "image.path_is_url"),
+        ("a\\..\\..\\x", "image.not_posix"),
+        ("images/%2e%2e/x.png", "image.missing"),
+    ]:
+        tree = im.DialogueTree(
+            id="t",
+            nodes=[
+                im.Message(
+                    id="q", role="user", content=[im.ImagePart(image=im.ImageRef(path=path))]
+                )
+            ],
+        )
+        options = im.ValidationOptions(check_images=True, images_root=str(root))
+        assert [i.code for i in im.validate(tree, options)] == [code], path
