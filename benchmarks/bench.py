@@ -233,11 +233,13 @@ def scale_section(workdir: Path) -> list[Row]:
     return rows
 
 
-PEAK_SCRIPT = """
-import resource, sys
+# VmHWM, not ru_maxrss: on Linux ru_maxrss keeps the parent's peak across fork and exec.
+_PEAK = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])"
+PEAK_SCRIPT = f"""
+import sys
 from intermt_schema import validate_path
 n = sum(1 for r in validate_path(sys.argv[1]) if r.accepted)
-print(n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(n, {_PEAK})
 """
 
 
@@ -248,11 +250,11 @@ def peak_kib(script: str, *args: str) -> tuple[int, int]:
     return int(out[0]), int(out[1])
 
 
-CONVERT_SCRIPT = """
-import io, resource, sys
+CONVERT_SCRIPT = f"""
+import io, sys
 from intermt_schema.cli import main
 main(["convert", sys.argv[1], "--to", sys.argv[2], "-o", sys.argv[3]], out=io.StringIO())
-print(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(0, {_PEAK})
 """
 
 
