@@ -342,6 +342,8 @@ def path_ids(messages: Sequence[Message]) -> list[str]:
     >>> ids[0].startswith("h"), len(ids[0])
     (True, 25)
     """
+    if all(message.id for message in messages):
+        return [message.id for message in messages]  # nothing to derive: skip hashing
     prefix = hashlib.sha256()
     ids = []
     for message in messages:
