@@ -235,6 +235,8 @@ def scale_section(workdir: Path) -> list[Row]:
 
 # VmHWM, not ru_maxrss: on Linux ru_maxrss keeps the parent's peak across fork and exec.
 _PEAK = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])"
+
+
 def import_section(trees: list[im.DialogueTree], workdir: Path) -> list[Row]:
     """InterMT flat records (one per path, from splitting the corpus) back into trees."""
     from intermt_schema.formats import intermt_bench
@@ -248,8 +250,11 @@ def import_section(trees: list[im.DialogueTree], workdir: Path) -> list[Row]:
     result = intermt_bench.load(str(target))
     seconds = time.perf_counter() - start
     return [
-        (f"import {loss.records} InterMT path records into {len(result.trees)} trees, s",
-         seconds, ""),
+        (
+            f"import {loss.records} InterMT path records into {len(result.trees)} trees, s",
+            seconds,
+            "",
+        ),
         ("  json.loads of the same file / import", baseline / seconds, "target >= 1/3"),
     ]
 
@@ -262,8 +267,13 @@ def pairs_section(trees: list[im.DialogueTree]) -> list[Row]:
         start = time.perf_counter()
         pairs, _ = sample_pairs(trees, strategy=strategy)  # type: ignore[arg-type]
         seconds = time.perf_counter() - start
-        rows.append((f"pairs {strategy}: {len(pairs)} pairs, s", seconds,
-                     f"{len(trees) / seconds:,.0f} trees/s"))
+        rows.append(
+            (
+                f"pairs {strategy}: {len(pairs)} pairs, s",
+                seconds,
+                f"{len(trees) / seconds:,.0f} trees/s",
+            )
+        )
     return rows
 
 

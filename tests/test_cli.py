@@ -147,7 +147,7 @@ def test_convert_detects_the_input_format(tmp_path: Path) -> None:
 def test_export_all_writes_every_format(tmp_path: Path) -> None:
     code, text = run("export-all", str(EXAMPLES), "-o", str(tmp_path), "--check-images")
     assert code == 0, text
-    assert "wrote 13 exports of 6 trees" in text
+    assert "wrote 15 exports of 6 trees" in text
     for relative in [
         "trees.parquet",
         "hf/dataset_info.json",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import msgspec.inspect as mi
@@ -26,9 +26,10 @@ import msgspec.inspect as mi
 from ._errors import require
 from ._schema import DialogueTree, ImagePart, ImageRef
 
-__all__ = ["arrow_schema", "hf_features_dict", "row_to_tree", "tree_to_row"]
+__all__ = ["arrow_schema", "from_row", "hf_features_dict", "row_to_tree", "to_row", "tree_to_row"]
 
 Convert = Callable[[Any], Any]
+T = TypeVar("T")
 _json_encode = msgspec.json.encode
 _json_decode = msgspec.json.decode
 
@@ -225,18 +226,18 @@ def _node(t: mi.Type) -> _Node:
 
 
 @functools.cache
-def _tree_node() -> _Node:
-    info = mi.type_info(DialogueTree)
+def _node_for(cls: type) -> _Node:
+    info = mi.type_info(cls)
     assert isinstance(info, mi.StructType)
     return _struct_node(info)
 
 
-def arrow_schema(hf_images: bool = True) -> Any:
-    """The ``pyarrow.Schema`` of one canonical tree per row, carrying HF features
-    metadata that makes images ``Image`` features (``hf_images=False`` leaves the
-    metadata out, for images that are paths nobody can resolve)."""
+def arrow_schema(hf_images: bool = True, cls: type = DialogueTree) -> Any:
+    """The ``pyarrow.Schema`` of one ``cls`` (a canonical tree by default) per row,
+    carrying HF features metadata that makes images ``Image`` features
+    (``hf_images=False`` leaves the metadata out, for images nobody can resolve)."""
     pa = _pa()
-    node = _tree_node()
+    node = _node_for(cls)
     fields = [pa.field(f.name, f.type) for f in node.arrow]
     if not hf_images:
         return pa.schema(fields)
@@ -244,26 +245,33 @@ def arrow_schema(hf_images: bool = True) -> Any:
     return pa.schema(fields, metadata=metadata)
 
 
-def hf_features_dict() -> dict[str, Any]:
-    """The ``datasets.Features`` of a tree row, in its serialized (``to_dict``) form."""
-    feature: dict[str, Any] = _tree_node().feature
+def hf_features_dict(cls: type = DialogueTree) -> dict[str, Any]:
+    """The ``datasets.Features`` of a row, in its serialized (``to_dict``) form."""
+    feature: dict[str, Any] = _node_for(cls).feature
     return feature
 
 
 _to_builtins = functools.partial(msgspec.to_builtins, builtin_types=(bytes,))
 
 
-def tree_to_row(tree: DialogueTree) -> dict[str, Any]:
-    """A tree as one Arrow-ready row (a dict of builtins)."""
-    fn = _tree_node().to_arrow
-    row = _to_builtins(tree)
+def to_row(value: Any) -> dict[str, Any]:
+    """A schema Struct as one Arrow-ready row (a dict of builtins)."""
+    fn = _node_for(type(value)).to_arrow
+    row = _to_builtins(value)
     return fn(row) if fn else row  # type: ignore[no-any-return]
 
 
-_tree_from_builtins = functools.partial(msgspec.convert, type=DialogueTree)
+def from_row(cls: type[T], row: dict[str, Any]) -> T:
+    """The ``cls`` a row holds; raises ``msgspec.ValidationError`` when it does not fit."""
+    fn = _node_for(cls).from_arrow
+    return msgspec.convert(fn(row) if fn else row, type=cls)
+
+
+def tree_to_row(tree: DialogueTree) -> dict[str, Any]:
+    """A tree as one Arrow-ready row."""
+    return to_row(tree)
 
 
 def row_to_tree(row: dict[str, Any]) -> DialogueTree:
     """The tree a row holds; raises ``msgspec.ValidationError`` when it does not fit."""
-    fn = _tree_node().from_arrow
-    return _tree_from_builtins(fn(row) if fn else row)  # type: ignore[no-any-return]
+    return from_row(DialogueTree, row)

@@ -356,6 +356,8 @@ def run_stats(args: argparse.Namespace, out: IO[str]) -> int:
 EXPORT_PLAN: list[tuple[str, dict[str, Any], str]] = [
     ("jsonl", {}, "trees.jsonl"),
     ("parquet", {}, "trees.parquet"),
+    ("parquet", {"level": "path"}, "paths.parquet"),
+    ("parquet", {"level": "pair"}, "pairs.parquet"),
     ("hf", {}, "hf"),
     ("intermt-bench", {"layout": "flat"}, "intermt_flat.json"),
     ("intermt-bench", {"layout": "pair"}, "intermt_pair.json"),

@@ -102,6 +102,7 @@ def _add_convert(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("-o", "--output", required=True, help="output file (a folder for hf)")
     p.add_argument("--mode", help="sharegpt: sft|ranking; llava: sft|dpo; trl: sft|preference|kto")
     p.add_argument("--layout", help="intermt-bench: flat|score|pair|upstream")
+    p.add_argument("--level", help="parquet, hf: tree (lossless), path (lossless) or pair")
     p.add_argument(
         "--criterion",
         default="overall",

@@ -15,7 +15,7 @@ from typing import Any
 
 from .._arrow import arrow_schema, row_to_tree, tree_to_row
 from .._errors import require
-from .._fs import is_local
+from .._fs import atomic_output, is_local
 from .._images import embed_images
 from .._jsonl import write_jsonl
 from .._parquet import write_parquet
@@ -41,11 +41,27 @@ def _export_jsonl(trees: Iterable[DialogueTree], url: str, **_: Any) -> LossRepo
     return LossReport(format="jsonl", records=write_jsonl(trees, url))
 
 
-def _export_parquet(trees: Iterable[DialogueTree], url: str, **_: Any) -> LossReport:
-    return LossReport(format="parquet", records=write_parquet(trees, url))
+def _export_parquet(
+    trees: Iterable[DialogueTree], url: str, level: str = "tree", **_: Any
+) -> LossReport:
+    """Trees (lossless), or the path- or pair-level table of ``intermt_schema.tables``."""
+    if level == "tree":
+        return LossReport(format="parquet", records=write_parquet(trees, url))
+    from ..tables import pairs_table, paths_table
+
+    if level not in ("path", "pair"):
+        raise ValueError(f"unknown level {level!r}; levels: tree, path, pair")
+    pq = require("pyarrow.parquet", "parquet")
+    table = paths_table(trees) if level == "path" else pairs_table(trees)
+    with atomic_output(url) as sink:
+        pq.write_table(table, sink, compression="zstd")  # type: ignore[attr-defined]
+    loss = LossReport(format=f"parquet ({level} table)", records=table.num_rows)
+    if level == "pair":
+        loss.notes.append("a view of the judgments between siblings; not lossless")
+    return loss
 
 
-def _without_bytes(tree: DialogueTree) -> bool:
+def without_bytes(tree: DialogueTree) -> bool:
     return any(
         type(p) is ImagePart and p.image.bytes is None for n in tree.nodes for p in n.content
     )
@@ -66,7 +82,7 @@ def to_hf_dataset(trees: Iterable[DialogueTree], images_root: str | None = None)
     datasets = require("datasets", "hf")
     pa = require("pyarrow", "parquet")
     items = [embed_images(t, images_root) if images_root else t for t in trees]
-    schema = arrow_schema(hf_images=not any(map(_without_bytes, items)))
+    schema = arrow_schema(hf_images=not any(map(without_bytes, items)))
     table = pa.Table.from_pylist([tree_to_row(t) for t in items], schema=schema)  # type: ignore[attr-defined]
     return datasets.Dataset(table)  # type: ignore[attr-defined]
 
