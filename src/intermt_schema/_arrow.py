@@ -225,11 +225,17 @@ def _node(t: mi.Type) -> _Node:
     raise TypeError(f"no Arrow mapping for {t!r}")  # pragma: no cover
 
 
-@functools.cache
+_NODES: dict[type, _Node] = {}
+
+
 def _node_for(cls: type) -> _Node:
-    info = mi.type_info(cls)
-    assert isinstance(info, mi.StructType)
-    return _struct_node(info)
+    """The derived mapping of a Struct class, built once."""
+    node = _NODES.get(cls)
+    if node is None:
+        info = mi.type_info(cls)
+        assert isinstance(info, mi.StructType)
+        node = _NODES[cls] = _struct_node(info)
+    return node
 
 
 def arrow_schema(hf_images: bool = True, cls: type = DialogueTree) -> Any:
