@@ -9,8 +9,8 @@ Mapping rules, applied by walking ``msgspec.inspect`` type information:
 - an ``ImageRef`` maps to ``image: struct<bytes, path>`` -- the storage of the Hugging
   Face ``Image`` feature -- plus ``image_info`` with its other fields.
 
->>> schema = arrow_schema()  # doctest: +SKIP
->>> schema.field("nodes").type.value_type.field("role").type  # doctest: +SKIP
+>>> schema = arrow_schema()
+>>> schema.field("nodes").type.value_type.field("role").type
 DataType(string)
 """
 

@@ -3,7 +3,12 @@
 Exit codes: 0 success, 1 the data has errors (unreadable or missing files included),
 2 a usage error (a bad option or an unknown format name).
 
->>> main(["--version"])  # doctest: +SKIP
+>>> import io
+>>> out = io.StringIO()
+>>> main(["formats"], out=out)
+0
+>>> out.getvalue().split()[0]
+'hf'
 """
 
 from __future__ import annotations

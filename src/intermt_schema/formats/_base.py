@@ -1,6 +1,7 @@
 """The format registry, loss reports, and the plumbing every format shares.
 
->>> sorted(f.name for f in available_formats())[:3]  # doctest: +SKIP
+>>> import intermt_schema.formats
+>>> [f.name for f in available_formats()][:3]
 ['hf', 'intermt-bench', 'jsonl']
 """
 

@@ -76,7 +76,7 @@ def to_hf_dataset(trees: Iterable[DialogueTree], images_root: str | None = None)
     URI-only image) they stay plain ``{bytes, path}`` structs, which lose nothing.
 
     >>> import intermt_schema as im
-    >>> to_hf_dataset([im.DialogueTree(id="t")]).num_rows  # doctest: +SKIP
+    >>> to_hf_dataset([im.DialogueTree(id="t")]).num_rows
     1
     """
     datasets = require("datasets", "hf")
