@@ -199,7 +199,7 @@ def scale_section(workdir: Path) -> list[Row]:
     path = write_corpus(workdir / "scale")
     rows: list[Row] = []
     start = time.perf_counter()
-    trees = [r.tree for r in im.validate_path(str(path)) if r.accepted]
+    trees = [r.tree for r in im.validate_path(str(path)) if r.accepted and r.tree is not None]
     rows.append(
         (
             f"validate {len(trees)} trees (InterMT scale), s",
@@ -207,6 +207,8 @@ def scale_section(workdir: Path) -> list[Row]:
             "seconds, not minutes",
         )
     )
+    rows += import_section(trees, workdir)
+    rows += pairs_section(trees)
     for name, mode in [
         ("jsonl", None),
         ("parquet", None),

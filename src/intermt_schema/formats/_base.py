@@ -12,21 +12,28 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
+from msgspec import structs
 
 from .._errors import UnknownNameError
 from .._fs import atomic_output, iter_lines, open_input
 from .._report import Issue
-from .._schema import DialogueTree
+from .._schema import DialogueTree, Judgment, Message
+
+if TYPE_CHECKING:
+    from ..tree import Conversation
 
 __all__ = [
     "Format",
     "ImportResult",
     "LossReport",
     "available_formats",
+    "bad_record",
     "get_format",
+    "load_records",
+    "preference",
     "read_json_records",
     "register_format",
     "write_json_records",
@@ -190,3 +197,57 @@ def read_json_records(url: str) -> Iterator[tuple[int, Any, str | None]]:
             yield number, json.loads(line), None
         except ValueError as exc:
             yield number, None, f"invalid JSON: {exc}"
+
+
+RecordParser = Callable[[dict[str, Any], int, list[Issue]], list["Conversation"]]
+"""``(record, record_number, issues) -> conversations``; may raise KeyError, TypeError,
+ValueError, AttributeError or IndexError for a malformed record."""
+
+
+def bad_record(url: str, number: int, message: str) -> Issue:
+    """The error for a record that cannot be read."""
+    return Issue(code="import.bad_record", severity="error", file=url, line=number, message=message)
+
+
+def load_records(url: str, parse: RecordParser, merge: Any = None) -> ImportResult:
+    """Read every record of a JSON array or JSON Lines file into conversations with
+    ``parse``, then merge them into trees. A record that is not JSON, not an object, or
+    that ``parse`` cannot read becomes an ``import.bad_record`` issue; nothing raises.
+    ``merge`` replaces ``merge_paths`` (to pass it options)."""
+    from ..tree import merge_paths
+
+    issues: list[Issue] = []
+    conversations: list[Conversation] = []
+    count = 0
+    for number, record, error in read_json_records(url):
+        count += 1
+        if error is None and not isinstance(record, dict):
+            error = "a record must be a JSON object"
+        if error is None:
+            found: list[Issue] = []
+            try:
+                conversations += parse(record, number, found)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            else:  # the parser's issues, placed at this record
+                issues += [structs.replace(i, file=url, line=number) for i in found]
+                continue
+        issues.append(bad_record(url, number, error))
+    merged = (merge or merge_paths)(conversations)
+    return ImportResult(merged.trees, issues + merged.issues, count)
+
+
+def preference(
+    prompt: list[Message], chosen: list[Message], rejected: list[Message], number: int
+) -> list[Conversation]:
+    """The two conversations of a chosen/rejected record, with the judgment between
+    their answers (``overall="a"``: the chosen one)."""
+    from ..tree import Conversation, path_ids
+
+    a_id = path_ids([*prompt, *chosen])[-1]
+    b_id = path_ids([*prompt, *rejected])[-1]
+    judgment = Judgment(a=a_id, b=b_id, scope="local", overall="a")
+    return [
+        Conversation(messages=[*prompt, *chosen], judgments=[judgment], record=number),
+        Conversation(messages=[*prompt, *rejected], record=number),
+    ]

@@ -16,7 +16,9 @@ import os
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
+
+from msgspec import structs
 
 from .._fs import is_local
 from .._report import Issue
@@ -263,3 +265,38 @@ def check_alternation(
     if not body:
         problems.append("no turns")
     return problems
+
+
+_ROLES: dict[str, Role] = {
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "system": "system",
+}
+
+
+def turn_messages(
+    raw: list[Any], images: list[ImageRef], token: str, issues: list[Issue]
+) -> list[Message]:
+    """Messages from ShareGPT/LLaVA turns (``from``/``value`` or ``role``/``content``),
+    each ``token`` taking the next image. Images left over (more images than tokens)
+    are put before the first turn's content, and the mismatch is reported; a turn with
+    no known role or no text raises ``ValueError``."""
+    messages: list[Message] = []
+    start = 0
+    for i, turn in enumerate(raw):
+        role = _ROLES.get(turn.get("from", turn.get("role")))
+        text = turn.get("value", turn.get("content"))
+        if role is None or not isinstance(text, str):
+            raise ValueError(f"turn {i} has no known role or no text")
+        count = text.count(token)
+        parts, _ = parts_from_placeholders(text, images[start : start + count], token)
+        start += count
+        messages.append(Message(id="", role=role, content=parts))
+    if start != len(images):
+        issues.append(placeholder_issue("", "/images", len(images), start))
+        if messages and start < len(images):
+            extra = [ImagePart(image=ref) for ref in images[start:]]
+            messages[0] = structs.replace(messages[0], content=[*extra, *messages[0].content])
+    return messages

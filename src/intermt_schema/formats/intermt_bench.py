@@ -40,7 +40,7 @@ from ._base import (
     Format,
     ImportResult,
     LossReport,
-    read_json_records,
+    load_records,
     register_format,
     write_json_records,
 )
@@ -291,52 +291,18 @@ def load(url: str, layout: str | None = None) -> ImportResult:
     """
     if layout is not None and layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; layouts: {', '.join(LAYOUTS)}")
-    issues: list[Issue] = []
-    conversations: list[Conversation] = []
-    count = 0
-    for number, record, error in read_json_records(url):
-        count += 1
-        origin = f"{url} record {number}"
+
+    def parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
         kind = layout or detect_layout(record)
-        if error or kind is None:
-            issues.append(
-                Issue(
-                    code="import.bad_record",
-                    severity="error",
-                    file=url,
-                    line=number,
-                    message=error or "not a record of any InterMT layout",
-                )
-            )
-            continue
-        found: list[Issue] = []
-        key = record.get("id", number)
-        try:
-            conversations += _IMPORTERS[kind](record, origin, found, key)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            found = [
-                Issue(
-                    code="import.bad_record",
-                    severity="error",
-                    file=url,
-                    line=number,
-                    message=f"{kind} record: {type(exc).__name__}: {exc}",
-                )
-            ]
-        issues += [
-            Issue(
-                code=i.code,
-                severity=i.severity,
-                message=i.message,
-                path=i.path,
-                tree=i.tree,
-                file=url,
-                line=number,
-            )
-            for i in found
-        ]
-    merged = merge_paths(conversations, _image_variants(issues))
-    return ImportResult(merged.trees, issues + merged.issues, count)
+        if kind is None:
+            raise ValueError("not a record of any InterMT layout")
+        origin = f"{url} record {number}"
+        return _IMPORTERS[kind](record, origin, issues, record.get("id", number))
+
+    variants: list[Issue] = []
+    result = load_records(url, parse, lambda convs: merge_paths(convs, _image_variants(variants)))
+    result.issues += variants
+    return result
 
 
 def _image_variants(issues: list[Issue]) -> Any:

@@ -18,13 +18,14 @@ from typing import Any, Literal
 
 from .._fs import is_local
 from .._report import Issue
-from .._schema import DialogueTree, ImageRef, Judgment, Message, TextPart
-from ..tree import Conversation, merge_paths, path_ids
+from .._schema import DialogueTree, ImageRef
+from ..tree import Conversation
 from ._base import (
     Format,
     ImportResult,
     LossReport,
-    read_json_records,
+    load_records,
+    preference,
     register_format,
     write_json_records,
 )
@@ -34,11 +35,10 @@ from ._linear import (
     Turn,
     check_alternation,
     linearize,
-    parts_from_placeholders,
-    placeholder_issue,
     record_id,
     sft_paths,
     tree_pairs,
+    turn_messages,
 )
 
 __all__ = ["check_record", "export", "load"]
@@ -172,77 +172,24 @@ def check_record(record: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
+    image = record.get("image")
+    paths = [image] if isinstance(image, str) else [p for p in image or [] if isinstance(p, str)]
+    refs = [ImageRef(path=p) for p in paths]
+    if "prompt" in record:
+        prompt = turn_messages([{"from": "human", "value": record["prompt"]}], refs, TOKEN, issues)
+        chosen, rejected = (
+            turn_messages([{"from": "gpt", "value": record[k]}], [], TOKEN, issues)
+            for k in ("chosen", "rejected")
+        )
+        return preference(prompt, chosen, rejected, number)
+    messages = turn_messages(record.get("conversations") or [], refs, TOKEN, issues)
+    return [Conversation(messages=messages, record=number)] if messages else []
+
+
 def load(url: str) -> ImportResult:
     """Read LLaVA records (conversations or DPO) back into trees."""
-    issues: list[Issue] = []
-    conversations: list[Conversation] = []
-    count = 0
-    for number, record, error in read_json_records(url):
-        count += 1
-        if error or not isinstance(record, dict):
-            issues.append(
-                Issue(
-                    code="import.bad_record",
-                    severity="error",
-                    file=url,
-                    line=number,
-                    message=error or "a record must be an object",
-                )
-            )
-            continue
-        image = record.get("image")
-        paths = (
-            [image] if isinstance(image, str) else [p for p in image or [] if isinstance(p, str)]
-        )
-        refs = [ImageRef(path=p) for p in paths]
-        if "prompt" in record:
-            parts, ok = parts_from_placeholders(str(record["prompt"]), refs, TOKEN)
-            if not ok:
-                issues.append(placeholder_issue(url, f"/{number}/prompt", len(refs), -1))
-            prompt = [Message(id="", role="user", content=parts)]
-            sides = [
-                Message(id="", role="assistant", content=[TextPart(str(record[k]))])
-                for k in ("chosen", "rejected")
-            ]
-            a_id, b_id = (path_ids([*prompt, side])[-1] for side in sides)
-            judgment = Judgment(a=a_id, b=b_id, scope="local", overall="a")
-            conversations += [
-                Conversation(messages=[*prompt, sides[0]], judgments=[judgment], record=number),
-                Conversation(messages=[*prompt, sides[1]], record=number),
-            ]
-            continue
-        messages: list[Message] = []
-        start = 0
-        for turn in record.get("conversations") or []:
-            role = {
-                "human": "user",
-                "gpt": "assistant",
-                "user": "user",
-                "assistant": "assistant",
-            }.get(turn.get("from", turn.get("role")))
-            text = turn.get("value", turn.get("content"))
-            if role is None or not isinstance(text, str):
-                issues.append(
-                    Issue(
-                        code="import.bad_record",
-                        severity="error",
-                        file=url,
-                        line=number,
-                        message="turn has no known role or text",
-                    )
-                )
-                messages = []
-                break
-            n = text.count(TOKEN)
-            parts, _ = parts_from_placeholders(text, refs[start : start + n], TOKEN)
-            start += n
-            messages.append(Message(id="", role=role, content=parts))  # type: ignore[arg-type]
-        if messages and start != len(refs):
-            issues.append(placeholder_issue(url, f"/{number}", len(refs), start))
-        if messages:
-            conversations.append(Conversation(messages=messages, record=number))
-    merged = merge_paths(conversations)
-    return ImportResult(merged.trees, issues + merged.issues, count)
+    return load_records(url, _parse)
 
 
 FORMAT = register_format(

@@ -16,12 +16,12 @@ from typing import Any, Literal
 from .._images import ImageLimits, _read_under_root
 from .._report import Issue
 from .._schema import DialogueTree, ImagePart, ImageRef, Message, Part, Role, TextPart
-from ..tree import Conversation, merge_paths
+from ..tree import Conversation
 from ._base import (
     Format,
     ImportResult,
     LossReport,
-    read_json_records,
+    load_records,
     register_format,
     write_json_records,
 )
@@ -99,43 +99,27 @@ def _ref(url: str) -> ImageRef:
     return ImageRef(path=url)
 
 
+def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
+    messages = []
+    for m in record["messages"]:
+        content = m["content"]
+        items: list[dict[str, Any]] = (
+            [{"type": "text", "text": content}] if isinstance(content, str) else content
+        )
+        parts: list[Part] = [
+            ImagePart(image=_ref(p["image_url"]["url"]))
+            if p["type"] == "image_url"
+            else TextPart(p["text"])
+            for p in items
+        ]
+        role: Role = m["role"] if m["role"] in ("system", "user", "assistant") else "user"
+        messages.append(Message(id="", role=role, content=parts))
+    return [Conversation(messages=messages, record=number)]
+
+
 def load(url: str) -> ImportResult:
     """Read OpenAI chat conversations back into trees."""
-    issues: list[Issue] = []
-    conversations: list[Conversation] = []
-    count = 0
-    for number, record, error in read_json_records(url):
-        count += 1
-        try:
-            if error or not isinstance(record, dict):
-                raise ValueError(error or "a record must be an object")
-            messages = []
-            for m in record["messages"]:
-                content = m["content"]
-                parts: list[Part] = []
-                items: list[dict[str, Any]] = (
-                    [{"type": "text", "text": content}] if isinstance(content, str) else content
-                )
-                for p in items:
-                    if p["type"] == "image_url":
-                        parts.append(ImagePart(image=_ref(p["image_url"]["url"])))
-                    else:
-                        parts.append(TextPart(p["text"]))
-                role: Role = m["role"] if m["role"] in ("system", "user", "assistant") else "user"
-                messages.append(Message(id="", role=role, content=parts))
-            conversations.append(Conversation(messages=messages, record=number))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            issues.append(
-                Issue(
-                    code="import.bad_record",
-                    severity="error",
-                    file=url,
-                    line=number,
-                    message=f"{type(exc).__name__}: {exc}",
-                )
-            )
-    merged = merge_paths(conversations)
-    return ImportResult(merged.trees, issues + merged.issues, count)
+    return load_records(url, _parse)
 
 
 FORMAT = register_format(

@@ -17,13 +17,14 @@ from typing import Any, Literal
 
 from .._fs import atomic_output, is_local, open_input
 from .._report import Issue
-from .._schema import DialogueTree, ImageRef, Judgment, Message, Role
-from ..tree import Conversation, merge_paths, path_ids
+from .._schema import DialogueTree, ImageRef
+from ..tree import Conversation
 from ._base import (
     Format,
     ImportResult,
     LossReport,
-    read_json_records,
+    load_records,
+    preference,
     register_format,
     write_json_records,
 )
@@ -33,10 +34,9 @@ from ._linear import (
     Turn,
     check_alternation,
     linearize,
-    parts_from_placeholders,
-    placeholder_issue,
     sft_paths,
     tree_pairs,
+    turn_messages,
 )
 
 __all__ = ["check_record", "export", "load"]
@@ -215,103 +215,23 @@ def check_record(record: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _role(value: Any, tags: dict[str, str]) -> Role | None:
-    mapping: dict[str, Role] = {
-        tags["user"]: "user",
-        tags["assistant"]: "assistant",
-        tags["system"]: "system",
-    }
-    return mapping.get(value)
-
-
-def _messages(
-    raw: list[Any], images: list[ImageRef], origin: str, number: int, issues: list[Issue]
-) -> list[Message] | None:
-    """Messages from ShareGPT turns in either tag style; images by placeholder."""
-    role_key, text_key = ("from", "value") if raw and "from" in raw[0] else ("role", "content")
-    tags = (
-        {"user": "human", "assistant": "gpt", "system": "system"}
-        if role_key == "from"
-        else {"user": "user", "assistant": "assistant", "system": "system"}
-    )
-    counts = [str(m.get(text_key, "")).count(TOKEN) for m in raw]
-    messages, start = [], 0
-    for i, (m, count) in enumerate(zip(raw, counts, strict=True)):
-        role = _role(m.get(role_key), tags)
-        text = m.get(text_key)
-        if role is None or not isinstance(text, str):
-            issues.append(
-                Issue(
-                    code="import.bad_record",
-                    severity="error",
-                    file=origin,
-                    line=number,
-                    path=f"/{i}",
-                    message="turn has no known role or text",
-                )
-            )
-            return None
-        parts, _ = parts_from_placeholders(text, images[start : start + count], TOKEN)
-        start += count
-        messages.append(Message(id="", role=role, content=parts))
-    if start != len(images):
-        issues.append(placeholder_issue(origin, "/images", len(images), start))
-        if messages:
-            parts, _ = parts_from_placeholders("", images[start:], TOKEN)
-            messages[0] = Message(
-                id="", role=messages[0].role, content=[*parts, *messages[0].content]
-            )
-    return messages
+def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
+    images = [ImageRef(path=p) for p in record.get("images") or [] if isinstance(p, str)]
+    if "chosen" in record and "rejected" in record:
+        prompt = turn_messages(record.get("conversations") or [], images, TOKEN, issues)
+        chosen, rejected = (
+            turn_messages([record[k]], [], TOKEN, issues) for k in ("chosen", "rejected")
+        )
+        return preference(prompt, chosen, rejected, number)
+    raw = record.get("messages") or record.get("conversations") or []
+    messages = turn_messages(raw, images, TOKEN, issues)
+    return [Conversation(messages=messages, record=number)] if messages else []
 
 
 def load(url: str) -> ImportResult:
     """Read LLaMA-Factory ShareGPT records (SFT or ranking, either tag style) back
     into trees, merging shared prefixes by content."""
-    issues: list[Issue] = []
-    conversations: list[Conversation] = []
-    count = 0
-    for number, record, error in read_json_records(url):
-        count += 1
-        if error or not isinstance(record, dict):
-            issues.append(
-                Issue(
-                    code="import.bad_record",
-                    severity="error",
-                    file=url,
-                    line=number,
-                    message=error or "a record must be an object",
-                )
-            )
-            continue
-        images = [ImageRef(path=p) for p in record.get("images") or [] if isinstance(p, str)]
-        if "chosen" in record and "rejected" in record:
-            prompt = _messages(record.get("conversations") or [], images, url, number, issues)
-            if prompt is None:
-                continue
-            sides = [
-                _messages([record[k]], [], url, number, issues) for k in ("chosen", "rejected")
-            ]
-            if sides[0] is None or sides[1] is None:
-                continue
-            a_id = path_ids([*prompt, *sides[0]])[-1]
-            b_id = path_ids([*prompt, *sides[1]])[-1]
-            judgment = Judgment(a=a_id, b=b_id, scope="local", overall="a")
-            conversations += [
-                Conversation(messages=[*prompt, *sides[0]], judgments=[judgment], record=number),
-                Conversation(messages=[*prompt, *sides[1]], record=number),
-            ]
-        else:
-            messages = _messages(
-                record.get("messages") or record.get("conversations") or [],
-                images,
-                url,
-                number,
-                issues,
-            )
-            if messages:
-                conversations.append(Conversation(messages=messages, record=number))
-    merged = merge_paths(conversations)
-    return ImportResult(merged.trees, issues + merged.issues, count)
+    return load_records(url, _parse)
 
 
 FORMAT = register_format(

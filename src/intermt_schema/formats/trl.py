@@ -18,13 +18,14 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from .._report import Issue
-from .._schema import DialogueTree, ImagePart, ImageRef, Judgment, Message, Part, Role, TextPart
-from ..tree import Conversation, merge_paths, path_ids
+from .._schema import DialogueTree, ImagePart, ImageRef, Message, Part, Role, TextPart
+from ..tree import Conversation
 from ._base import (
     Format,
     ImportResult,
     LossReport,
-    read_json_records,
+    load_records,
+    preference,
     register_format,
     write_json_records,
 )
@@ -151,8 +152,10 @@ def check_record(row: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _messages(raw: list[Any], images: list[ImageRef], start: int) -> tuple[list[Message], int]:
+def _messages(raw: list[Any], images: list[ImageRef]) -> list[Message]:
+    """Messages from TRL rows; image parts take the row's images in order."""
     messages = []
+    start = 0
     for m in raw:
         content = m["content"]
         parts: list[Part] = []
@@ -164,50 +167,23 @@ def _messages(raw: list[Any], images: list[ImageRef], start: int) -> tuple[list[
                 parts.append(TextPart(p["text"]))
         role: Role = m["role"] if m["role"] in ("system", "user", "assistant") else "user"
         messages.append(Message(id="", role=role, content=parts))
-    return messages, start
+    return messages
+
+
+def _parse(row: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
+    images = [ImageRef(path=p) for p in row.get("images") or []]
+    if "messages" in row:
+        return [Conversation(messages=_messages(row["messages"], images), record=number)]
+    prompt = _messages(row["prompt"], images)
+    if "completion" in row:
+        completion = _messages(row["completion"], [])
+        return [Conversation(messages=[*prompt, *completion], record=number)]
+    return preference(prompt, _messages(row["chosen"], []), _messages(row["rejected"], []), number)
 
 
 def load(url: str) -> ImportResult:
     """Read TRL rows (any of the three kinds) back into trees."""
-    issues: list[Issue] = []
-    conversations: list[Conversation] = []
-    count = 0
-    for number, row, error in read_json_records(url):
-        count += 1
-        try:
-            if error or not isinstance(row, dict):
-                raise ValueError(error or "a row must be an object")
-            images = [ImageRef(path=p) for p in row.get("images") or []]
-            if "messages" in row:
-                messages, _ = _messages(row["messages"], images, 0)
-                conversations.append(Conversation(messages=messages, record=number))
-                continue
-            prompt, _ = _messages(row["prompt"], images, 0)
-            if "completion" in row:
-                side, _ = _messages(row["completion"], [], 0)
-                conversations.append(Conversation(messages=[*prompt, *side], record=number))
-                continue
-            chosen, _ = _messages(row["chosen"], [], 0)
-            rejected, _ = _messages(row["rejected"], [], 0)
-            a_id = path_ids([*prompt, *chosen])[-1]
-            b_id = path_ids([*prompt, *rejected])[-1]
-            judgment = Judgment(a=a_id, b=b_id, scope="local", overall="a")
-            conversations += [
-                Conversation(messages=[*prompt, *chosen], judgments=[judgment], record=number),
-                Conversation(messages=[*prompt, *rejected], record=number),
-            ]
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            issues.append(
-                Issue(
-                    code="import.bad_record",
-                    severity="error",
-                    file=url,
-                    line=number,
-                    message=f"{type(exc).__name__}: {exc}",
-                )
-            )
-    merged = merge_paths(conversations)
-    return ImportResult(merged.trees, issues + merged.issues, count)
+    return load_records(url, _parse)
 
 
 FORMAT = register_format(
