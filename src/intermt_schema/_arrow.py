@@ -17,7 +17,8 @@ DataType(string)
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import msgspec
@@ -26,7 +27,15 @@ import msgspec.inspect as mi
 from ._errors import require
 from ._schema import DialogueTree, ImagePart, ImageRef
 
-__all__ = ["arrow_schema", "from_row", "hf_features_dict", "row_to_tree", "to_row", "tree_to_row"]
+__all__ = [
+    "arrow_schema",
+    "from_row",
+    "hf_features_dict",
+    "row_to_tree",
+    "to_row",
+    "to_rows",
+    "tree_to_row",
+]
 
 Convert = Callable[[Any], Any]
 T = TypeVar("T")
@@ -271,6 +280,19 @@ def from_row(cls: type[T], row: dict[str, Any]) -> T:
     """The ``cls`` a row holds; raises ``msgspec.ValidationError`` when it does not fit."""
     fn = _node_for(cls).from_arrow
     return msgspec.convert(fn(row) if fn else row, type=cls)
+
+
+def to_rows(values: Iterable[Any]) -> list[dict[str, Any]]:
+    """Rows for many Structs, built with the garbage collector paused: the rows are
+    acyclic builtins, and collections triggered by their allocation cost a third of
+    the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [to_row(v) for v in values]
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def tree_to_row(tree: DialogueTree) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from ._arrow import arrow_schema, row_to_tree, tree_to_row
+from ._arrow import arrow_schema, row_to_tree, to_rows
 from ._derive import pointer_from_msgspec
 from ._errors import SchemaError, require
 from ._fs import atomic_output, open_input
@@ -45,7 +45,7 @@ def write_parquet(
     it = iter(trees)
     with atomic_output(url) as sink, pq.ParquetWriter(sink, schema, compression="zstd") as writer:  # type: ignore[attr-defined]
         while chunk := list(islice(it, rows_per_group)):
-            rows = [tree_to_row(t) for t in chunk]
+            rows = to_rows(chunk)
             writer.write_table(pa.Table.from_pylist(rows, schema=schema))  # type: ignore[attr-defined]
             count += len(rows)
     return count

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from msgspec import Struct, field
 
-from ._arrow import arrow_schema, from_row, to_row
+from ._arrow import arrow_schema, from_row, to_rows
 from ._errors import require
 from ._schema import DialogueTree, Judgment, Message, Outcome, Rating, Scope, TreeMeta
 from .tree import Conversation, TreeView, merge_paths, split_paths
@@ -90,7 +90,7 @@ def pair_rows(trees: Iterable[DialogueTree]) -> Iterator[PairRow]:
 
 def _table(rows: Iterable[Struct], cls: type, hf_images: bool = True) -> Any:
     pa = require("pyarrow", "parquet")
-    return pa.Table.from_pylist([to_row(r) for r in rows], schema=arrow_schema(hf_images, cls))  # type: ignore[attr-defined]
+    return pa.Table.from_pylist(to_rows(rows), schema=arrow_schema(hf_images, cls))  # type: ignore[attr-defined]
 
 
 def paths_table(trees: Iterable[DialogueTree]) -> Any:

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .._arrow import arrow_schema, row_to_tree, tree_to_row
+from .._arrow import arrow_schema, row_to_tree, to_rows
 from .._errors import require
 from .._fs import atomic_output, is_local
 from .._images import embed_images
@@ -83,7 +83,7 @@ def to_hf_dataset(trees: Iterable[DialogueTree], images_root: str | None = None)
     pa = require("pyarrow", "parquet")
     items = [embed_images(t, images_root) if images_root else t for t in trees]
     schema = arrow_schema(hf_images=not any(map(without_bytes, items)))
-    table = pa.Table.from_pylist([tree_to_row(t) for t in items], schema=schema)  # type: ignore[attr-defined]
+    table = pa.Table.from_pylist(to_rows(items), schema=schema)  # type: ignore[attr-defined]
     return datasets.Dataset(table)  # type: ignore[attr-defined]
 
 
