@@ -254,3 +254,11 @@ def test_pairs_and_split_commands(tmp_path: Path) -> None:
     assert sorted(ids) == sorted(
         json.loads(x)["id"] for x in (EXAMPLES / "trees.jsonl").read_text().splitlines()
     )
+
+
+def test_missing_input_is_named(tmp_path: Path, capsys) -> None:
+    code = main(
+        ["convert", str(tmp_path / "nope.json"), "--to", "llava", "-o", str(tmp_path / "x.json")]
+    )
+    assert code == 2
+    assert "no such file or folder" in capsys.readouterr().err

@@ -98,6 +98,8 @@ def _print_issue(issue: Issue, out: IO[str], fmt: str, verbose: bool = False) ->
 
 
 def _source_format(url: str, given: str | None) -> str:
+    if is_local(url) and not os.path.exists(url.removeprefix("file://")):
+        raise UsageError(f"no such file or folder: {url}")
     if given:
         get_format(given)
         return given
