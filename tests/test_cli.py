@@ -262,3 +262,44 @@ def test_missing_input_is_named(tmp_path: Path, capsys) -> None:
     )
     assert code == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_unreadable_inputs_of_any_format_are_reported_not_raised(tmp_path: Path) -> None:
+    truncated = tmp_path / "t.json.gz"
+    truncated.write_bytes(b"\x1f\x8b\x08garbage")
+    for args in (
+        ["convert", str(EXAMPLES), "--from", "sharegpt"],
+        ["convert", str(truncated), "--from", "llava"],
+    ):
+        code, text = run(*args, "--to", "jsonl", "-o", str(tmp_path / "out.jsonl"))
+        assert code == 1 and "file.unreadable" in text
+
+
+def test_layout_option_is_used_for_import(tmp_path: Path) -> None:
+    data = Path(__file__).parent / "data" / "intermt_pair.json"
+    code, text = run(
+        "convert",
+        str(data),
+        "--from",
+        "intermt-bench",
+        "--layout",
+        "flat",
+        "--to",
+        "jsonl",
+        "-o",
+        str(tmp_path / "t.jsonl"),
+    )
+    assert code == 1 and "import.bad_record" in text  # pair records are not flat records
+    code, text = run(
+        "convert",
+        str(data),
+        "--from",
+        "intermt-bench",
+        "--layout",
+        "pair",
+        "--to",
+        "jsonl",
+        "-o",
+        str(tmp_path / "t.jsonl"),
+    )
+    assert code == 0 and "2 records read: 2 accepted" in text

@@ -130,6 +130,7 @@ def read_trees(
     out: IO[str],
     report_format: str,
     sink: IO[bytes] | None,
+    load_options: dict[str, Any] | None = None,
 ) -> Iterator[DialogueTree]:
     """Stream the accepted trees of any input; count and report every record."""
     if source in CANONICAL:
@@ -142,7 +143,19 @@ def read_trees(
             if result.accepted and result.tree is not None:
                 yield result.tree
         return
-    imported = get_format(source).load(url)
+    fmt = get_format(source)
+    try:
+        imported = fmt.load(url, **_accepted(fmt.load, load_options or {}))
+    except (OSError, EOFError, ValueError, UnicodeDecodeError) as exc:
+        issue = Issue(
+            code="file.unreadable",
+            severity="error",
+            file=url,
+            message=f"cannot read {url}: {type(exc).__name__}: {exc}",
+        )
+        tally.count_issues([issue])
+        _print_issue(issue, out, report_format)
+        return
     bad_lines = {i.line for i in imported.issues if i.severity == "error" and i.line is not None}
     tally.read += imported.records
     tally.rejected += len(bad_lines)
@@ -187,7 +200,8 @@ def run_convert(args: argparse.Namespace, out: IO[str]) -> int:
     tally = Tally()
     with contextlib.ExitStack() as stack:
         sink = stack.enter_context(atomic_output(args.rejects)) if args.rejects else None
-        trees = read_trees(args.input, source, options, tally, out, args.format, sink)
+        layout = {"layout": args.layout} if source == "intermt-bench" and args.layout else {}
+        trees = read_trees(args.input, source, options, tally, out, args.format, sink, layout)
         try:
             loss = target.export(
                 trees, args.output, **_accepted(target.export, _export_options(args, root))
