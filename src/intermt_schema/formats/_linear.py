@@ -30,9 +30,11 @@ __all__ = [
     "ImageSink",
     "LinearOptions",
     "Turn",
+    "folder_of",
     "judgment_pairs",
     "linearize",
     "parts_from_placeholders",
+    "sibling",
 ]
 
 PLACEHOLDERS_META = "intermt_placeholders"
@@ -118,6 +120,27 @@ def parts_from_placeholders(
         if i < len(images):
             parts.append(ImagePart(image=images[i]))
     return parts, True
+
+
+def folder_of(url: str) -> str:
+    """The folder (path or URL) that holds ``url``.
+
+    >>> folder_of("out/llava/data.json"), folder_of("s3://b/x/data.json")
+    ('out/llava', 's3://b/x')
+    """
+    if is_local(url):
+        return os.path.dirname(url.removeprefix("file://"))
+    return url.rsplit("/", 1)[0]
+
+
+def sibling(url: str, name: str) -> str:
+    """``name`` in the folder that holds ``url``.
+
+    >>> sibling("s3://b/x/data.json", "dataset_info.json")
+    's3://b/x/dataset_info.json'
+    """
+    folder = folder_of(url)
+    return os.path.join(folder, name) if is_local(url) else f"{folder}/{name}"
 
 
 class ImageSink:

@@ -12,11 +12,9 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
-from .._fs import is_local
 from .._report import Issue
 from .._schema import DialogueTree, ImageRef
 from ..tree import Conversation
@@ -34,6 +32,7 @@ from ._linear import (
     LinearOptions,
     Turn,
     check_alternation,
+    folder_of,
     linearize,
     record_id,
     sft_paths,
@@ -135,10 +134,7 @@ def export(
     """Write a LLaVA JSON array; images are named relative to the image folder (the
     output folder when copying or linking, else the dataset root)."""
     loss = LossReport(format=f"llava ({mode})")
-    out_dir = (
-        os.path.dirname(url.removeprefix("file://")) if is_local(url) else url.rsplit("/", 1)[0]
-    )
-    sink = ImageSink(out_dir, source_root, images)
+    sink = ImageSink(folder_of(url), source_root, images)
     options = LinearOptions(TOKEN, assistant_images)
     records = (
         _dpo(trees, sink, options, criterion, loss)

@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
-from .._fs import atomic_output, is_local, open_input
+from .._fs import atomic_output, open_input
 from .._report import Issue
 from .._schema import DialogueTree, ImageRef
 from ..tree import Conversation
@@ -33,8 +33,10 @@ from ._linear import (
     LinearOptions,
     Turn,
     check_alternation,
+    folder_of,
     linearize,
     sft_paths,
+    sibling,
     tree_pairs,
     turn_messages,
 )
@@ -114,14 +116,7 @@ def _ranking_records(
 
 
 def _dataset_info(url: str, name: str, ranking: bool, style: Style) -> None:
-    folder = (
-        os.path.dirname(url.removeprefix("file://")) if is_local(url) else url.rsplit("/", 1)[0]
-    )
-    info_url = (
-        os.path.join(folder, "dataset_info.json")
-        if is_local(url)
-        else f"{folder}/dataset_info.json"
-    )
+    info_url = sibling(url, "dataset_info.json")
     columns = (
         {
             "messages": "conversations",
@@ -168,10 +163,7 @@ def export(
     tags: ``role``/``content`` with user/assistant, or ``from``/``value`` with
     human/gpt."""
     loss = LossReport(format=f"sharegpt ({mode})")
-    out_dir = (
-        os.path.dirname(url.removeprefix("file://")) if is_local(url) else url.rsplit("/", 1)[0]
-    )
-    sink = ImageSink(out_dir, source_root, images)
+    sink = ImageSink(folder_of(url), source_root, images)
     options = LinearOptions(TOKEN, assistant_images)
     records = (
         _ranking_records(trees, sink, options, criterion, style, loss)

@@ -29,7 +29,7 @@ from ._base import (
     register_format,
     write_json_records,
 )
-from ._linear import ImageSink, LinearOptions, Turn, linearize, sft_paths, tree_pairs
+from ._linear import ImageSink, LinearOptions, Turn, folder_of, linearize, sft_paths, tree_pairs
 
 __all__ = ["check_record", "export", "load"]
 
@@ -104,15 +104,9 @@ def export(
     assistant_images: Literal["move", "drop"] = "move",
 ) -> LossReport:
     """Write TRL rows as JSON Lines."""
-    import os
-
-    from .._fs import is_local
 
     loss = LossReport(format=f"trl ({mode})")
-    out_dir = (
-        os.path.dirname(url.removeprefix("file://")) if is_local(url) else url.rsplit("/", 1)[0]
-    )
-    sink = ImageSink(out_dir, source_root, images)
+    sink = ImageSink(folder_of(url), source_root, images)
     options = LinearOptions(_MARK, assistant_images)
     records = _records(trees, mode, sink, options, criterion, loss)
     loss.records = write_json_records(records, url, array=False)
