@@ -126,18 +126,26 @@ def parquet_section(trees: list[im.DialogueTree], workdir: Path, repeats: int) -
     ]
 
 
+def naive_paths(doc: dict) -> list[list[dict]]:
+    """Root-to-leaf paths of a tree dict, leaf first, the way peers walk them."""
+    by_id = {n["id"]: n for n in doc["nodes"]}
+    parents = {n.get("parent") for n in doc["nodes"]}
+    paths = []
+    for leaf in (n for n in doc["nodes"] if n["id"] not in parents):
+        path, node = [], leaf
+        while node is not None:
+            path.append(node)
+            node = by_id.get(node.get("parent"))
+        paths.append(path)
+    return paths
+
+
 def naive_sharegpt(docs: list[dict], target: str) -> None:
     """The plain loop peers write: walk each tree's paths, join text, count images."""
     with open(target, "w") as out:
         records = []
         for doc in docs:
-            by_id = {n["id"]: n for n in doc["nodes"]}
-            parents = {n.get("parent") for n in doc["nodes"]}
-            for leaf in (n for n in doc["nodes"] if n["id"] not in parents):
-                path, node = [], leaf
-                while node is not None:
-                    path.append(node)
-                    node = by_id.get(node.get("parent"))
+            for path in naive_paths(doc):
                 messages, images = [], []
                 for n in reversed(path):
                     text = ""
@@ -155,13 +163,7 @@ def naive_sharegpt(docs: list[dict], target: str) -> None:
 def naive_trl(docs: list[dict], target: str) -> None:
     with open(target, "w") as out:
         for doc in docs:
-            by_id = {n["id"]: n for n in doc["nodes"]}
-            parents = {n.get("parent") for n in doc["nodes"]}
-            for leaf in (n for n in doc["nodes"] if n["id"] not in parents):
-                path, node = [], leaf
-                while node is not None:
-                    path.append(node)
-                    node = by_id.get(node.get("parent"))
+            for path in naive_paths(doc):
                 messages, images = [], []
                 for n in reversed(path):
                     parts = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -33,7 +33,9 @@ __all__ = [
     "folder_of",
     "judgment_pairs",
     "linearize",
+    "pair_turns",
     "parts_from_placeholders",
+    "sft_turns",
     "sibling",
 ]
 
@@ -258,6 +260,38 @@ def sft_paths(tree: DialogueTree, loss: LossReport) -> Iterator[list[Message]]:
             yield path
         else:
             loss.drop("paths without an answer")
+
+
+def sft_turns(
+    trees: Iterable[DialogueTree], options: LinearOptions, loss: LossReport
+) -> Iterator[tuple[DialogueTree, list[Message], list[Turn]]]:
+    """``(tree, path, turns)`` for every path a supervised record can express."""
+    for tree in trees:
+        for path in sft_paths(tree, loss):
+            turns = linearize(path, options, loss)
+            if turns is not None:
+                yield tree, path, turns
+
+
+def pair_turns(
+    trees: Iterable[DialogueTree], options: LinearOptions, criterion: str, loss: LossReport
+) -> Iterator[tuple[list[Turn], Turn, Turn]]:
+    """``(prompt turns, chosen turn, rejected turn)`` for every decided sibling pair;
+    images inside the answers are dropped and counted (trainers place none there)."""
+    answers_only = LinearOptions(options.token, "drop")
+    for tree in trees:
+        for _, chosen, rejected, prompt in tree_pairs(tree, criterion, loss):
+            turns = linearize(prompt, options, loss)
+            sides = [linearize([m], answers_only, loss) for m in (chosen, rejected)]
+            if turns is not None and sides[0] is not None and sides[1] is not None:
+                yield turns, sides[0][0], sides[1][0]
+
+
+def with_images(record: dict[str, Any], images: list[str]) -> dict[str, Any]:
+    """``record`` with an ``images`` list, left out when there is none."""
+    if images:
+        record["images"] = images
+    return record
 
 
 def tree_pairs(

@@ -35,7 +35,7 @@ from ._linear import (
     folder_of,
     linearize,
     record_id,
-    sft_paths,
+    sft_turns,
     tree_pairs,
     turn_messages,
 )
@@ -76,12 +76,9 @@ def _sft(
     single: bool,
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
-    for tree in trees:
-        for path in sft_paths(tree, loss):
-            turns = linearize(path, options, loss)
-            spoken = _turns(turns, loss, single) if turns is not None else None
-            if spoken is None:
-                continue
+    for tree, path, turns in sft_turns(trees, options, loss):
+        spoken = _turns(turns, loss, single)
+        if spoken is not None:
             paths = [sink.place(ref) for t in spoken for ref in t.images]
             yield {
                 "id": record_id(tree, path[-1]),

@@ -25,7 +25,7 @@ from ._base import (
     register_format,
     write_json_records,
 )
-from ._linear import LinearOptions, linearize, sft_paths
+from ._linear import LinearOptions, sft_turns
 
 __all__ = ["export", "load"]
 
@@ -52,25 +52,19 @@ def _records(
     options: LinearOptions,
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
-    for tree in trees:
-        for path in sft_paths(tree, loss):
-            turns = linearize(path, options, loss)
-            if turns is None:
-                continue
-            messages = []
-            for turn in turns:
-                images = iter(turn.images)
-                parts: list[dict[str, Any]] = []
-                for i, piece in enumerate(turn.text.split(_MARK)):
-                    if i:
-                        url = _url(next(images), urls, root, loss)
-                        parts.append(
-                            {"type": "image_url", "image_url": {"url": url, "detail": detail}}
-                        )
-                    if piece:
-                        parts.append({"type": "text", "text": piece})
-                messages.append({"role": turn.role, "content": parts})
-            yield {"messages": messages}
+    for _, _, turns in sft_turns(trees, options, loss):
+        messages = []
+        for turn in turns:
+            images = iter(turn.images)
+            parts: list[dict[str, Any]] = []
+            for i, piece in enumerate(turn.text.split(_MARK)):
+                if i:
+                    url = _url(next(images), urls, root, loss)
+                    parts.append({"type": "image_url", "image_url": {"url": url, "detail": detail}})
+                if piece:
+                    parts.append({"type": "text", "text": piece})
+            messages.append({"role": turn.role, "content": parts})
+        yield {"messages": messages}
 
 
 def export(

@@ -34,11 +34,11 @@ from ._linear import (
     Turn,
     check_alternation,
     folder_of,
-    linearize,
-    sft_paths,
+    pair_turns,
+    sft_turns,
     sibling,
-    tree_pairs,
     turn_messages,
+    with_images,
 )
 
 __all__ = ["check_record", "export", "load"]
@@ -68,12 +68,6 @@ def _message(turn: Turn, style: Style) -> dict[str, str]:
     return {tags["role_tag"]: tags[f"{turn.role}_tag"], tags["content_tag"]: turn.text}
 
 
-def _with_images(record: dict[str, Any], images: list[str]) -> dict[str, Any]:
-    if images:
-        record["images"] = images
-    return record
-
-
 def _sft_records(
     trees: Iterable[DialogueTree],
     sink: ImageSink,
@@ -81,13 +75,9 @@ def _sft_records(
     style: Style,
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
-    for tree in trees:
-        for path in sft_paths(tree, loss):
-            turns = linearize(path, options, loss)
-            if turns is None:
-                continue
-            record = {"messages": [_message(t, style) for t in turns]}
-            yield _with_images(record, [sink.place(ref) for t in turns for ref in t.images])
+    for _, _, turns in sft_turns(trees, options, loss):
+        record = {"messages": [_message(t, style) for t in turns]}
+        yield with_images(record, [sink.place(ref) for t in turns for ref in t.images])
 
 
 def _ranking_records(
@@ -98,21 +88,13 @@ def _ranking_records(
     style: Style,
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
-    for tree in trees:
-        for _, chosen, rejected, prompt in tree_pairs(tree, criterion, loss):
-            turns = linearize(prompt, options, loss)
-            answers = [
-                linearize([m], LinearOptions(options.token, "drop"), loss)
-                for m in (chosen, rejected)
-            ]
-            if turns is None or answers[0] is None or answers[1] is None:
-                continue
-            record = {
-                "conversations": [_message(t, style) for t in turns],
-                "chosen": _message(answers[0][0], style),
-                "rejected": _message(answers[1][0], style),
-            }
-            yield _with_images(record, [sink.place(ref) for t in turns for ref in t.images])
+    for turns, chosen, rejected in pair_turns(trees, options, criterion, loss):
+        record = {
+            "conversations": [_message(t, style) for t in turns],
+            "chosen": _message(chosen, style),
+            "rejected": _message(rejected, style),
+        }
+        yield with_images(record, [sink.place(ref) for t in turns for ref in t.images])
 
 
 def _dataset_info(url: str, name: str, ranking: bool, style: Style) -> None:

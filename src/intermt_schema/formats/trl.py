@@ -29,7 +29,7 @@ from ._base import (
     register_format,
     write_json_records,
 )
-from ._linear import ImageSink, LinearOptions, Turn, folder_of, linearize, sft_paths, tree_pairs
+from ._linear import ImageSink, LinearOptions, Turn, folder_of, pair_turns, sft_turns, with_images
 
 __all__ = ["check_record", "export", "load"]
 
@@ -46,12 +46,6 @@ def _message(turn: Turn) -> dict[str, Any]:
     return {"role": turn.role, "content": parts}
 
 
-def _row(row: dict[str, Any], images: list[str]) -> dict[str, Any]:
-    if images:
-        row["images"] = images
-    return row
-
-
 def _records(
     trees: Iterable[DialogueTree],
     mode: str,
@@ -60,37 +54,21 @@ def _records(
     criterion: str,
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
-    answers_only = LinearOptions(options.token, "drop")
-    for tree in trees:
-        if mode == "sft":
-            for path in sft_paths(tree, loss):
-                turns = linearize(path, options, loss)
-                if turns is not None:
-                    images = [sink.place(r) for t in turns for r in t.images]
-                    yield _row({"messages": [_message(t) for t in turns]}, images)
-            continue
-        for _, chosen, rejected, prompt in tree_pairs(tree, criterion, loss):
-            turns = linearize(prompt, options, loss)
-            sides = [linearize([m], answers_only, loss) for m in (chosen, rejected)]
-            if turns is None or sides[0] is None or sides[1] is None:
-                continue
+    if mode == "sft":
+        for _, _, turns in sft_turns(trees, options, loss):
             images = [sink.place(r) for t in turns for r in t.images]
-            head = [_message(t) for t in turns]
-            if mode == "preference":
-                yield _row(
-                    {
-                        "prompt": head,
-                        "chosen": [_message(sides[0][0])],
-                        "rejected": [_message(sides[1][0])],
-                    },
-                    images,
-                )
-            else:
-                for side, label in ((sides[0], True), (sides[1], False)):
-                    yield _row(
-                        {"prompt": head, "completion": [_message(side[0])], "label": label},
-                        list(images),
-                    )
+            yield with_images({"messages": [_message(t) for t in turns]}, images)
+        return
+    for turns, chosen, rejected in pair_turns(trees, options, criterion, loss):
+        images = [sink.place(r) for t in turns for r in t.images]
+        head = [_message(t) for t in turns]
+        if mode == "preference":
+            pair = {"prompt": head, "chosen": [_message(chosen)], "rejected": [_message(rejected)]}
+            yield with_images(pair, images)
+            continue
+        for side, label in ((chosen, True), (rejected, False)):
+            row = {"prompt": head, "completion": [_message(side)], "label": label}
+            yield with_images(row, list(images))
 
 
 def export(
