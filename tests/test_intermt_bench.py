@@ -198,7 +198,7 @@ def test_bad_records_are_reported_not_raised(tmp_path: Path) -> None:
 @given(trees(with_judgments=False))
 def test_flat_export_keeps_every_path_and_global_rating(tree: im.DialogueTree) -> None:
     loss = bench.LossReport(format="x")
-    exported = list(bench.records([tree], "flat", loss))
+    exported = list(bench.records([tree], loss, "flat"))
     view = TreeView(tree)
     spoken = {tuple(m.id for m in p if m.role != "system") for p, _ in view.walk()}
     for record in exported:

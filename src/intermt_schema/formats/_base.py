@@ -37,6 +37,7 @@ __all__ = [
     "read_json_records",
     "register_format",
     "write_json_records",
+    "write_records",
 ]
 
 
@@ -104,6 +105,9 @@ class ImportResult:
 
 Writer = Callable[..., LossReport]
 Reader = Callable[..., ImportResult]
+RecordBuilder = Callable[..., Iterator[dict[str, Any]]]
+"""``records(trees, loss, **options)``: a format's output records one by one, counting
+what they cannot express in ``loss`` (and naming it, e.g. ``trl (sft)``)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,11 @@ class Format:
     ``export(trees, url, *, source_root=None, **options) -> LossReport`` writes
     (``source_root`` is where the trees' relative image paths resolve);
     ``load(url, **options) -> ImportResult`` reads back into trees.
+
+    Formats whose output is a sequence of JSON records also give ``records`` (see
+    :data:`RecordBuilder`), so that batches can be converted anywhere
+    (:mod:`intermt_schema.batches`); ``array`` says whether the file is one JSON array,
+    and ``finish(url, **options)`` writes what goes beside it.
     """
 
     name: str
@@ -121,6 +130,9 @@ class Format:
     export: Writer
     load: Reader
     suffix: str = ".jsonl"
+    records: RecordBuilder | None = None
+    array: bool = False
+    finish: Callable[..., None] | None = None
 
 
 _REGISTRY: dict[str, Format] = {}
@@ -169,6 +181,17 @@ def write_json_records(records: Iterable[Any], url: str, *, array: bool) -> int:
         if array:
             out.write(b"\n]\n")
     return count
+
+
+def write_records(
+    fmt: Format, records: Iterable[dict[str, Any]], url: str, loss: LossReport, **options: Any
+) -> LossReport:
+    """Write a record format's records to ``url`` (then ``fmt.finish``); fills in the
+    count."""
+    loss.records = write_json_records(records, url, array=fmt.array)
+    if fmt.finish is not None:
+        fmt.finish(url, **options)
+    return loss
 
 
 def read_json_records(url: str) -> Iterator[tuple[int, Any, str | None]]:

@@ -11,9 +11,9 @@ counts them, and images after the last user turn are dropped and counted.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -156,16 +156,17 @@ class ImageSink:
 
     def __init__(
         self,
-        out_dir: str,
+        out_dir: str | None,
         source_root: str | None = None,
         mode: Literal["reference", "copy", "link"] = "reference",
     ) -> None:
         self.out_dir, self.source_root, self.mode = out_dir, source_root, mode
-        self.missing = 0
+        self.missing = self.unwritten = 0
 
     def place(self, ref: ImageRef) -> str:
+        local = self.out_dir is not None and is_local(self.out_dir)
         if ref.path:
-            if self.mode != "reference" and self.source_root and is_local(self.out_dir):
+            if self.mode != "reference" and self.source_root and local:
                 self._place_file(ref.path)
             return ref.path
         if ref.bytes is not None:
@@ -173,17 +174,23 @@ class ImageSink:
                 ref.mime or "", ".png"
             )
             name = f"images/{ref.sha256 or hashlib.sha256(ref.bytes).hexdigest()}{ext}"
-            if is_local(self.out_dir):
+            if self.out_dir is None:
+                self.unwritten += 1
+            elif local:
                 target = os.path.join(self.out_dir, name)
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 if not os.path.exists(target):
-                    with open(target, "wb") as f:
-                        f.write(ref.bytes)
+                    _write_whole(target, ref.bytes)
             return name
         return ref.uri or ""
 
+    def account(self, loss: LossReport) -> None:
+        """Count in ``loss`` the images that could not be placed."""
+        loss.drop("images not found to copy", self.missing)
+        loss.drop("inline images not written (no image folder)", self.unwritten)
+
     def _place_file(self, relative: str) -> None:
-        assert self.source_root is not None
+        assert self.source_root is not None and self.out_dir is not None
         source = os.path.join(self.source_root, relative)
         target = os.path.join(self.out_dir, relative)
         if os.path.abspath(source) == os.path.abspath(target) or os.path.exists(target):
@@ -193,9 +200,19 @@ class ImageSink:
             return
         os.makedirs(os.path.dirname(target), exist_ok=True)
         if self.mode == "link":
-            os.symlink(os.path.abspath(source), target)
+            with contextlib.suppress(FileExistsError):  # another worker linked it
+                os.symlink(os.path.abspath(source), target)
         else:
-            shutil.copyfile(source, target)
+            with open(source, "rb") as f:
+                _write_whole(target, f.read())
+
+
+def _write_whole(target: str, data: bytes) -> None:
+    """Write a file so that no reader (or concurrent worker) sees it half-written."""
+    temp = f"{target}.{os.getpid()}.part"
+    with open(temp, "wb") as f:
+        f.write(data)
+    os.replace(temp, target)
 
 
 def _decide(judgment: Judgment, criterion: str) -> str | None:

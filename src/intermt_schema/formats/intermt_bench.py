@@ -42,11 +42,11 @@ from ._base import (
     LossReport,
     load_records,
     register_format,
-    write_json_records,
+    write_records,
 )
 from ._linear import PLACEHOLDERS_META
 
-__all__ = ["LAYOUTS", "detect_layout", "export", "load"]
+__all__ = ["LAYOUTS", "detect_layout", "export", "load", "records"]
 
 LAYOUTS = ("flat", "score", "pair", "upstream")
 VARIANTS_META = "intermt_image_variants"
@@ -528,10 +528,13 @@ _EXPORTERS = {
 
 
 def records(
-    trees: Iterable[DialogueTree], layout: str, loss: LossReport
+    trees: Iterable[DialogueTree], loss: LossReport, layout: str = "flat"
 ) -> Iterator[dict[str, Any]]:
     """InterMT records of one layout; flat records keep their source ``id`` or are
-    numbered after the largest one seen."""
+    numbered in order."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; layouts: {', '.join(LAYOUTS)}")
+    loss.format = f"intermt-bench ({layout})"
     number = 0
     for tree in trees:
         for record in _EXPORTERS[layout](tree, loss):
@@ -546,11 +549,8 @@ def export(
 ) -> LossReport:
     """Write trees as InterMT records (a JSON array, as the release ships them); image
     paths are written as stored, relative to the dataset root."""
-    if layout not in LAYOUTS:
-        raise ValueError(f"unknown layout {layout!r}; layouts: {', '.join(LAYOUTS)}")
-    loss = LossReport(format=f"intermt-bench ({layout})")
-    loss.records = write_json_records(records(trees, layout, loss), url, array=True)
-    return loss
+    loss = LossReport(format="intermt-bench")
+    return write_records(FORMAT, records(trees, loss, layout), url, loss)
 
 
 FORMAT = register_format(
@@ -560,6 +560,8 @@ FORMAT = register_format(
         export=export,
         load=load,
         suffix=".json",
+        records=records,
+        array=True,
         description="InterMT release records: flat turns, score evaluation, pair comparison, "
         "upstream QA (--layout)",
     )

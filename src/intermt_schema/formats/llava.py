@@ -25,7 +25,7 @@ from ._base import (
     load_records,
     preference,
     register_format,
-    write_json_records,
+    write_records,
 )
 from ._linear import (
     ImageSink,
@@ -40,7 +40,7 @@ from ._linear import (
     turn_messages,
 )
 
-__all__ = ["check_record", "export", "load"]
+__all__ = ["check_record", "export", "load", "records"]
 
 TOKEN = "<image>"
 _FROM = {"user": "human", "assistant": "gpt"}
@@ -117,6 +117,29 @@ def _dpo(
             }
 
 
+def records(
+    trees: Iterable[DialogueTree],
+    loss: LossReport,
+    mode: Literal["sft", "dpo"] = "sft",
+    *,
+    single_image: bool = False,
+    criterion: str = "overall",
+    images: Literal["reference", "copy", "link"] = "reference",
+    source_root: str | None = None,
+    assistant_images: Literal["move", "drop"] = "move",
+    image_folder: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """LLaVA records, one by one; ``image_folder`` receives copied or inline images."""
+    loss.format = f"llava ({mode})"
+    sink = ImageSink(image_folder, source_root, images)
+    options = LinearOptions(TOKEN, assistant_images)
+    if mode == "dpo":
+        yield from _dpo(trees, sink, options, criterion, loss)
+    else:
+        yield from _sft(trees, sink, options, single_image, loss)
+    sink.account(loss)
+
+
 def export(
     trees: Iterable[DialogueTree],
     url: str,
@@ -130,17 +153,19 @@ def export(
 ) -> LossReport:
     """Write a LLaVA JSON array; images are named relative to the image folder (the
     output folder when copying or linking, else the dataset root)."""
-    loss = LossReport(format=f"llava ({mode})")
-    sink = ImageSink(folder_of(url), source_root, images)
-    options = LinearOptions(TOKEN, assistant_images)
-    records = (
-        _dpo(trees, sink, options, criterion, loss)
-        if mode == "dpo"
-        else _sft(trees, sink, options, single_image, loss)
+    loss = LossReport(format="llava")
+    rows = records(
+        trees,
+        loss,
+        mode,
+        single_image=single_image,
+        criterion=criterion,
+        images=images,
+        source_root=source_root,
+        assistant_images=assistant_images,
+        image_folder=folder_of(url),
     )
-    loss.records = write_json_records(records, url, array=True)
-    loss.drop("images not found to copy", sink.missing)
-    return loss
+    return write_records(FORMAT, rows, url, loss)
 
 
 def check_record(record: dict[str, Any]) -> list[str]:
@@ -192,6 +217,8 @@ FORMAT = register_format(
         export=export,
         load=load,
         suffix=".json",
+        records=records,
+        array=True,
         description="LLaVA / LLaVA-NeXT conversations, or LLaVA-NeXT DPO (--mode dpo)",
     )
 )

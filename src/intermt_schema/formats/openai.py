@@ -23,11 +23,11 @@ from ._base import (
     LossReport,
     load_records,
     register_format,
-    write_json_records,
+    write_records,
 )
 from ._linear import LinearOptions, sft_turns
 
-__all__ = ["export", "load"]
+__all__ = ["export", "load", "records"]
 
 _MARK = "\x00image\x00"
 
@@ -67,6 +67,21 @@ def _records(
         yield {"messages": messages}
 
 
+def records(
+    trees: Iterable[DialogueTree],
+    loss: LossReport,
+    *,
+    urls: Literal["data", "path"] = "path",
+    source_root: str | None = None,
+    detail: Literal["auto", "low", "high"] = "auto",
+    assistant_images: Literal["move", "drop"] = "move",
+) -> Iterator[dict[str, Any]]:
+    """OpenAI chat conversations, one by one."""
+    loss.format = "openai"
+    options = LinearOptions(_MARK, assistant_images)
+    return _records(trees, urls, source_root, detail, options, loss)
+
+
 def export(
     trees: Iterable[DialogueTree],
     url: str,
@@ -78,10 +93,15 @@ def export(
 ) -> LossReport:
     """Write OpenAI chat conversations as JSON Lines."""
     loss = LossReport(format="openai")
-    options = LinearOptions(_MARK, assistant_images)
-    records = _records(trees, urls, source_root, detail, options, loss)
-    loss.records = write_json_records(records, url, array=False)
-    return loss
+    rows = records(
+        trees,
+        loss,
+        urls=urls,
+        source_root=source_root,
+        detail=detail,
+        assistant_images=assistant_images,
+    )
+    return write_records(FORMAT, rows, url, loss)
 
 
 def _ref(url: str) -> ImageRef:
@@ -123,6 +143,7 @@ FORMAT = register_format(
         export=export,
         load=load,
         suffix=".jsonl",
+        records=records,
         description="OpenAI chat messages with image_url parts (data URIs or paths)",
     )
 )

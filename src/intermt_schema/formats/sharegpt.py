@@ -26,7 +26,7 @@ from ._base import (
     load_records,
     preference,
     register_format,
-    write_json_records,
+    write_records,
 )
 from ._linear import (
     ImageSink,
@@ -41,7 +41,7 @@ from ._linear import (
     with_images,
 )
 
-__all__ = ["check_record", "export", "load"]
+__all__ = ["check_record", "export", "finish", "load", "records"]
 
 TOKEN = "<image>"
 Style = Literal["role", "from"]
@@ -128,6 +128,43 @@ def _dataset_info(url: str, name: str, ranking: bool, style: Style) -> None:
         out.write(json.dumps(info, indent=2, ensure_ascii=False).encode() + b"\n")
 
 
+def records(
+    trees: Iterable[DialogueTree],
+    loss: LossReport,
+    mode: Literal["sft", "ranking"] = "sft",
+    *,
+    criterion: str = "overall",
+    images: Literal["reference", "copy", "link"] = "reference",
+    source_root: str | None = None,
+    assistant_images: Literal["move", "drop"] = "move",
+    style: Style = "role",
+    image_folder: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """ShareGPT records, one by one; ``image_folder`` receives copied or inline images."""
+    loss.format = f"sharegpt ({mode})"
+    sink = ImageSink(image_folder, source_root, images)
+    options = LinearOptions(TOKEN, assistant_images)
+    if mode == "ranking":
+        yield from _ranking_records(trees, sink, options, criterion, style, loss)
+    else:
+        yield from _sft_records(trees, sink, options, style, loss)
+    sink.account(loss)
+
+
+def finish(
+    url: str,
+    mode: str = "sft",
+    *,
+    name: str | None = None,
+    style: Style = "role",
+    **options: Any,
+) -> None:
+    """Add the dataset's entry, named ``name`` or after the file, to the
+    ``dataset_info.json`` beside it."""
+    base = os.path.basename(url).split(".")[0]
+    _dataset_info(url, name or base, mode == "ranking", style)
+
+
 def export(
     trees: Iterable[DialogueTree],
     url: str,
@@ -144,19 +181,19 @@ def export(
     ``dataset_info.json`` entry, named ``name`` or after the file. ``style`` picks the
     tags: ``role``/``content`` with user/assistant, or ``from``/``value`` with
     human/gpt."""
-    loss = LossReport(format=f"sharegpt ({mode})")
-    sink = ImageSink(folder_of(url), source_root, images)
-    options = LinearOptions(TOKEN, assistant_images)
-    records = (
-        _ranking_records(trees, sink, options, criterion, style, loss)
-        if mode == "ranking"
-        else _sft_records(trees, sink, options, style, loss)
+    loss = LossReport(format="sharegpt")
+    rows = records(
+        trees,
+        loss,
+        mode,
+        criterion=criterion,
+        images=images,
+        source_root=source_root,
+        assistant_images=assistant_images,
+        style=style,
+        image_folder=folder_of(url),
     )
-    loss.records = write_json_records(records, url, array=True)
-    loss.drop("images not found to copy", sink.missing)
-    base = os.path.basename(url).split(".")[0]
-    _dataset_info(url, name or base, mode == "ranking", style)
-    return loss
+    return write_records(FORMAT, rows, url, loss, mode=mode, name=name, style=style)
 
 
 def check_record(record: dict[str, Any]) -> list[str]:
@@ -215,6 +252,9 @@ FORMAT = register_format(
         export=export,
         load=load,
         suffix=".json",
+        records=records,
+        array=True,
+        finish=finish,
         description="LLaMA-Factory ShareGPT: SFT messages or ranking (--mode ranking), "
         "with dataset_info.json",
     )

@@ -27,11 +27,11 @@ from ._base import (
     load_records,
     preference,
     register_format,
-    write_json_records,
+    write_records,
 )
 from ._linear import ImageSink, LinearOptions, Turn, folder_of, pair_turns, sft_turns, with_images
 
-__all__ = ["check_record", "export", "load"]
+__all__ = ["check_record", "export", "load", "records"]
 
 _MARK = "\x00image\x00"  # splits a linearized turn back into parts; never in real text
 
@@ -71,6 +71,24 @@ def _records(
             yield with_images(row, list(images))
 
 
+def records(
+    trees: Iterable[DialogueTree],
+    loss: LossReport,
+    mode: Literal["sft", "preference", "kto"] = "sft",
+    *,
+    criterion: str = "overall",
+    images: Literal["reference", "copy", "link"] = "reference",
+    source_root: str | None = None,
+    assistant_images: Literal["move", "drop"] = "move",
+    image_folder: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """TRL rows, one by one; ``image_folder`` receives copied or inline images."""
+    loss.format = f"trl ({mode})"
+    sink = ImageSink(image_folder, source_root, images)
+    yield from _records(trees, mode, sink, LinearOptions(_MARK, assistant_images), criterion, loss)
+    sink.account(loss)
+
+
 def export(
     trees: Iterable[DialogueTree],
     url: str,
@@ -82,14 +100,18 @@ def export(
     assistant_images: Literal["move", "drop"] = "move",
 ) -> LossReport:
     """Write TRL rows as JSON Lines."""
-
-    loss = LossReport(format=f"trl ({mode})")
-    sink = ImageSink(folder_of(url), source_root, images)
-    options = LinearOptions(_MARK, assistant_images)
-    records = _records(trees, mode, sink, options, criterion, loss)
-    loss.records = write_json_records(records, url, array=False)
-    loss.drop("images not found to copy", sink.missing)
-    return loss
+    loss = LossReport(format="trl")
+    rows = records(
+        trees,
+        loss,
+        mode,
+        criterion=criterion,
+        images=images,
+        source_root=source_root,
+        assistant_images=assistant_images,
+        image_folder=folder_of(url),
+    )
+    return write_records(FORMAT, rows, url, loss)
 
 
 def check_record(row: dict[str, Any]) -> list[str]:
@@ -165,6 +187,7 @@ FORMAT = register_format(
         export=export,
         load=load,
         suffix=".jsonl",
+        records=records,
         description="TRL conversational rows: sft, preference (explicit prompt) or kto (--mode)",
     )
 )
