@@ -74,22 +74,29 @@ def iter_parquet_records(
 ) -> Iterator[RecordResult]:
     """Validation results for each row (see ``validate_path``)."""
     for number, row in enumerate(_iter_rows(url), start=1):
+        yield row_result(row, options, url, number)
+
+
+def row_result(
+    row: dict[str, Any], options: ValidationOptions, source: str, number: int
+) -> RecordResult:
+    """One canonical Arrow row, decoded and validated; a row that does not fit the
+    schema is rejected with a ``schema.type`` issue and kept as JSON."""
+    try:
+        tree = row_to_tree(row)
+    except (msgspec.ValidationError, KeyError, TypeError, ValueError) as exc:
+        text, path = pointer_from_msgspec(str(exc))
         tree_id = row.get("id") if isinstance(row.get("id"), str) else None
-        try:
-            tree = row_to_tree(row)
-        except (msgspec.ValidationError, KeyError, TypeError, ValueError) as exc:
-            text, path = pointer_from_msgspec(str(exc))
-            issue = Issue(
-                code="schema.type",
-                severity="error",
-                message=text,
-                path=path,
-                tree=tree_id,
-                file=url,
-                line=number,
-            )
-            raw = msgspec.json.encode(row)
-            yield RecordResult(url, number, None, Report([issue]), raw)
-            continue
-        report = validate(tree, options, source=url, line=number)
-        yield RecordResult(url, number, tree, report, None)
+        issue = Issue(
+            code="schema.type",
+            severity="error",
+            message=text,
+            path=path,
+            tree=tree_id,
+            file=source,
+            line=number,
+        )
+        raw = msgspec.json.encode(row)
+        return RecordResult(source, number, None, Report([issue]), raw)
+    report = validate(tree, options, source=source, line=number)
+    return RecordResult(source, number, tree, report, None)

@@ -11,6 +11,7 @@ import base64
 import contextlib
 import inspect
 import os
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from typing import IO, Any
@@ -23,7 +24,7 @@ from ._records import validate_path
 from ._report import Issue, RecordResult
 from ._schema import DialogueTree, ImagePart
 from ._validate import ValidationOptions
-from .formats import LossReport, available_formats, detect_format, get_format
+from .formats import Format, LossReport, available_formats, detect_format, get_format
 from .tree import TreeView
 
 __all__ = ["Tally", "read_trees", "reject_line", "run_convert", "run_export_all", "run_stats"]
@@ -56,13 +57,17 @@ class Tally:
         self.by_severity = {"error": 0, "warning": 0, "info": 0}
 
     def add(self, result: RecordResult) -> None:
-        if result.line is not None:
+        self.count(result.line, result.accepted, result.report)
+
+    def count(self, line: int | None, accepted: bool, issues: Any) -> None:
+        """Count one record (``line=None``: a problem with a whole file) and its issues."""
+        if line is not None:
             self.read += 1
-        if result.accepted:
+        if accepted:
             self.accepted += 1
-        elif result.line is not None:
+        elif line is not None:
             self.rejected += 1
-        self.count_issues(result.report)
+        self.count_issues(issues)
 
     def count_issues(self, issues: Any) -> None:
         for issue in issues:
@@ -122,6 +127,26 @@ def images_root_of(url: str, given: str | None) -> str:
     return url.rsplit("/", 1)[0]
 
 
+def account(
+    result: RecordResult,
+    tally: Tally,
+    out: IO[str],
+    report_format: str,
+    sink: IO[bytes] | None,
+    *,
+    verbose: bool = False,
+    accepted: bool | None = None,
+) -> None:
+    """Count one record, print its issues, and keep it in ``sink`` when rejected.
+    ``accepted`` overrides ``result.accepted`` (when the tree was decoded elsewhere)."""
+    accepted = result.accepted if accepted is None else accepted
+    tally.count(result.line, accepted, result.report)
+    for issue in result.report:
+        _print_issue(issue, out, report_format, verbose)
+    if sink is not None and not accepted and result.line is not None:
+        sink.write(reject_line(result))
+
+
 def read_trees(
     url: str,
     source: str,
@@ -135,11 +160,7 @@ def read_trees(
     """Stream the accepted trees of any input; count and report every record."""
     if source in CANONICAL:
         for result in validate_path(url, options):
-            tally.add(result)
-            for issue in result.report:
-                _print_issue(issue, out, report_format)
-            if sink is not None and not result.accepted and result.line is not None:
-                sink.write(reject_line(result))
+            account(result, tally, out, report_format, sink)
             if result.accepted and result.tree is not None:
                 yield result.tree
         return
@@ -198,18 +219,75 @@ def run_convert(args: argparse.Namespace, out: IO[str]) -> int:
     root = images_root_of(args.input, args.images_root)
     options = ValidationOptions(images_root=root)
     tally = Tally()
+    workers = args.workers or 1
+    if workers > 1 and not (source == "jsonl" and _all_jsonl(args.input)):
+        print("intermt: --workers applies to JSON Lines input; using one process", file=sys.stderr)
+        workers = 1
     with contextlib.ExitStack() as stack:
         sink = stack.enter_context(atomic_output(args.rejects)) if args.rejects else None
-        layout = {"layout": args.layout} if source == "intermt-bench" and args.layout else {}
-        trees = read_trees(args.input, source, options, tally, out, args.format, sink, layout)
+        export_options = _export_options(args, root)
         try:
-            loss = target.export(
-                trees, args.output, **_accepted(target.export, _export_options(args, root))
-            )
+            if workers > 1:
+                loss = _convert_in_workers(
+                    args, target, options, export_options, workers, tally, out, sink
+                )
+            else:
+                layout = (
+                    {"layout": args.layout} if source == "intermt-bench" and args.layout else {}
+                )
+                trees = read_trees(
+                    args.input, source, options, tally, out, args.format, sink, layout
+                )
+                loss = target.export(trees, args.output, **_accepted(target.export, export_options))
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     _print_summary(out, args.format, tally, [loss])
     return 1 if tally.failed else 0
+
+
+def _all_jsonl(url: str) -> bool:
+    from ._fs import expand_inputs
+
+    try:
+        return all(f.endswith((".jsonl", ".jsonl.gz")) for f in expand_inputs(url))
+    except (OSError, ValueError):
+        return False
+
+
+def _convert_in_workers(
+    args: argparse.Namespace,
+    target: Format,
+    options: ValidationOptions,
+    export_options: dict[str, Any],
+    workers: int,
+    tally: Tally,
+    out: IO[str],
+    sink: IO[bytes] | None,
+) -> LossReport:
+    """``convert --workers N``: record formats are built in the workers; the lossless
+    formats get trees validated in the workers."""
+    from ._parallel import parallel_records, parallel_trees
+    from .formats import write_records
+    from .formats._linear import folder_of
+
+    def count(result: RecordResult, accepted: bool) -> None:
+        account(result, tally, out, args.format, sink, accepted=accepted)
+
+    if target.records is None:
+        trees = parallel_trees(args.input, options, workers, count)
+        return target.export(trees, args.output, **_accepted(target.export, export_options))
+    chosen = {**export_options, "image_folder": folder_of(args.output)}
+    chosen = _accepted(target.records, chosen)
+    loss = LossReport(format=target.name)
+    list(target.records([], loss, **chosen))  # names the report; refuses bad options early
+    records = parallel_records(args.input, target.name, options, chosen, workers, count, loss)
+    return write_records(
+        target,
+        records,
+        args.output,
+        loss,
+        **_accepted(target.finish, export_options) if target.finish else {},
+    )
 
 
 def _print_summary(out: IO[str], fmt: str, tally: Tally, losses: list[LossReport]) -> None:

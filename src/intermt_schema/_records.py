@@ -18,7 +18,7 @@ from ._fs import expand_inputs, is_local, iter_lines
 from ._report import Issue, RecordResult, Report
 from ._validate import DEFAULT_OPTIONS, ValidationOptions, decode_and_validate
 
-__all__ = ["DEFAULT_MAX_RECORD_BYTES", "validate_path"]
+__all__ = ["DEFAULT_MAX_RECORD_BYTES", "line_result", "validate_path"]
 
 DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
 
@@ -26,20 +26,27 @@ DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
 RecordReader = Callable[[str, ValidationOptions, int], Iterator[RecordResult]]
 
 
+def line_result(
+    line: bytes | None, options: ValidationOptions, source: str, number: int, max_bytes: int
+) -> RecordResult:
+    """One JSON line, decoded and validated; ``None`` or a longer line than
+    ``max_bytes`` is rejected as ``record.too_large``."""
+    if line is None or len(line) - line.endswith(b"\n") > max_bytes:
+        issue = Issue(
+            code="record.too_large",
+            severity="error",
+            file=source,
+            line=number,
+            message=f"the record is longer than {max_bytes} bytes",
+        )
+        return RecordResult(source, number, None, Report([issue]), None)
+    tree, report = decode_and_validate(line, options, source=source, line=number)
+    return RecordResult(source, number, tree, report, line)
+
+
 def _jsonl_records(url: str, options: ValidationOptions, max_bytes: int) -> Iterator[RecordResult]:
     for number, line in iter_lines(url, max_bytes):
-        if line is None:
-            issue = Issue(
-                code="record.too_large",
-                severity="error",
-                file=url,
-                line=number,
-                message=f"the record is longer than {max_bytes} bytes",
-            )
-            yield RecordResult(url, number, None, Report([issue]), None)
-            continue
-        tree, report = decode_and_validate(line, options, source=url, line=number)
-        yield RecordResult(url, number, tree, report, line)
+        yield line_result(line, options, url, number, max_bytes)
 
 
 def _parquet_records(

@@ -24,7 +24,7 @@ import msgspec
 from . import __version__
 from ._errors import IntermtError
 from ._fs import atomic_output
-from ._pipeline import Tally, UsageError, reject_line
+from ._pipeline import Tally, UsageError, account
 from ._records import validate_path
 from ._validate import ValidationOptions
 
@@ -43,14 +43,7 @@ def _validate(args: argparse.Namespace, out: IO[str]) -> int:
         sink = stack.enter_context(atomic_output(args.rejects)) if args.rejects else None
         for path in args.paths:
             for result in validate_path(path, options):
-                tally.add(result)
-                for issue in result.report:
-                    if args.format == "json":
-                        out.write(msgspec.json.encode(issue).decode() + "\n")
-                    elif issue.severity != "info" or args.verbose:
-                        out.write(issue.render() + "\n")
-                if sink is not None and not result.accepted and result.line is not None:
-                    sink.write(reject_line(result))
+                account(result, tally, out, args.format, sink, verbose=args.verbose)
     if args.format == "json":
         out.write(msgspec.json.encode({"summary": tally.summary()}).decode() + "\n")
     else:
@@ -130,6 +123,13 @@ def _add_convert(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--urls", choices=["path", "data"], default="path", help="openai image URLs")
     p.add_argument("--rejects", metavar="FILE", help="write rejected input records here")
     p.add_argument("--format", choices=["text", "json"], default="text", help="report format")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes for JSON Lines input (default 1); output order is kept",
+    )
     p.set_defaults(run=run_convert)
 
 

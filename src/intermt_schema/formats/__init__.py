@@ -15,6 +15,7 @@ from ._base import (
     available_formats,
     get_format,
     register_format,
+    write_records,
 )
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "detect_format",
     "get_format",
     "register_format",
+    "write_records",
 ]
 
 

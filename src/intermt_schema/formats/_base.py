@@ -184,7 +184,7 @@ def write_json_records(records: Iterable[Any], url: str, *, array: bool) -> int:
 
 
 def write_records(
-    fmt: Format, records: Iterable[dict[str, Any]], url: str, loss: LossReport, **options: Any
+    fmt: Format, records: Iterable[Any], url: str, loss: LossReport, **options: Any
 ) -> LossReport:
     """Write a record format's records to ``url`` (then ``fmt.finish``); fills in the
     count."""

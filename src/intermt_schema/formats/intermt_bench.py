@@ -528,10 +528,15 @@ _EXPORTERS = {
 
 
 def records(
-    trees: Iterable[DialogueTree], loss: LossReport, layout: str = "flat"
+    trees: Iterable[DialogueTree],
+    loss: LossReport,
+    layout: str = "flat",
+    *,
+    source_root: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """InterMT records of one layout; flat records keep their source ``id`` or are
-    numbered in order."""
+    numbered in order. Image paths are written as stored, so ``source_root`` is not
+    needed."""
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; layouts: {', '.join(LAYOUTS)}")
     loss.format = f"intermt-bench ({layout})"
@@ -550,7 +555,7 @@ def export(
     """Write trees as InterMT records (a JSON array, as the release ships them); image
     paths are written as stored, relative to the dataset root."""
     loss = LossReport(format="intermt-bench")
-    return write_records(FORMAT, records(trees, loss, layout), url, loss)
+    return write_records(FORMAT, records(trees, loss, layout, source_root=source_root), url, loss)
 
 
 FORMAT = register_format(

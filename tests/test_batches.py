@@ -1,0 +1,207 @@
+"""The batch functions under pyarrow, dicts, datasets.map and Ray Data, and
+``convert --workers``: the same records as the one-process exporters, nothing lost."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import msgspec
+import pyarrow as pa
+import pytest
+
+from intermt_schema import read_jsonl
+from intermt_schema._parquet import write_parquet
+from intermt_schema.batches import (
+    CONVERT_COLUMNS,
+    PAIR_COLUMNS,
+    VALIDATE_COLUMNS,
+    convert_batch,
+    pairs_batch,
+    record_formats,
+    validate_batch,
+)
+from intermt_schema.cli import main
+from intermt_schema.formats import get_format
+from intermt_schema.pairs import sample_pairs
+
+from .conftest import EXAMPLES
+
+TREES = EXAMPLES / "trees.jsonl"
+LINES = [line for line in TREES.read_text().splitlines() if line.strip()]
+BAD = ['{"id": "broken"', '{"id": "t", "nodes": 3}', "[1, 2]"]
+CASES = [
+    ("llava", {"mode": "sft"}),
+    ("llava", {"mode": "dpo"}),
+    ("sharegpt", {"mode": "sft"}),
+    ("sharegpt", {"mode": "ranking"}),
+    ("trl", {"mode": "sft"}),
+    ("trl", {"mode": "preference"}),
+    ("trl", {"mode": "kto"}),
+    ("openai", {}),
+    ("intermt-bench", {"layout": "pair"}),
+]
+
+
+def _batches(lines: list[str], size: int) -> list[dict[str, list[str]]]:
+    return [{"text": lines[i : i + size]} for i in range(0, len(lines), size)]
+
+
+def _exported(name: str, options: dict[str, str], tmp_path: Path) -> list[object]:
+    fmt = get_format(name)
+    target = tmp_path / f"out{fmt.suffix}"
+    fmt.export(read_jsonl(str(TREES)), str(target), source_root=str(EXAMPLES), **options)
+    text = target.read_text()
+    if fmt.array:
+        return list(json.loads(text))
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_record_formats_are_the_json_record_formats() -> None:
+    assert set(record_formats()) == {"intermt-bench", "llava", "openai", "sharegpt", "trl"}
+
+
+def test_validate_batch_accounts_for_every_row_in_arrow_and_dicts() -> None:
+    lines = LINES + BAD
+    table = validate_batch(pa.table({"text": lines}))
+    as_dict = validate_batch({"text": lines})
+    assert table.schema.names == list(VALIDATE_COLUMNS)
+    assert table.to_pydict() == as_dict
+    assert as_dict["accepted"] == [True] * len(LINES) + [False] * len(BAD)
+    assert as_dict["line"] == list(range(1, len(lines) + 1))
+    assert as_dict["record"][len(LINES) :] == BAD  # rejects kept verbatim
+    rejected = [json.loads(i) for i in as_dict["issues"][len(LINES) :]]
+    assert all(any(i["severity"] == "error" for i in issues) for issues in rejected)
+    trees = [msgspec.json.decode(t) for t in as_dict["tree"][: len(LINES)]]
+    assert [t["id"] for t in trees] == [t.id for t in read_jsonl(str(TREES))]
+
+
+def test_validate_batch_reads_canonical_parquet_columns(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    target = tmp_path / "trees.parquet"
+    write_parquet(read_jsonl(str(TREES)), str(target))
+    out = validate_batch(pq.read_table(target))
+    assert out.column("accepted").to_pylist() == [True] * len(LINES)
+    broken = pa.table({"id": ["x"], "nodes": [[1]]})
+    rejected = validate_batch(broken).to_pydict()
+    assert rejected["accepted"] == [False]
+    assert "schema.type" in rejected["issues"][0]
+
+
+@pytest.mark.parametrize(("name", "options"), CASES)
+@pytest.mark.parametrize("size", [1, 4])
+def test_convert_batch_gives_the_exporters_records(
+    name: str, options: dict[str, str], size: int, tmp_path: Path
+) -> None:
+    records: list[object] = []
+    for batch in _batches(LINES, size):
+        out = convert_batch(batch, name, source_root=str(EXAMPLES), **options)
+        records += [json.loads(r) for r in out["record"] if r is not None]
+    assert records == _exported(name, options, tmp_path)
+
+
+def test_convert_batch_counts_losses_and_keeps_rejects() -> None:
+    out = convert_batch(pa.table({"text": LINES + BAD}), "trl", mode="preference")
+    assert out.schema.names == list(CONVERT_COLUMNS)
+    columns = out.to_pydict()
+    firsts = {(s, n) for s, n in zip(columns["source"], columns["line"], strict=True)}
+    assert len(firsts) == len(LINES) + len(BAD)  # every input row appears
+    dropped: dict[str, int] = {}
+    for text in columns["dropped"]:
+        for key, count in json.loads(text).items():
+            dropped[key] = dropped.get(key, 0) + count
+    assert dropped["ratings"] == sum(len(t.ratings) for t in read_jsonl(str(TREES)))
+    rejected = [
+        r for r, i in zip(columns["record"], columns["issues"], strict=True) if '"error"' in i
+    ]
+    assert rejected == [None] * len(BAD)
+
+
+def test_convert_batch_refuses_a_non_record_format() -> None:
+    with pytest.raises(ValueError, match="not a record format"):
+        convert_batch({"text": LINES}, "parquet")
+
+
+@pytest.mark.parametrize("size", [1, 5])
+def test_pairs_batch_matches_sample_pairs_whatever_the_batching(size: int) -> None:
+    expected, _ = sample_pairs(list(read_jsonl(str(TREES))), strategy="best_rest", seed=3)
+    found = []
+    for batch in _batches(LINES, size):
+        out = pairs_batch(batch, strategy="best_rest", seed=3)
+        assert list(out) == list(PAIR_COLUMNS)
+        found += [json.loads(p) for p in out["pair"] if p is not None]
+    assert found == [msgspec.to_builtins(p) for p in expected]
+
+
+def test_datasets_map_with_processes(tmp_path: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    ds = datasets.Dataset.from_dict({"text": LINES})
+    out = ds.map(
+        convert_batch,
+        batched=True,
+        batch_size=2,
+        num_proc=2,
+        remove_columns=ds.column_names,
+        fn_kwargs={"format": "sharegpt", "mode": "ranking", "source_root": str(EXAMPLES)},
+    )
+    records = [json.loads(r) for r in out["record"] if r is not None]
+    assert records == _exported("sharegpt", {"mode": "ranking"}, tmp_path)
+
+
+def test_ray_data_map_batches(tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray", reason="the ray extra is not installed")
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    try:
+        ctx = ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = False
+        ctx.execution_options.preserve_order = True
+        ds = ray.data.read_text(str(TREES), include_paths=True)
+        checked = ds.map_batches(validate_batch, batch_format="pyarrow", batch_size=2)
+        rows = checked.take_all()
+        expected_ids = [t.id for t in read_jsonl(str(TREES))]
+        assert [r["id"] for r in rows] == expected_ids
+        assert all(r["accepted"] and r["source"].endswith("trees.jsonl") for r in rows)
+        converted = ds.map_batches(
+            convert_batch,
+            fn_kwargs={"format": "trl", "mode": "preference", "source_root": str(EXAMPLES)},
+            batch_format="pyarrow",
+            batch_size=2,
+        ).take_all()
+        records = [json.loads(r["record"]) for r in converted if r["record"] is not None]
+        assert records == _exported("trl", {"mode": "preference"}, tmp_path)
+    finally:
+        ray.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("target", "extra"),
+    [("trl", ["--mode", "kto"]), ("sharegpt", ["--mode", "ranking"]), ("parquet", [])],
+)
+def test_convert_workers_writes_what_one_process_writes(
+    target: str, extra: list[str], tmp_path: Path
+) -> None:
+    source = tmp_path / "in.jsonl"
+    # enough lines for several chunks, with bad ones between them
+    lines = (LINES * 60)[:200] + BAD + LINES
+    source.write_text("\n".join(lines) + "\n\xff broken\n")
+    outputs = []
+    for workers in ("1", "2"):
+        folder = tmp_path / f"w{workers}"
+        name = "out.parquet" if target == "parquet" else "out.json"
+        args = ["convert", str(source), "--to", target, *extra, "-o", str(folder / name)]
+        args += ["--workers", workers, "--rejects", str(folder / "rejects.jsonl")]
+        args += ["--images-root", str(EXAMPLES)]
+        log = tmp_path / f"log{workers}.txt"
+        with log.open("w") as out:
+            assert main(args, out=out) == 1  # the bad lines are errors
+        summary = log.read_text()
+        total = len(lines) + 1
+        assert (
+            f"{total} records read: {total - len(BAD) - 1} accepted, {len(BAD) + 1} rejected"
+            in summary
+        )
+        outputs.append(
+            [(folder / name).read_bytes(), (folder / "rejects.jsonl").read_bytes(), summary]
+        )
+    assert outputs[0] == outputs[1]
