@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from ._fs import expand_inputs, iter_lines
-from ._records import DEFAULT_MAX_RECORD_BYTES, line_result
+from ._records import DEFAULT_MAX_RECORD_BYTES, TreeIds, line_result
 from ._report import Issue, RecordResult, Report
 from ._schema import DialogueTree, decode_tree
 from ._validate import ValidationOptions
@@ -87,6 +87,7 @@ def _rows(
 ) -> Iterator[tuple[Chunk, int]]:
     """Each output row as ``(columns, index)``, after its tree has been accounted for."""
     too_large: list[RecordResult] = []
+    tree_ids = TreeIds()
     tasks = (
         (target, c, options, export_options)
         for c in _chunks(url, DEFAULT_MAX_RECORD_BYTES, too_large)
@@ -101,6 +102,11 @@ def _rows(
             if (source, line) != seen:
                 seen = (source, line)
                 report = Report(_issues.decode(out["issues"][i]))
+                tree_id = out["id"][i]
+                if tree_id is not None:
+                    duplicate = tree_ids.check(tree_id, source, line, options)
+                    if duplicate is not None:
+                        report.issues.append(duplicate)
                 result = RecordResult(source, line, None, report, raw.get(line))
                 account(result, report.ok)
             yield out, i

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterator
 
 from ._fs import expand_inputs, is_local, iter_lines
 from ._report import Issue, RecordResult, Report
-from ._validate import DEFAULT_OPTIONS, ValidationOptions, decode_and_validate
+from ._validate import DEFAULT_OPTIONS, RULES, ValidationOptions, decode_and_validate
 
-__all__ = ["DEFAULT_MAX_RECORD_BYTES", "line_result", "validate_path"]
+__all__ = ["DEFAULT_MAX_RECORD_BYTES", "TreeIds", "line_result", "validate_path"]
 
 DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
 
@@ -74,18 +74,71 @@ def _file_problem(url: str, message: str) -> RecordResult:
     return RecordResult(url, None, None, Report([issue]), None)
 
 
+class TreeIds:
+    """The tree ids seen so far in a run, to report ``corpus.duplicate_tree_id``.
+
+    Holds one entry per distinct id (about 100 bytes each).
+
+    >>> ids = TreeIds()
+    >>> ids.check("t", "a.jsonl", 1, ValidationOptions()) is None
+    True
+    >>> ids.check("t", "b.jsonl", 7, ValidationOptions()).message
+    "tree id 't' was already used at a.jsonl:1"
+    """
+
+    def __init__(self) -> None:
+        self._files: dict[str, int] = {}
+        self._seen: dict[str, tuple[int, int | None]] = {}
+
+    def check(
+        self, tree_id: str, source: str, line: int | None, options: ValidationOptions
+    ) -> Issue | None:
+        """None for a new id; else the issue, naming where the id was first used."""
+        first = self._seen.get(tree_id)
+        if first is None:
+            file = self._files.setdefault(source, len(self._files))
+            self._seen[tree_id] = (file, line)
+            return None
+        names = list(self._files)
+        where = names[first[0]] + (f":{first[1]}" if first[1] is not None else "")
+        return Issue(
+            code="corpus.duplicate_tree_id",
+            severity="error" if options.strict else RULES["corpus.duplicate_tree_id"][0],
+            message=f"tree id {tree_id!r} was already used at {where}",
+            path="/id",
+            tree=tree_id,
+            file=source,
+            line=line,
+        )
+
+
 def validate_path(
     url: str,
     options: ValidationOptions = DEFAULT_OPTIONS,
     *,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    tree_ids: TreeIds | None = None,
 ) -> Iterator[RecordResult]:
     """Validate every record of a file, a folder of files, or an fsspec URL, streaming.
 
     Relative image paths resolve against ``options.images_root``, or else against the
     folder holding each data file. Unreadable files come out as a result with
-    ``line=None`` and a ``file.unreadable`` issue, never as an exception.
+    ``line=None`` and a ``file.unreadable`` issue, never as an exception. Tree ids
+    used twice are reported (``corpus.duplicate_tree_id``); pass one ``tree_ids`` to
+    several calls to compare across them.
     """
+    ids = TreeIds() if tree_ids is None else tree_ids
+    for result in _validate_files(url, options, max_record_bytes):
+        if result.tree is not None:
+            issue = ids.check(result.tree.id, result.source, result.line, options)
+            if issue is not None:
+                result.report.issues.append(issue)
+        yield result
+
+
+def _validate_files(
+    url: str, options: ValidationOptions, max_record_bytes: int
+) -> Iterator[RecordResult]:
     try:
         files = expand_inputs(url)
     except Exception as exc:  # any fsspec backend error, a missing backend included

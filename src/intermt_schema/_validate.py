@@ -58,6 +58,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "image.missing": ("error", "an image file does not exist"),
     "image.undecodable": ("error", "an image does not decode"),
     "image.too_large": ("error", "an image exceeds the pixel or byte limit"),
+    "corpus.duplicate_tree_id": ("warning", "a tree id was already used by an earlier record"),
 }
 """Every rule: code -> (default severity, what it means)."""
 

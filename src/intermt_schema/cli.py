@@ -25,7 +25,7 @@ from . import __version__
 from ._errors import IntermtError
 from ._fs import atomic_output
 from ._pipeline import Tally, UsageError, account
-from ._records import validate_path
+from ._records import TreeIds, validate_path
 from ._validate import ValidationOptions
 
 __all__ = ["main"]
@@ -41,8 +41,9 @@ def _validate(args: argparse.Namespace, out: IO[str]) -> int:
     tally = Tally()
     with contextlib.ExitStack() as stack:
         sink = stack.enter_context(atomic_output(args.rejects)) if args.rejects else None
+        tree_ids = TreeIds()  # ids must be unique across every path given
         for path in args.paths:
-            for result in validate_path(path, options):
+            for result in validate_path(path, options, tree_ids=tree_ids):
                 account(result, tally, out, args.format, sink, verbose=args.verbose)
     if args.format == "json":
         out.write(msgspec.json.encode({"summary": tally.summary()}).decode() + "\n")
