@@ -132,3 +132,70 @@ def test_hostile_image_paths_are_refused(tmp_path: Path) -> None:
         )
         options = im.ValidationOptions(check_images=True, images_root=str(root))
         assert [i.code for i in im.validate(tree, options)] == [code], path
+
+
+def _star(nodes: int) -> bytes:
+    """A tree of one question and ``nodes - 1`` sibling answers, as JSON."""
+    answer = b'{"id":"a%d","parent":"q","role":"assistant","content":[]}'
+    parts = [b'{"id":"q","role":"user","content":[{"type":"text","text":"Q"}]}']
+    parts += [answer % i for i in range(nodes - 1)]
+    return b'{"id":"star","nodes":[' + b",".join(parts) + b"]}"
+
+
+def test_a_million_node_tree_validates_and_one_more_is_over_the_limit(tmp_path: Path) -> None:
+    limit = im.ValidationOptions().max_nodes
+    path = tmp_path / "star.jsonl"
+    path.write_bytes(_star(limit) + b"\n" + _star(limit + 1) + b"\n")
+    first, second = im.validate_path(str(path))
+    assert first.accepted and len(first.tree.nodes) == 1_000_000
+    assert not second.accepted
+    assert "tree.too_large" in second.report.codes()
+
+
+def test_a_100_mb_text_field_is_read_or_refused_by_the_record_limit(tmp_path: Path) -> None:
+    text = "x" * (100 * 1024 * 1024)
+    tree = im.DialogueTree(
+        id="big", nodes=[im.Message(id="q", role="user", content=[im.TextPart(text)])]
+    )
+    path = tmp_path / "big.jsonl"
+    im.write_jsonl([tree, tree], str(path))
+    assert [r.accepted for r in im.validate_path(str(path))] == [True, True]
+    limited = list(im.validate_path(str(path), max_record_bytes=64 * 1024 * 1024))
+    assert [r.report.issues[0].code for r in limited] == ["record.too_large"] * 2
+    assert [r.line for r in limited] == [1, 2]
+
+
+@pytest.mark.parametrize("literal", [b"NaN", b"Infinity", b"-Infinity", b"1e999"])
+def test_non_finite_numbers_are_refused_where_a_score_is_expected(literal: bytes) -> None:
+    record = (
+        b'{"id":"t","nodes":[{"id":"q","role":"user","content":[]},'
+        b'{"id":"a","parent":"q","role":"assistant","content":[]}],'
+        b'"ratings":[{"target":"a","scope":"local","dimension":"text_quality","score":'
+        + literal
+        + b"}]}"
+    )
+    _, report = im.decode_and_validate(record)
+    assert not report.ok
+    assert {i.code for i in report.errors} <= {"schema.json", "schema.type"}
+
+
+def test_duplicate_keys_take_the_last_value_as_json_parsers_do() -> None:
+    record = b'{"id":"first","id":"last","nodes":[{"id":"q","role":"user","content":[]}]}'
+    tree, _ = im.decode_and_validate(record)
+    assert tree is not None and tree.id == "last"
+
+
+def test_ids_that_collide_across_files_are_reported_with_both_places(tmp_path: Path) -> None:
+    from intermt_schema.cli import main
+
+    line = (EXAMPLES / "trees.jsonl").read_text().splitlines()[0]
+    (tmp_path / "a.jsonl").write_text(line + "\n")
+    (tmp_path / "b.jsonl").write_text(line + "\n")
+    out = tmp_path / "log.txt"
+    with out.open("w") as f:
+        assert main(["validate", str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")], out=f) == 0
+        assert main(["validate", "--strict", str(tmp_path)], out=f) == 1
+    log = out.read_text()
+    assert f"{tmp_path / 'b.jsonl'}:1: tree example-00: warning corpus.duplicate_tree_id" in log
+    assert f"already used at {tmp_path / 'a.jsonl'}:1" in log
+    assert "error corpus.duplicate_tree_id" in log
