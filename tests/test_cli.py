@@ -303,3 +303,43 @@ def test_layout_option_is_used_for_import(tmp_path: Path) -> None:
         str(tmp_path / "t.jsonl"),
     )
     assert code == 0 and "2 records read: 2 accepted" in text
+
+
+def _run_on_a_terminal(args: list[str]) -> tuple[int, str]:
+    """Run the CLI with stderr on a pseudo-terminal; returns the exit code and stderr."""
+    import os
+    import pty
+
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "intermt_schema.cli", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=child_fd,
+    )
+    os.close(child_fd)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main_fd, 4096)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main_fd)
+    return proc.wait(), b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_shows_on_a_terminal_only_and_not_with_quiet(tmp_path: Path) -> None:
+    data = str(EXAMPLES / "trees.jsonl")
+    code, stderr = _run_on_a_terminal(["validate", data])
+    assert code == 0 and "records" in stderr and "rec" in stderr
+    code, stderr = _run_on_a_terminal(["validate", data, "--quiet"])
+    assert code == 0 and stderr == ""
+    command = ["convert", data, "--to", "trl", "-o", str(tmp_path / "x.jsonl")]
+    piped = subprocess.run(
+        [sys.executable, "-m", "intermt_schema.cli", *command],
+        capture_output=True,
+        text=True,
+    )
+    assert piped.returncode == 0 and piped.stderr == ""

@@ -11,6 +11,7 @@ import base64
 import contextlib
 import inspect
 import os
+import shutil
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -32,6 +33,11 @@ __all__ = ["Tally", "read_trees", "reject_line", "run_convert", "run_export_all"
 CANONICAL = ("jsonl", "parquet")
 
 
+def tally_for(args: argparse.Namespace) -> Tally:
+    """A tally with a progress bar when stderr is a terminal and ``--quiet`` is off."""
+    return Tally(progress=not getattr(args, "quiet", False) and sys.stderr.isatty())
+
+
 class UsageError(Exception):
     """A mistake in how a command was called (exit code 2)."""
 
@@ -50,11 +56,32 @@ def reject_line(result: RecordResult) -> bytes:
 
 
 class Tally:
-    """Counts records read, accepted and rejected, and issues by severity."""
+    """Counts records read, accepted and rejected, and issues by severity; with
+    ``progress``, shows the count as a progress bar on stderr (see :func:`tally_for`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: bool = False) -> None:
         self.read = self.accepted = self.rejected = 0
         self.by_severity = {"error": 0, "warning": 0, "info": 0}
+        self._bar: Any = None
+        if progress:
+            from tqdm import tqdm
+
+            size = shutil.get_terminal_size((80, 24))  # where a terminal reports 0 x 0
+            self._bar = tqdm(
+                desc="records",
+                unit=" rec",
+                file=sys.stderr,
+                mininterval=0.25,
+                leave=False,
+                ncols=size.columns,
+                nrows=size.lines,
+            )
+
+    def close(self) -> None:
+        """Remove the progress bar (before the summary is printed)."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
     def add(self, result: RecordResult) -> None:
         self.count(result.line, result.accepted, result.report)
@@ -63,6 +90,8 @@ class Tally:
         """Count one record (``line=None``: a problem with a whole file) and its issues."""
         if line is not None:
             self.read += 1
+            if self._bar is not None:
+                self._bar.update()
         if accepted:
             self.accepted += 1
         elif line is not None:
@@ -78,6 +107,7 @@ class Tally:
         return self.by_severity["error"] > 0
 
     def summary(self) -> dict[str, int]:
+        self.close()  # the run is over: the progress bar gives way to the summary
         return {
             "read": self.read,
             "accepted": self.accepted,
@@ -218,7 +248,7 @@ def run_convert(args: argparse.Namespace, out: IO[str]) -> int:
         raise UsageError(str(exc)) from None
     root = images_root_of(args.input, args.images_root)
     options = ValidationOptions(images_root=root)
-    tally = Tally()
+    tally = tally_for(args)
     workers = args.workers or 1
     if workers > 1 and not (source == "jsonl" and _all_jsonl(args.input)):
         print("intermt: --workers applies to JSON Lines input; using one process", file=sys.stderr)
@@ -291,6 +321,7 @@ def _convert_in_workers(
 
 
 def _print_summary(out: IO[str], fmt: str, tally: Tally, losses: list[LossReport]) -> None:
+    tally.close()
     if fmt == "json":
         out.write(
             msgspec.json.encode(
@@ -432,7 +463,7 @@ def run_stats(args: argparse.Namespace, out: IO[str]) -> int:
         source = _source_format(args.input, args.source)
     except UnknownNameError as exc:
         raise UsageError(str(exc)) from None
-    tally = Tally()
+    tally = tally_for(args)
     with open(os.devnull, "w") as sink:  # issues are counted, not listed, in a summary
         stats = tree_stats(
             read_trees(args.input, source, ValidationOptions(), tally, sink, "text", None)
@@ -470,7 +501,7 @@ EXPORT_PLAN: list[tuple[str, dict[str, Any], str]] = [
 def run_export_all(args: argparse.Namespace, out: IO[str]) -> int:
     root = images_root_of(args.input, None)
     options = ValidationOptions(images_root=root, check_images=args.check_images)
-    tally = Tally()
+    tally = tally_for(args)
     trees = list(read_trees(args.input, "jsonl", options, tally, out, "text", None))
     out.write(tally.render() + "\n")
     names = {f.name for f in available_formats()}
@@ -532,7 +563,7 @@ def run_pairs(args: argparse.Namespace, out: IO[str]) -> int:
     except UnknownNameError as exc:
         raise UsageError(str(exc)) from None
     root = images_root_of(args.input, args.images_root)
-    tally = Tally()
+    tally = tally_for(args)
     trees = list(
         read_trees(
             args.input, source, ValidationOptions(images_root=root), tally, out, "text", None
@@ -582,7 +613,7 @@ def run_split(args: argparse.Namespace, out: IO[str]) -> int:
     if unknown:
         raise UsageError(f"unknown --group-by {sorted(unknown)}; choose from tree, prompt, image")
     source = _source_format(args.input, args.source)
-    tally = Tally()
+    tally = tally_for(args)
     trees = list(read_trees(args.input, source, ValidationOptions(), tally, out, "text", None))
     parts = split_trees(trees, fractions, group_by=groups, seed=args.seed)
     names = (

@@ -24,7 +24,7 @@ import msgspec
 from . import __version__
 from ._errors import IntermtError
 from ._fs import atomic_output
-from ._pipeline import Tally, UsageError, account
+from ._pipeline import UsageError, account, tally_for
 from ._records import TreeIds, validate_path
 from ._validate import ValidationOptions
 
@@ -38,7 +38,7 @@ def _validate(args: argparse.Namespace, out: IO[str]) -> int:
         check_images=args.check_images,
         role_order=args.role_order,
     )
-    tally = Tally()
+    tally = tally_for(args)
     with contextlib.ExitStack() as stack:
         sink = stack.enter_context(atomic_output(args.rejects)) if args.rejects else None
         tree_ids = TreeIds()  # ids must be unique across every path given
@@ -234,6 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in COMMANDS:
         add(sub)
+    for command in sub.choices.values():
+        command.add_argument(
+            "-q", "--quiet", action="store_true", help="no progress bar (shown only on a terminal)"
+        )
     return parser
 
 
