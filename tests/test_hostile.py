@@ -199,3 +199,44 @@ def test_ids_that_collide_across_files_are_reported_with_both_places(tmp_path: P
     assert f"{tmp_path / 'b.jsonl'}:1: tree example-00: warning corpus.duplicate_tree_id" in log
     assert f"already used at {tmp_path / 'a.jsonl'}:1" in log
     assert "error corpus.duplicate_tree_id" in log
+
+
+def test_invalid_utf8_inside_a_json_string_is_a_schema_json_error() -> None:
+    # found by the atheris harness: msgspec raises UnicodeDecodeError here
+    record = b'{"id": "t\xcf", "nodes": []}'
+    tree, report = im.decode_and_validate(record)
+    assert tree is None
+    assert [i.code for i in report.errors] == ["schema.json"]
+    assert "not UTF-8" in report.errors[0].message
+
+
+def _fuzz_harness():  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "fuzz" / "fuzz_readers.py"
+    spec = importlib.util.spec_from_file_location("fuzz_readers", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_fuzz_harness_seeds_pass_and_cover_every_reader(tmp_path: Path) -> None:
+    harness = _fuzz_harness()
+    count = harness.write_seeds(tmp_path)
+    assert count > len(harness.TARGETS)
+    targets = set()
+    for seed in sorted(tmp_path.iterdir()):
+        data = seed.read_bytes()
+        harness.check_one(data)
+        targets.add(data[0] % len(harness.TARGETS))
+    assert targets == set(range(len(harness.TARGETS)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=400))
+def test_the_fuzz_harness_on_hypothesis_bytes(data: bytes) -> None:
+    HARNESS.check_one(data)
+
+
+HARNESS = _fuzz_harness()

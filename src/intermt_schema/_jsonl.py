@@ -33,7 +33,7 @@ def read_jsonl(url: str) -> Iterator[DialogueTree]:
             raise SchemaError(f"{url}:{number}: the line is too long to read")
         try:
             yield decode_tree(line)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
             text, path = pointer_from_msgspec(str(exc))
             raise SchemaError(
                 f"{url}:{number}: {text}" + (f" at {path}" if path else ""), path

@@ -452,6 +452,7 @@ def decode_and_validate(
     """
     try:
         tree = decode_tree(data)
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError):
+        # msgspec raises UnicodeDecodeError for invalid UTF-8 inside a string
         return None, Report(structural_issues(data, source=source, line=line))
     return tree, validate(tree, options, source=source, line=line)
