@@ -154,7 +154,22 @@ class TreeView:
 
     def paths(self) -> list[list[Message]]:
         """Every root-to-leaf path, depth-first."""
-        return [list(p) for p, n in self.walk() if not self._children.get(n.id)]
+        children, by_id = self._children, self.by_id
+        found: list[list[Message]] = []
+        stack = list(reversed(children.get(None, [])))
+        while stack:  # leaves in depth-first order, then each leaf's parents
+            node = stack.pop()
+            below = children.get(node.id)
+            if below:
+                stack.extend(reversed(below))
+                continue
+            path = [node]
+            while node.parent is not None:  # a reachable node's parents reach its root
+                node = by_id[node.parent]
+                path.append(node)
+            path.reverse()
+            found.append(path)
+        return found
 
     def rated_paths(self) -> list[list[Message]]:
         """Paths ending at nodes that carry a global rating (leaves or not)."""

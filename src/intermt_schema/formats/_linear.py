@@ -69,14 +69,28 @@ def linearize(
     because a text already contains the placeholder token."""
     turns: list[Turn] = []
     pending: list[ImageRef] = []
+    token = options.token
     for message in path:
+        content = message.content
+        if len(content) == 1 and type(content[0]) is TextPart:  # the common case
+            only = content[0].text
+            if token in only:
+                loss.drop("paths whose text contains the placeholder token")
+                return None
+            if message.role == "user" and pending:
+                turns.append(Turn("user", token * len(pending) + only, pending))
+                loss.change("assistant images moved to the next user turn", len(pending))
+                pending = []
+            else:
+                turns.append(Turn(message.role, only, []))
+            continue
         text: list[str] = []
         images: list[ImageRef] = []
-        placeholders = message.meta.get(PLACEHOLDERS_META) or []
+        placeholders = message.meta.get(PLACEHOLDERS_META) or [] if message.meta else []
         k = 0
-        for part in message.content:
+        for part in content:
             if type(part) is TextPart:
-                if options.token in part.text:
+                if token in part.text:
                     loss.drop("paths whose text contains the placeholder token")
                     return None
                 text.append(part.text)
