@@ -237,6 +237,89 @@ def scale_section(workdir: Path) -> list[Row]:
     return rows
 
 
+def naive_judgment_pairs(docs: list[dict]) -> list[dict]:
+    """The plain loop peers write: chosen/rejected from each decided judgment."""
+    pairs = []
+    for doc in docs:
+        by_id = {n["id"]: n for n in doc["nodes"]}
+        for j in doc.get("judgments", []):
+            votes = list(j.get("outcomes", {}).values())
+            winner = j.get("overall") or max(set(votes), key=votes.count, default=None)
+            if winner not in ("a", "b") or j["a"] not in by_id or j["b"] not in by_id:
+                continue
+            chosen, rejected = (j["a"], j["b"]) if winner == "a" else (j["b"], j["a"])
+            prompt, node = (
+                [],
+                by_id[by_id[chosen].get("parent")] if by_id[chosen].get("parent") else None,
+            )
+            while node is not None:
+                prompt.append(node["id"])
+                node = by_id.get(node.get("parent"))
+            pairs.append({"prompt": prompt[::-1], "chosen": chosen, "rejected": rejected})
+    return pairs
+
+
+def pair_ratio_section(trees: list[im.DialogueTree], repeats: int) -> list[Row]:
+    """Judgment pairs with provenance against the plain loop over dicts."""
+    from intermt_schema.pairs import sample_pairs
+
+    docs = [msgspec.to_builtins(t) for t in trees]
+    base = median_seconds(functools.partial(naive_judgment_pairs, docs), repeats)
+    mine = median_seconds(
+        functools.partial(sample_pairs, trees, source="judgments", strategy="all"), repeats
+    )
+    both = median_seconds(functools.partial(sample_pairs, trees), repeats)
+    return [
+        ("pair sampling from judgments, trees/s", len(trees) / mine, ""),
+        ("  vs a plain chosen/rejected loop over dicts", base / mine, ""),
+        ("pair sampling, judgments and ratings, both scopes, trees/s", len(trees) / both, ""),
+    ]
+
+
+def batch_section(lines: list[bytes], workdir: Path, repeats: int) -> list[Row]:
+    """The batch functions (what Ray and datasets.map run) against the streaming CLI
+    path, both from the same bytes: decode, validate, build TRL records."""
+    from intermt_schema.batches import convert_batch
+    from intermt_schema.formats import get_format
+
+    texts = [line.decode() for line in lines]
+    trl = get_format("trl")
+
+    def stream() -> None:
+        trees = (decode_and_validate(line)[0] for line in lines)
+        trl.export((t for t in trees if t is not None), str(workdir / "stream.jsonl"))
+
+    def batched() -> None:
+        for i in range(0, len(texts), 256):
+            convert_batch({"text": texts[i : i + 256]}, "trl")
+
+    base, mine = median_seconds(stream, repeats), median_seconds(batched, repeats)
+    return [
+        ("convert_batch (dicts, 256 rows) to TRL, trees/s", len(lines) / mine, ""),
+        ("  vs validate + export in one stream", base / mine, "the cost of per-tree rows"),
+    ]
+
+
+def workers_section(lines: list[bytes], workdir: Path) -> list[Row]:
+    """``intermt convert --workers 2`` against one process, whole command, same file."""
+    source = workdir / "workers.jsonl"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    seconds = {}
+    for workers in ("1", "2"):
+        command = [sys.executable, "-m", "intermt_schema.cli", "convert", str(source)]
+        command += ["--to", "sharegpt", "-o", str(workdir / f"w{workers}.json")]
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            subprocess.run([*command, "--workers", workers], check=True, capture_output=True)
+            runs.append(time.perf_counter() - start)
+        seconds[workers] = statistics.median(runs)
+    return [
+        ("convert to sharegpt, 1 process, s", seconds["1"], ""),
+        ("  --workers 2 speed-up", seconds["1"] / seconds["2"], "2 cores"),
+    ]
+
+
 # VmHWM, not ru_maxrss: on Linux ru_maxrss keeps the parent's peak across fork and exec.
 _PEAK = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])"
 
@@ -349,6 +432,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rows += parquet_section(trees, Path(tmp), args.repeats)
         rows += training_section(trees, Path(tmp), args.repeats)
+        rows += pair_ratio_section(trees, args.repeats)
+        rows += batch_section(lines, Path(tmp), args.repeats)
+        rows += workers_section(lines, Path(tmp))
         if args.full:
             rows += memory_section(Path(tmp), 1000)
             rows += scale_section(Path(tmp))

@@ -51,6 +51,7 @@ __all__ = [
     "convert_batch",
     "pairs_batch",
     "record_formats",
+    "records_of",
     "validate_batch",
 ]
 
@@ -241,3 +242,22 @@ def pairs_batch(
         return pairs, report.unpaired_ratings + report.unpaired_judgments, {}
 
     return _per_tree(batch, produce, "pair", PAIR_COLUMNS, options, max_record_bytes)
+
+
+def records_of(batch: Batch, column: str = "record") -> Batch:
+    """The records (or pairs, or trees) a batch result holds, decoded into their own
+    columns, nulls skipped: what a trainer reads. An engine's JSON writer (Ray's
+    ``write_json``) then writes the target format's JSON Lines. As a table, every row
+    has every key, null where its record had none, as ``load_dataset("json")`` gives.
+
+    >>> records_of({"record": ['{"a": 1}', None, '{"a": 2}']})
+    {'a': [1, 2]}
+    """
+    columns, arrow = _columns(batch)
+    rows = [msgspec.json.decode(text) for text in columns[column] if text is not None]
+    if arrow:
+        import pyarrow as pa
+
+        return pa.Table.from_pylist(rows)
+    names = list(dict.fromkeys(key for row in rows for key in row))
+    return {name: [row.get(name) for row in rows] for name in names}
