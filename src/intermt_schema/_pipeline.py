@@ -632,3 +632,30 @@ def run_split(args: argparse.Namespace, out: IO[str]) -> int:
         share = len(part) / len(trees) if trees else 0.0
         out.write(f"{name:<11} {len(part):>7} trees ({share:.1%})\n")
     return 1 if tally.failed else 0
+
+
+def run_show(args: argparse.Namespace, out: IO[str]) -> int:
+    from .viewer import write_pages
+
+    source = _source_format(args.input, args.source)
+    root = images_root_of(args.input, args.images_root)
+    tally = tally_for(args)
+    trees: Iterator[DialogueTree] = read_trees(
+        args.input, source, ValidationOptions(images_root=root), tally, out, "text", None
+    )
+    if args.tree is not None:
+        wanted = args.tree
+        trees = (t for t in trees if t.id == wanted)
+        first = next(trees, None)
+        if first is None:
+            out.write(tally.render() + "\n")
+            raise UsageError(f"no tree with id {wanted!r} in {args.input}")
+        written = write_pages(
+            [first], args.output, images=args.images, images_root=root, single=True
+        )
+    else:
+        written = write_pages(trees, args.output, images=args.images, images_root=root)
+    out.write(tally.render() + "\n")
+    pages = len(written) - (0 if args.tree is not None else 1)
+    out.write(f"wrote {args.output} ({pages} tree page{'s' if pages != 1 else ''})\n")
+    return 1 if tally.failed else 0

@@ -215,6 +215,30 @@ def _add_export_all(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(run=run_export_all)
 
 
+def _add_show(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ._pipeline import run_show
+
+    p = sub.add_parser("show", help="write HTML pages to look at trees (offline, one file each)")
+    p.add_argument("input", help="file, folder or fsspec URL")
+    p.add_argument("--from", dest="source", metavar="FMT", help="input format (default: detect)")
+    p.add_argument("--tree", metavar="ID", help="one tree: write its page at OUT")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT.html",
+        help="the page, or for many trees an index (pages go to OUT_trees/)",
+    )
+    p.add_argument(
+        "--images",
+        choices=["inline", "link"],
+        default="inline",
+        help="inline images as data URIs (self-contained) or link them by relative path",
+    )
+    p.add_argument("--images-root", help="folder the input's image paths are relative to")
+    p.set_defaults(run=run_show)
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _add_validate,
     _add_convert,
@@ -223,6 +247,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     _add_pairs,
     _add_split,
     _add_export_all,
+    _add_show,
     _add_schema,
 ]
 
