@@ -79,7 +79,12 @@ class Cell:
 
 
 def _short(key: str) -> str:
-    return "".join(word[0] for word in key.split("_")).upper()
+    """An abbreviation for a strip cell.
+
+    >>> _short("text_quality"), _short("__x"), _short("")
+    ('TQ', 'X', '?')
+    """
+    return "".join(word[0] for word in key.split("_") if word).upper()[:6] or "?"
 
 
 def _strip(ratings: list[Rating], scope: str, dimensions: DimensionSet) -> list[Cell] | None:
@@ -127,7 +132,7 @@ def anchor(node_id: str) -> str:
     """An HTML id for a node id (any characters allowed in the data).
 
     >>> anchor("a b/c")
-    'n-a-b-c-1b3e8a'
+    'n-a-b-c-539138'
     """
     digest = hashlib.sha256(node_id.encode()).hexdigest()[:6]
     return "n-" + re.sub(r"[^A-Za-z0-9_-]+", "-", node_id)[:40] + "-" + digest
@@ -137,7 +142,7 @@ def page_name(tree_id: str) -> str:
     """A safe file name for a tree's page.
 
     >>> page_name("../etc/x")
-    'etc-x-0b0f9c.html'
+    'etc-x-2215be.html'
     """
     digest = hashlib.sha256(tree_id.encode()).hexdigest()[:6]
     return re.sub(r"[^A-Za-z0-9_-]+", "-", tree_id).strip("-")[:60] + f"-{digest}.html"
@@ -194,15 +199,14 @@ def _node_of_issue(issue: Issue, tree: DialogueTree) -> str | None:
     return None
 
 
-def _judgment(j: Judgment, view: TreeView) -> dict[str, Any]:
-    winner = j.overall
+def _judgment(j: Judgment) -> dict[str, Any]:
     return {
         "a": j.a,
         "b": j.b,
         "a_anchor": anchor(j.a),
         "b_anchor": anchor(j.b),
         "scope": j.scope,
-        "overall": winner,
+        "overall": j.overall,
         "outcomes": sorted(j.outcomes.items()),
         "annotator": j.annotator,
         "rationale": j.rationale,
@@ -226,7 +230,7 @@ def _context(
     local_judgments: dict[str | None, list[dict[str, Any]]] = {}
     global_judgments = []
     for j in tree.judgments:
-        entry = _judgment(j, view)
+        entry = _judgment(j)
         if j.scope == "local" and j.a in view.by_id:
             local_judgments.setdefault(view.by_id[j.a].parent, []).append(entry)
         else:
