@@ -343,3 +343,30 @@ def test_progress_shows_on_a_terminal_only_and_not_with_quiet(tmp_path: Path) ->
         text=True,
     )
     assert piped.returncode == 0 and piped.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["validate"],
+        ["convert", "--to", "trl", "-o", "{out}/x.jsonl"],
+        ["stats"],
+        ["pairs", "--to", "pairs", "-o", "{out}/p.jsonl"],
+        ["split", "-o", "{out}/splits"],
+        ["show", "-o", "{out}/s.html"],
+        ["export-all", "-o", "{out}/all"],
+    ],
+)
+def test_every_reading_command_accounts_for_records_and_keeps_rejects(
+    command: list[str], tmp_path: Path
+) -> None:
+    bad = '{"id": "broken"'
+    source = tmp_path / "in.jsonl"
+    source.write_text(bad + "\n" + (EXAMPLES / "trees.jsonl").read_text())
+    rejects = tmp_path / "rejects.jsonl"
+    args = [command[0], str(source), *(a.format(out=tmp_path) for a in command[1:])]
+    out = io.StringIO()
+    assert main([*args, "--rejects", str(rejects)], out=out) == 1
+    assert "7 records read: 6 accepted, 1 rejected" in out.getvalue()
+    (kept,) = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert kept["record"] == bad and kept["line"] == 1 and kept["errors"]

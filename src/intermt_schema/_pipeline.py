@@ -33,6 +33,16 @@ __all__ = ["Tally", "read_trees", "reject_line", "run_convert", "run_export_all"
 CANONICAL = ("jsonl", "parquet")
 
 
+@contextlib.contextmanager
+def rejects_file(args: argparse.Namespace) -> Iterator[IO[bytes] | None]:
+    """The ``--rejects`` file, written atomically, or None when not asked for."""
+    if getattr(args, "rejects", None):
+        with atomic_output(args.rejects) as sink:
+            yield sink
+    else:
+        yield None
+
+
 def tally_for(args: argparse.Namespace) -> Tally:
     """A tally with a progress bar when stderr is a terminal and ``--quiet`` is off."""
     return Tally(progress=not getattr(args, "quiet", False) and sys.stderr.isatty())
@@ -253,8 +263,7 @@ def run_convert(args: argparse.Namespace, out: IO[str]) -> int:
     if workers > 1 and not (source == "jsonl" and _all_jsonl(args.input)):
         print("intermt: --workers applies to JSON Lines input; using one process", file=sys.stderr)
         workers = 1
-    with contextlib.ExitStack() as stack:
-        sink = stack.enter_context(atomic_output(args.rejects)) if args.rejects else None
+    with rejects_file(args) as sink:
         export_options = _export_options(args, root)
         try:
             if workers > 1:
@@ -464,9 +473,10 @@ def run_stats(args: argparse.Namespace, out: IO[str]) -> int:
     except UnknownNameError as exc:
         raise UsageError(str(exc)) from None
     tally = tally_for(args)
-    with open(os.devnull, "w") as sink:  # issues are counted, not listed, in a summary
+    with open(os.devnull, "w") as quiet, rejects_file(args) as rejects:
+        # issues are counted, not listed, in a summary
         stats = tree_stats(
-            read_trees(args.input, source, ValidationOptions(), tally, sink, "text", None)
+            read_trees(args.input, source, ValidationOptions(), tally, quiet, "text", rejects)
         )
     if args.format == "json":
         out.write(msgspec.json.encode({**stats, "records": tally.summary()}).decode() + "\n")
@@ -502,7 +512,8 @@ def run_export_all(args: argparse.Namespace, out: IO[str]) -> int:
     root = images_root_of(args.input, None)
     options = ValidationOptions(images_root=root, check_images=args.check_images)
     tally = tally_for(args)
-    trees = list(read_trees(args.input, "jsonl", options, tally, out, "text", None))
+    with rejects_file(args) as rejects:
+        trees = list(read_trees(args.input, "jsonl", options, tally, out, "text", rejects))
     out.write(tally.render() + "\n")
     names = {f.name for f in available_formats()}
     losses = []
@@ -564,11 +575,9 @@ def run_pairs(args: argparse.Namespace, out: IO[str]) -> int:
         raise UsageError(str(exc)) from None
     root = images_root_of(args.input, args.images_root)
     tally = tally_for(args)
-    trees = list(
-        read_trees(
-            args.input, source, ValidationOptions(images_root=root), tally, out, "text", None
-        )
-    )
+    checks = ValidationOptions(images_root=root)
+    with rejects_file(args) as rejects:
+        trees = list(read_trees(args.input, source, checks, tally, out, "text", rejects))
     pairs, report = sample_pairs(
         trees,
         scope=args.scope,
@@ -614,7 +623,10 @@ def run_split(args: argparse.Namespace, out: IO[str]) -> int:
         raise UsageError(f"unknown --group-by {sorted(unknown)}; choose from tree, prompt, image")
     source = _source_format(args.input, args.source)
     tally = tally_for(args)
-    trees = list(read_trees(args.input, source, ValidationOptions(), tally, out, "text", None))
+    with rejects_file(args) as rejects:
+        trees = list(
+            read_trees(args.input, source, ValidationOptions(), tally, out, "text", rejects)
+        )
     parts = split_trees(trees, fractions, group_by=groups, seed=args.seed)
     names = (
         ["train", "validation", "test"]
@@ -635,27 +647,28 @@ def run_split(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def run_show(args: argparse.Namespace, out: IO[str]) -> int:
-    from .viewer import write_pages
-
     source = _source_format(args.input, args.source)
     root = images_root_of(args.input, args.images_root)
     tally = tally_for(args)
-    trees: Iterator[DialogueTree] = read_trees(
-        args.input, source, ValidationOptions(images_root=root), tally, out, "text", None
-    )
-    if args.tree is not None:
-        wanted = args.tree
-        trees = (t for t in trees if t.id == wanted)
-        first = next(trees, None)
-        if first is None:
-            out.write(tally.render() + "\n")
-            raise UsageError(f"no tree with id {wanted!r} in {args.input}")
-        written = write_pages(
-            [first], args.output, images=args.images, images_root=root, single=True
-        )
-    else:
-        written = write_pages(trees, args.output, images=args.images, images_root=root)
+    options = ValidationOptions(images_root=root)
+    with rejects_file(args) as rejects:
+        trees = read_trees(args.input, source, options, tally, out, "text", rejects)
+        written = _show_pages(args, trees, root, tally, out)
     out.write(tally.render() + "\n")
     pages = len(written) - (0 if args.tree is not None else 1)
     out.write(f"wrote {args.output} ({pages} tree page{'s' if pages != 1 else ''})\n")
     return 1 if tally.failed else 0
+
+
+def _show_pages(
+    args: argparse.Namespace, trees: Iterator[DialogueTree], root: str, tally: Tally, out: IO[str]
+) -> list[str]:
+    from .viewer import write_pages
+
+    if args.tree is None:
+        return write_pages(trees, args.output, images=args.images, images_root=root)
+    first = next((t for t in trees if t.id == args.tree), None)
+    if first is None:
+        out.write(tally.render() + "\n")
+        raise UsageError(f"no tree with id {args.tree!r} in {args.input}")
+    return write_pages([first], args.output, images=args.images, images_root=root, single=True)

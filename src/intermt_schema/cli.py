@@ -14,7 +14,6 @@ Exit codes: 0 success, 1 the data has errors (unreadable or missing files includ
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from typing import IO
@@ -23,8 +22,7 @@ import msgspec
 
 from . import __version__
 from ._errors import IntermtError
-from ._fs import atomic_output
-from ._pipeline import UsageError, account, tally_for
+from ._pipeline import UsageError, account, rejects_file, tally_for
 from ._records import TreeIds, validate_path
 from ._validate import ValidationOptions
 
@@ -39,8 +37,7 @@ def _validate(args: argparse.Namespace, out: IO[str]) -> int:
         role_order=args.role_order,
     )
     tally = tally_for(args)
-    with contextlib.ExitStack() as stack:
-        sink = stack.enter_context(atomic_output(args.rejects)) if args.rejects else None
+    with rejects_file(args) as sink:
         tree_ids = TreeIds()  # ids must be unique across every path given
         for path in args.paths:
             for result in validate_path(path, options, tree_ids=tree_ids):
@@ -60,7 +57,6 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--role-order", choices=["alternate", "any"], default="alternate")
     p.add_argument("--format", choices=["text", "json"], default="text")
-    p.add_argument("--rejects", metavar="FILE", help="write rejected records here, with reasons")
     p.add_argument("-v", "--verbose", action="store_true", help="also print info-level notes")
     p.set_defaults(run=_validate)
 
@@ -122,7 +118,6 @@ def _add_convert(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     p.add_argument("--single-image", action="store_true", help="llava: original one-image LLaVA")
     p.add_argument("--urls", choices=["path", "data"], default="path", help="openai image URLs")
-    p.add_argument("--rejects", metavar="FILE", help="write rejected input records here")
     p.add_argument("--format", choices=["text", "json"], default="text", help="report format")
     p.add_argument(
         "--workers",
@@ -259,7 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in COMMANDS:
         add(sub)
-    for command in sub.choices.values():
+    for name, command in sub.choices.items():
+        if name not in ("formats", "schema"):  # every command that reads records
+            command.add_argument(
+                "--rejects", metavar="FILE", help="write rejected records here, with reasons"
+            )
         command.add_argument(
             "-q", "--quiet", action="store_true", help="no progress bar (shown only on a terminal)"
         )
