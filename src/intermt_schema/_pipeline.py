@@ -647,6 +647,8 @@ def run_split(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def run_show(args: argparse.Namespace, out: IO[str]) -> int:
+    if not is_local(args.output):
+        raise UsageError("show writes pages that link each other: -o must be a local path")
     source = _source_format(args.input, args.source)
     root = images_root_of(args.input, args.images_root)
     tally = tally_for(args)
