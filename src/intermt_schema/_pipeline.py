@@ -13,6 +13,7 @@ import inspect
 import os
 import shutil
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from typing import IO, Any
@@ -392,7 +393,7 @@ def tree_stats(trees: Any) -> dict[str, Any]:
             for dim, outcome in j.outcomes.items():
                 stats["outcomes"].setdefault(dim, Counter())[outcome] += 1
         for strategy in STRATEGIES:
-            pairs, _ = sample_pairs([tree], strategy=strategy)  # type: ignore[arg-type]
+            pairs, _ = sample_pairs([tree], strategy=strategy)
             stats["pair_yield"][strategy] += len(pairs)
     stats["tie_rate"] = {d: c["tie"] / sum(c.values()) for d, c in stats["outcomes"].items()}
     stats["agreement"] = {
@@ -509,26 +510,31 @@ EXPORT_PLAN: list[tuple[str, dict[str, Any], str]] = [
 
 
 def run_export_all(args: argparse.Namespace, out: IO[str]) -> int:
+    from ._jsonl import read_jsonl, write_jsonl
+
     root = images_root_of(args.input, None)
     options = ValidationOptions(images_root=root, check_images=args.check_images)
     tally = tally_for(args)
-    with rejects_file(args) as rejects:
-        trees = list(read_trees(args.input, "jsonl", options, tally, out, "text", rejects))
-    out.write(tally.render() + "\n")
     names = {f.name for f in available_formats()}
     losses = []
-    for name, extra, relative in EXPORT_PLAN:
-        if name not in names:
-            continue
-        fmt = get_format(name)
-        target = os.path.join(args.output, relative)
-        copy = {"images": "copy"} if name in ("llava", "sharegpt", "trl") else {}
-        loss = fmt.export(
-            iter(trees), target, **_accepted(fmt.export, {"source_root": root, **copy, **extra})
-        )
-        losses.append(loss)
-        out.write(f"{relative:<36} {loss.render()}\n")
-    out.write(f"wrote {len(losses)} exports of {len(trees)} trees to {args.output}\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        # validate once; every export then streams the accepted trees back
+        accepted = os.path.join(tmp, "accepted.jsonl")
+        with rejects_file(args) as rejects:
+            trees = read_trees(args.input, "jsonl", options, tally, out, "text", rejects)
+            count = write_jsonl(trees, accepted)
+        out.write(tally.render() + "\n")
+        for name, extra, relative in EXPORT_PLAN:
+            if name not in names:
+                continue
+            fmt = get_format(name)
+            target = os.path.join(args.output, relative)
+            copy = {"images": "copy"} if name in ("llava", "sharegpt", "trl") else {}
+            chosen = _accepted(fmt.export, {"source_root": root, **copy, **extra})
+            loss = fmt.export(read_jsonl(accepted), target, **chosen)
+            losses.append(loss)
+            out.write(f"{relative:<36} {loss.render()}\n")
+    out.write(f"wrote {len(losses)} exports of {count} trees to {args.output}\n")
     return 1 if tally.failed else 0
 
 
@@ -562,7 +568,7 @@ def parse_criterion(text: str) -> Any:
 
 
 def run_pairs(args: argparse.Namespace, out: IO[str]) -> int:
-    from .pairs import apply_pairs, sample_pairs
+    from .pairs import PairReport, apply_pairs, iter_pairs
 
     if args.target != "pairs" and args.target not in PAIR_TARGETS:
         raise UsageError(
@@ -575,35 +581,40 @@ def run_pairs(args: argparse.Namespace, out: IO[str]) -> int:
         raise UsageError(str(exc)) from None
     root = images_root_of(args.input, args.images_root)
     tally = tally_for(args)
+    report = PairReport()
     checks = ValidationOptions(images_root=root)
-    with rejects_file(args) as rejects:
-        trees = list(read_trees(args.input, source, checks, tally, out, "text", rejects))
-    pairs, report = sample_pairs(
-        trees,
-        scope=args.scope,
-        source=args.pair_source,
-        strategy=args.strategy,
-        criterion=parse_criterion(args.criterion),
-        dimensions=args.dimensions.split(",") if args.dimensions else (),
-        margin=args.margin,
-        ties=args.ties,
-        aggregate=args.aggregate,
-        cap_per_branch=args.cap_per_branch,
-        cap_per_tree=args.cap_per_tree,
-        seed=args.seed,
-    )
-    out.write(tally.render() + "\n" + report.render() + "\n")
-    if args.target == "pairs":
-        from .formats._base import write_json_records
+    with rejects_file(args) as rejects:  # streaming: one tree at a time
+        trees = read_trees(args.input, source, checks, tally, out, "text", rejects)
+        per_tree = iter_pairs(
+            trees,
+            report,
+            scope=args.scope,
+            source=args.pair_source,
+            strategy=args.strategy,
+            criterion=parse_criterion(args.criterion),
+            dimensions=args.dimensions.split(",") if args.dimensions else (),
+            margin=args.margin,
+            ties=args.ties,
+            aggregate=args.aggregate,
+            cap_per_branch=args.cap_per_branch,
+            cap_per_tree=args.cap_per_tree,
+            seed=args.seed,
+        )
+        if args.target == "pairs":
+            from .formats._base import write_json_records
 
-        count = write_json_records(pairs, args.output, array=False)
-        out.write(f"pairs: {count} records written\n")
-    else:
-        name, extra = PAIR_TARGETS[args.target]
-        fmt = get_format(name)
-        options = {"source_root": root, "criterion": "overall", **extra}
-        loss = fmt.export(apply_pairs(trees, pairs), args.output, **_accepted(fmt.export, options))
-        out.write(loss.render() + "\n")
+            pairs = (p for _, found in per_tree for p in found)
+            summary = (
+                f"pairs: {write_json_records(pairs, args.output, array=False)} records written"
+            )
+        else:
+            name, extra = PAIR_TARGETS[args.target]
+            fmt = get_format(name)
+            options = {"source_root": root, "criterion": "overall", **extra}
+            paired = (t for tree, found in per_tree for t in apply_pairs([tree], found))
+            loss = fmt.export(paired, args.output, **_accepted(fmt.export, options))
+            summary = loss.render()
+    out.write(tally.render() + "\n" + report.render() + "\n" + summary + "\n")
     return 1 if tally.failed else 0
 
 

@@ -25,16 +25,23 @@ import itertools
 import random
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from msgspec import Struct, structs
 
 from ._schema import DialogueTree, Judgment, Outcome, Scope
 from .tree import TreeView
 
-__all__ = ["PairReport", "PreferencePair", "apply_pairs", "sample_pairs", "split_trees"]
+__all__ = [
+    "PairReport",
+    "PreferencePair",
+    "apply_pairs",
+    "iter_pairs",
+    "sample_pairs",
+    "split_trees",
+]
 
 Strategy = Literal["all", "best_worst", "best_rest", "best_random"]
 Aggregate = Literal["mean", "median", "majority"]
@@ -306,8 +313,9 @@ def _judgment_pairs(
     return pairs
 
 
-def sample_pairs(
+def iter_pairs(
     trees: Iterable[DialogueTree],
+    report: PairReport | None = None,
     *,
     scope: Literal["local", "global", "both"] = "both",
     source: Literal["judgments", "ratings", "both"] = "both",
@@ -320,8 +328,19 @@ def sample_pairs(
     cap_per_branch: int | None = None,
     cap_per_tree: int | None = None,
     seed: int = 0,
-) -> tuple[list[PreferencePair], PairReport]:
-    """Sample preference pairs; deterministic for a seed, whatever the chunking.
+) -> Iterator[tuple[DialogueTree, list[PreferencePair]]]:
+    """Each tree with its preference pairs, streaming; ``report`` accumulates the
+    accounting of every rating and judgment as the trees go by. Deterministic for a
+    seed: a tree's pairs depend only on the tree and the options.
+
+    - ``scope``: pairs of sibling answers (local), of paths of one tree (global), both.
+    - ``source``: human judgments, ratings, or both.
+    - ``strategy``: ``all`` pairs, ``best_worst``, ``best_rest`` or ``best_random``.
+    - ``criterion``: ``overall``, one dimension, ``{dimension: weight}``, a list of
+      dimensions (lexicographic), or ``pareto`` over ``dimensions``.
+    - ``margin``: the least score difference; ``ties``: drop or keep them.
+    - ``aggregate``: how several annotators' scores combine.
+    - ``cap_per_branch`` and ``cap_per_tree`` bound the pairs made.
 
     With ``criterion="overall"``, judgments use their overall outcome and ratings use
     the unweighted mean of every dimension of the scope. A pair from a judgment wins
@@ -329,9 +348,8 @@ def sample_pairs(
     """
     from ._dimensions import INTERMT
 
-    report = PairReport()
+    report = PairReport() if report is None else report
     scopes: set[Scope] = {"local", "global"} if scope == "both" else {scope}
-    pairs: list[PreferencePair] = []
     for tree in trees:
         found: list[PreferencePair] = []
         if source in ("judgments", "both"):
@@ -376,7 +394,16 @@ def sample_pairs(
             unique = unique[:cap_per_tree]
         for p in unique:
             report.produced[f"{p.source}:{p.strategy}"] += 1
-        pairs += unique
+        yield tree, unique
+
+
+def sample_pairs(
+    trees: Iterable[DialogueTree], **options: Any
+) -> tuple[list[PreferencePair], PairReport]:
+    """All the pairs of :func:`iter_pairs` (which takes the same ``options``) in one
+    list, with their report; deterministic for a seed, whatever the chunking."""
+    report = PairReport()
+    pairs = [p for _, found in iter_pairs(trees, report, **options) for p in found]
     return pairs, report
 
 
