@@ -387,6 +387,15 @@ print(0, {_PEAK})
 """
 
 
+PAIRS_SCRIPT = f"""
+import io, sys
+from intermt_schema.cli import main
+args = ["pairs", sys.argv[1], "--strategy", "all", "--to", "trl", "-o", sys.argv[2]]
+main(args, out=io.StringIO())
+print(0, {_PEAK})
+"""
+
+
 def memory_section(workdir: Path, trees: int) -> list[Row]:
     small = write_corpus(workdir / "x1", trees)
     large = write_corpus(workdir / "x10", trees, repeat=10)
@@ -408,6 +417,11 @@ def memory_section(workdir: Path, trees: int) -> list[Row]:
                 f"{c1 / 1024:.0f} -> {c10 / 1024:.0f} MiB",
             )
         )
+    _, p1 = peak_kib(PAIRS_SCRIPT, str(small), str(workdir / "p1.jsonl"))
+    _, p10 = peak_kib(PAIRS_SCRIPT, str(large), str(workdir / "p10.jsonl"))
+    rows.append(
+        ("pairs to trl: 10x / 1x peak RSS", p10 / p1, f"{p1 / 1024:.0f} -> {p10 / 1024:.0f} MiB")
+    )
     return rows
 
 
