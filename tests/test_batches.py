@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -224,3 +225,20 @@ def test_convert_workers_writes_what_one_process_writes(
             [(folder / name).read_bytes(), (folder / "rejects.jsonl").read_bytes(), summary]
         )
     assert outputs[0] == outputs[1]
+
+
+def test_convert_workers_reports_a_truncated_gzip_as_one_process_does(tmp_path: Path) -> None:
+    import gzip
+
+    packed = gzip.compress(("\n".join(LINES * 50) + "\n").encode())
+    source = tmp_path / "cut.jsonl.gz"
+    source.write_bytes(packed[: len(packed) // 2])
+    logs = []
+    for workers in ("1", "2"):
+        out = io.StringIO()
+        args = ["convert", str(source), "--to", "trl", "-o", str(tmp_path / f"{workers}.jsonl")]
+        assert main([*args, "--workers", workers], out=out) == 1
+        assert "error file.unreadable" in out.getvalue()
+        logs.append(out.getvalue().replace(f"{workers}.jsonl", "N.jsonl"))
+    assert logs[0] == logs[1]
+    assert (tmp_path / "1.jsonl").read_bytes() == (tmp_path / "2.jsonl").read_bytes()

@@ -370,3 +370,19 @@ def test_every_reading_command_accounts_for_records_and_keeps_rejects(
     assert "7 records read: 6 accepted, 1 rejected" in out.getvalue()
     (kept,) = [json.loads(line) for line in rejects.read_text().splitlines()]
     assert kept["record"] == bad and kept["line"] == 1 and kept["errors"]
+
+
+@pytest.mark.parametrize("command", [["convert", "--to", "trl", "-o", "x.jsonl"], ["stats"]])
+def test_a_url_whose_backend_is_missing_is_a_file_issue(command: list[str], tmp_path: Path) -> None:
+    pytest.importorskip("fsspec")
+    import importlib.util
+
+    if importlib.util.find_spec("s3fs") is not None:
+        pytest.skip("s3fs is installed, so s3:// URLs have a backend here")
+    out = io.StringIO()
+    args = [command[0], "s3://bucket/contrib.jsonl", *command[1:]]
+    args = [str(tmp_path / a) if a == "x.jsonl" else a for a in args]
+    assert main(args, out=out) == 1
+    assert "0 records read: 0 accepted, 0 rejected (1 errors" in out.getvalue()
+    if command[0] == "convert":  # stats counts issues without listing them
+        assert "file.unreadable" in out.getvalue() and "s3fs" in out.getvalue()

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from ._fs import expand_inputs, iter_lines
-from ._records import DEFAULT_MAX_RECORD_BYTES, TreeIds, line_result
+from ._records import DEFAULT_MAX_RECORD_BYTES, TreeIds, file_problem, line_result
 from ._report import Issue, RecordResult, Report
 from ._schema import DialogueTree, decode_tree
 from ._validate import ValidationOptions
@@ -31,23 +31,36 @@ Chunk = dict[str, list[Any]]
 _issues = msgspec.json.Decoder(list[Issue])
 
 
-def _chunks(url: str, max_bytes: int, too_large: list[RecordResult]) -> Iterator[Chunk]:
-    """Chunks of ``{"text", "source", "line"}``; lines too long to read are put in
-    ``too_large`` instead (they are rejected without being held)."""
-    for file in expand_inputs(url):
-        chunk: Chunk = {"text": [], "source": [], "line": []}
-        for number, line in iter_lines(file, max_bytes):
-            if line is None:
-                too_large.append(line_result(None, ValidationOptions(), file, number, max_bytes))
-                continue
-            chunk["text"].append(line)
-            chunk["source"].append(file)
-            chunk["line"].append(number)
-            if len(chunk["text"]) == CHUNK_LINES:
-                yield chunk
-                chunk = {"text": [], "source": [], "line": []}
-        if chunk["text"]:
-            yield chunk
+def _empty() -> Chunk:
+    return {"text": [], "source": [], "line": []}
+
+
+def _chunks(url: str, max_bytes: int) -> Iterator[tuple[Chunk, list[RecordResult]]]:
+    """Chunks of ``{"text", "source", "line"}`` of one file each, with the problems met
+    while reading them: lines too long to hold, and files that cannot be listed or read
+    to the end (after the lines that could be read)."""
+    try:
+        files = expand_inputs(url)
+    except Exception as exc:  # any fsspec backend error, as validate_path reports it
+        yield _empty(), [file_problem(url, f"cannot open {url}: {type(exc).__name__}: {exc}")]
+        return
+    for file in files:
+        chunk, problems = _empty(), []
+        try:
+            for number, line in iter_lines(file, max_bytes):
+                if line is None:
+                    problems.append(line_result(None, ValidationOptions(), file, number, max_bytes))
+                    continue
+                chunk["text"].append(line)
+                chunk["source"].append(file)
+                chunk["line"].append(number)
+                if len(chunk["text"]) == CHUNK_LINES:
+                    yield chunk, problems
+                    chunk, problems = _empty(), []
+        except Exception as exc:  # a truncated archive: keep what was read, report the file
+            problems.append(file_problem(file, f"cannot read {file}: {type(exc).__name__}: {exc}"))
+        if chunk["text"] or problems:
+            yield chunk, problems
 
 
 def _work(task: tuple[str | None, Chunk, ValidationOptions, dict[str, Any]]) -> Chunk:
@@ -59,18 +72,19 @@ def _work(task: tuple[str | None, Chunk, ValidationOptions, dict[str, Any]]) -> 
     return result
 
 
-def _in_order(tasks: Iterable[Any], workers: int) -> Iterator[tuple[Any, Chunk]]:
-    """``(task, result)`` in task order, with at most ``2 * workers`` tasks in flight."""
-    pending: deque[tuple[Any, Future[Chunk]]] = deque()
+def _in_order(tasks: Iterable[tuple[Any, Any]], workers: int) -> Iterator[tuple[Any, Any, Chunk]]:
+    """``(task, extra, result)`` for each ``(task, extra)``, in order, with at most
+    ``2 * workers`` tasks in flight."""
+    pending: deque[tuple[Any, Any, Future[Chunk]]] = deque()
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for task in tasks:
-            pending.append((task, pool.submit(_work, task)))
+        for task, extra in tasks:
+            pending.append((task, extra, pool.submit(_work, task)))
             if len(pending) >= 2 * workers:
-                done, future = pending.popleft()
-                yield done, future.result()
+                done, kept, future = pending.popleft()
+                yield done, kept, future.result()
         while pending:
-            done, future = pending.popleft()
-            yield done, future.result()
+            done, kept, future = pending.popleft()
+            yield done, kept, future.result()
 
 
 Account = Any
@@ -86,21 +100,21 @@ def _rows(
     account: Account,
 ) -> Iterator[tuple[Chunk, int]]:
     """Each output row as ``(columns, index)``, after its tree has been accounted for."""
-    too_large: list[RecordResult] = []
     tree_ids = TreeIds()
     tasks = (
-        (target, c, options, export_options)
-        for c in _chunks(url, DEFAULT_MAX_RECORD_BYTES, too_large)
+        ((target, chunk, options, export_options), problems)
+        for chunk, problems in _chunks(url, DEFAULT_MAX_RECORD_BYTES)
     )
-    for (_, chunk, _, _), out in _in_order(tasks, workers):
-        for result in too_large:
-            account(result, False)
-        too_large.clear()
+    for (_, chunk, _, _), problems, out in _in_order(tasks, workers):
+        # problems go where one process meets them: by line, then the file's own
+        by_line = deque(sorted((p for p in problems if p.line is not None), key=_line))
         raw = dict(zip(chunk["line"], chunk["text"], strict=True))  # a chunk is one file's
         seen: tuple[str, int] | None = None
         for i, (source, line) in enumerate(zip(out["source"], out["line"], strict=True)):
             if (source, line) != seen:
                 seen = (source, line)
+                while by_line and _line(by_line[0]) < line:
+                    account(by_line.popleft(), False)
                 report = Report(_issues.decode(out["issues"][i]))
                 tree_id = out["id"][i]
                 if tree_id is not None:
@@ -110,8 +124,12 @@ def _rows(
                 result = RecordResult(source, line, None, report, raw.get(line))
                 account(result, report.ok)
             yield out, i
-    for result in too_large:
-        account(result, False)
+        for problem in [*by_line, *(p for p in problems if p.line is None)]:
+            account(problem, False)
+
+
+def _line(result: RecordResult) -> int:
+    return result.line or 0
 
 
 def parallel_records(

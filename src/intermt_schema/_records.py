@@ -18,7 +18,13 @@ from ._fs import expand_inputs, is_local, iter_lines
 from ._report import Issue, RecordResult, Report
 from ._validate import DEFAULT_OPTIONS, RULES, ValidationOptions, decode_and_validate
 
-__all__ = ["DEFAULT_MAX_RECORD_BYTES", "TreeIds", "line_result", "validate_path"]
+__all__ = [
+    "DEFAULT_MAX_RECORD_BYTES",
+    "TreeIds",
+    "file_problem",
+    "line_result",
+    "validate_path",
+]
 
 DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
 
@@ -69,7 +75,8 @@ def _reader_for(url: str) -> RecordReader | None:
     return next((r for suffix, r in READERS.items() if url.endswith(suffix)), None)
 
 
-def _file_problem(url: str, message: str) -> RecordResult:
+def file_problem(url: str, message: str) -> RecordResult:
+    """A ``file.unreadable`` result: a problem with a whole file, not one record."""
     issue = Issue(code="file.unreadable", severity="error", file=url, message=message)
     return RecordResult(url, None, None, Report([issue]), None)
 
@@ -142,14 +149,14 @@ def _validate_files(
     try:
         files = expand_inputs(url)
     except Exception as exc:  # any fsspec backend error, a missing backend included
-        yield _file_problem(url, f"cannot open {url}: {type(exc).__name__}: {exc}")
+        yield file_problem(url, f"cannot open {url}: {type(exc).__name__}: {exc}")
         return
     if not files:
-        yield _file_problem(url, "no data files (*.jsonl, *.jsonl.gz, *.parquet) found")
+        yield file_problem(url, "no data files (*.jsonl, *.jsonl.gz, *.parquet) found")
     for file in files:
         reader = _reader_for(file)
         if reader is None:
-            yield _file_problem(file, "not a canonical data file (*.jsonl, *.jsonl.gz, *.parquet)")
+            yield file_problem(file, "not a canonical data file (*.jsonl, *.jsonl.gz, *.parquet)")
             continue
         file_options = options
         if options.images_root is None:
@@ -158,7 +165,7 @@ def _validate_files(
         try:
             yield from reader(file, file_options, max_record_bytes)
         except Exception as exc:  # truncated archives, backend failures: report, go on
-            yield _file_problem(file, f"cannot read {file}: {type(exc).__name__}: {exc}")
+            yield file_problem(file, f"cannot read {file}: {type(exc).__name__}: {exc}")
 
 
 def _local_dir(path: str) -> str:

@@ -50,7 +50,7 @@ def detect_format(url: str) -> str | None:
         return "parquet"
     try:
         record = _first_record(url)
-    except (OSError, ValueError):
+    except Exception:  # unreadable, or a missing fsspec backend: the reader reports it
         return None
     if not isinstance(record, dict):
         return None
