@@ -103,9 +103,10 @@ def test_images_inline_or_linked_and_never_fetched(tmp_path: Path) -> None:
     assert "leaves the dataset root" in remote or "not shown" in remote
 
 
-def test_a_chain_10000_deep_renders_without_recursion() -> None:
+def test_a_chain_10000_deep_renders_without_recursion_and_opens_collapsed() -> None:
     html = render_tree(deep_trees(10_000))
     assert html.count('<details class="node') == 10_000
+    assert len(re.findall(r'<details class="node[^>]*" open>', html)) == 2  # two levels
 
 
 def test_show_writes_an_index_and_a_page_per_tree(tmp_path: Path) -> None:

@@ -38,11 +38,21 @@ from ._schema import DialogueTree, ImagePart, ImageRef, Judgment, Message, Ratin
 from ._validate import ValidationOptions, validate
 from .tree import TreeView
 
-__all__ = ["FOLD_CHARS", "ImageMode", "page_name", "render_index", "render_tree", "write_pages"]
+__all__ = [
+    "EXPANDED_LIMIT",
+    "FOLD_CHARS",
+    "ImageMode",
+    "page_name",
+    "render_index",
+    "render_tree",
+    "write_pages",
+]
 
 ImageMode = Literal["inline", "link"]
 FOLD_CHARS = 600
 """Texts longer than this are folded behind a "show all" toggle."""
+EXPANDED_LIMIT = 300
+"""Trees with more messages than this open collapsed below their second level."""
 
 
 @dataclass
@@ -126,6 +136,7 @@ class NodeView:
     judgments: list[dict[str, Any]]
     issues: list[Issue]
     children: int
+    expanded: bool = True
 
 
 def anchor(node_id: str) -> str:
@@ -261,15 +272,18 @@ def _context(
         )
 
     events: list[tuple[str, NodeView | None]] = []
-    stack: list[tuple[Message, bool]] = [(r, False) for r in reversed(view.roots)]
+    large = len(tree.nodes) > EXPANDED_LIMIT
+    stack: list[tuple[Message, int]] = [(r, 0) for r in reversed(view.roots)]
     while stack:  # depth-first, without recursion: "open" a node, later "close" it
-        node, done = stack.pop()
-        if done:
+        node, depth = stack.pop()
+        if depth < 0:
             events.append(("close", None))
             continue
-        events.append(("open", node_view(node)))
-        stack.append((node, True))
-        stack.extend((c, False) for c in reversed(view.children(node.id)))
+        shown = node_view(node)
+        shown.expanded = not large or depth < 2
+        events.append(("open", shown))
+        stack.append((node, -1))
+        stack.extend((c, depth + 1) for c in reversed(view.children(node.id)))
     unreachable = len(tree.nodes) - sum(1 for kind, _ in events if kind == "open")
     return {
         "tree": tree,
