@@ -260,43 +260,43 @@ def _judgment_pairs(
     seed: int,
     report: PairReport,
 ) -> list[PreferencePair]:
-    view = TreeView(tree)
+    if not tree.judgments:
+        return []
+    ids = {n.id for n in tree.nodes}
     name = criterion if isinstance(criterion, str) else _criterion_name(criterion)
     votes: dict[tuple[Scope, str, str], list[Outcome]] = {}
-    members: dict[tuple[Scope, str, str], int] = {}
     for judgment in tree.judgments:
         if judgment.scope not in scopes:
             report.unpaired_judgments["scope not requested"] += 1
             continue
-        if judgment.a == judgment.b or judgment.a not in view.by_id or judgment.b not in view.by_id:
+        if judgment.a == judgment.b or judgment.a not in ids or judgment.b not in ids:
             report.unpaired_judgments["invalid targets"] += 1
             continue
         outcome = judgment.overall if name == "overall" else judgment.outcomes.get(name)
         if outcome is None and name == "overall" and judgment.outcomes:
-            tally = Counter(judgment.outcomes.values())
-            outcome = "a" if tally["a"] > tally["b"] else "b" if tally["b"] > tally["a"] else "tie"
+            cast = list(judgment.outcomes.values())
+            for_a, for_b = cast.count("a"), cast.count("b")
+            outcome = "a" if for_a > for_b else "b" if for_b > for_a else "tie"
         if outcome is None:
             report.unpaired_judgments[f"no outcome for {name!r}"] += 1
             continue
-        a, b = sorted((judgment.a, judgment.b))
-        flipped = a != judgment.a
-        if flipped and outcome in ("a", "b"):
-            outcome = "b" if outcome == "a" else "a"
-        key = (judgment.scope, a, b)
-        votes.setdefault(key, []).append(outcome)
-        members[key] = members.get(key, 0) + 1
+        a, b = judgment.a, judgment.b
+        if b < a:  # one key per unordered pair; the outcome follows the order
+            a, b = b, a
+            outcome = "b" if outcome == "a" else "a" if outcome == "b" else outcome
+        votes.setdefault((judgment.scope, a, b), []).append(outcome)
     pairs = []
     for (scope, a, b), outcomes in votes.items():
-        tally = Counter(outcomes)
-        if tally["a"] == tally["b"]:
+        for_a, for_b = outcomes.count("a"), outcomes.count("b")
+        if for_a == for_b:
             if ties == "drop":
-                report.unpaired_judgments["tied"] += members[(scope, a, b)]
+                report.unpaired_judgments["tied"] += len(outcomes)
                 continue
             winner, loser, tie = a, b, True
         else:
-            winner, loser = (a, b) if tally["a"] > tally["b"] else (b, a)
+            winner, loser = (a, b) if for_a > for_b else (b, a)
             tie = False
-        report.judgments_used += members[(scope, a, b)]
+        report.judgments_used += len(outcomes)
         pairs.append(
             PreferencePair(
                 tree=tree.id,
