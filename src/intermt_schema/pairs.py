@@ -165,16 +165,19 @@ def _rating_pairs(
     seed: int,
     report: PairReport,
 ) -> list[PreferencePair]:
-    view = TreeView(tree)
+    parents: dict[str, str | None] = {}
+    for node in tree.nodes:
+        parents.setdefault(node.id, node.parent)
+    wanted = set(dims)
     raw: dict[str, dict[str, list[int]]] = {}
     for rating in tree.ratings:
         if rating.scope != scope:
             continue
-        if rating.dimension not in dims:
+        if rating.dimension not in wanted:
             report.unpaired_ratings["dimension not in the criterion"] += 1
         elif rating.score == -1:
             report.unpaired_ratings["not applicable (-1)"] += 1
-        elif rating.target not in view.by_id:
+        elif rating.target not in parents:
             report.unpaired_ratings["target missing"] += 1
         else:
             raw.setdefault(rating.target, {}).setdefault(rating.dimension, []).append(rating.score)
@@ -189,7 +192,7 @@ def _rating_pairs(
             report.unpaired_ratings["missing a criterion dimension"] += n
     groups: dict[str, list[str]] = {}
     for target in scored:
-        group = (view.by_id[target].parent or "") if scope == "local" else ""
+        group = (parents[target] or "") if scope == "local" else ""
         groups.setdefault(group, []).append(target)
     pairs: list[PreferencePair] = []
     used: set[str] = set()
@@ -243,8 +246,9 @@ def _rating_pairs(
         for p in made:
             used.update((p.chosen, p.rejected))
         pairs += made
+    paired = {t for members in groups.values() if len(members) > 1 for t in members}
     for target in scored:
-        if target not in used and any(target in g and len(g) > 1 for g in groups.values()):
+        if target not in used and target in paired:
             report.unpaired_ratings[
                 "not chosen by the strategy (margin, tie, cap, draw, pareto)"
             ] += counts[target]
