@@ -9,8 +9,10 @@ are hangs and memory blow-ups (libFuzzer's ``-timeout`` and ``-rss_limit_mb``).
 Run it (atheris needs Linux or macOS and CPython <= 3.12 wheels or a compiler)::
 
     pip install -e '.[all]' atheris
-    python fuzz/fuzz_readers.py --seeds fuzz/corpus          # write the seed corpus
     python fuzz/fuzz_readers.py fuzz/corpus -max_total_time=3600 -timeout=20 -rss_limit_mb=4096
+
+An empty or missing corpus folder is seeded from the bundled examples first
+(``--seeds FOLDER`` only writes the seeds).
 
 ``check_one`` runs without atheris too; the test suite feeds it Hypothesis data.
 """
@@ -147,6 +149,9 @@ def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--seeds":
         print(f"wrote {write_seeds(Path(sys.argv[2]))} seeds to {sys.argv[2]}")
         return
+    corpus = next((Path(a) for a in sys.argv[1:] if not a.startswith("-")), None)
+    if corpus is not None and not (corpus.is_dir() and any(corpus.iterdir())):
+        print(f"seeding {corpus} with {write_seeds(corpus)} inputs from examples/")
     import atheris
 
     atheris.instrument_all()
