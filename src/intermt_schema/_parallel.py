@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from ._fs import expand_inputs, iter_lines
-from ._records import DEFAULT_MAX_RECORD_BYTES, TreeIds, file_problem, line_result
+from ._records import DEFAULT_MAX_RECORD_BYTES, TreeIds, file_failure, line_result
 from ._report import Issue, RecordResult, Report
 from ._schema import DialogueTree, decode_tree
 from ._validate import ValidationOptions
@@ -42,7 +42,7 @@ def _chunks(url: str, max_bytes: int) -> Iterator[tuple[Chunk, list[RecordResult
     try:
         files = expand_inputs(url)
     except Exception as exc:  # any fsspec backend error, as validate_path reports it
-        yield _empty(), [file_problem(url, f"cannot open {url}: {type(exc).__name__}: {exc}")]
+        yield _empty(), [file_failure(url, "open", exc)]
         return
     for file in files:
         chunk, problems = _empty(), []
@@ -58,7 +58,7 @@ def _chunks(url: str, max_bytes: int) -> Iterator[tuple[Chunk, list[RecordResult
                     yield chunk, problems
                     chunk, problems = _empty(), []
         except Exception as exc:  # a truncated archive: keep what was read, report the file
-            problems.append(file_problem(file, f"cannot read {file}: {type(exc).__name__}: {exc}"))
+            problems.append(file_failure(file, "read", exc))
         if chunk["text"] or problems:
             yield chunk, problems
 

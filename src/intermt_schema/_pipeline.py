@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import inspect
 import os
 import shutil
 import sys
@@ -22,11 +21,12 @@ import msgspec
 
 from ._errors import UnknownNameError
 from ._fs import atomic_output, is_local
-from ._records import validate_path
+from ._records import file_failure, validate_path
 from ._report import Issue, RecordResult
 from ._schema import DialogueTree, ImagePart
 from ._validate import ValidationOptions
 from .formats import Format, LossReport, available_formats, detect_format, get_format
+from .formats._base import option_names
 from .tree import TreeView
 
 __all__ = ["Tally", "read_trees", "reject_line", "run_convert", "run_export_all", "run_stats"]
@@ -207,16 +207,9 @@ def read_trees(
         return
     fmt = get_format(source)
     try:
-        imported = fmt.load(url, **_accepted(fmt.load, load_options or {}))
+        imported = fmt.load(url, **_accepted(load_options or {}, fmt.load))
     except (OSError, EOFError, ValueError, UnicodeDecodeError) as exc:
-        issue = Issue(
-            code="file.unreadable",
-            severity="error",
-            file=url,
-            message=f"cannot read {url}: {type(exc).__name__}: {exc}",
-        )
-        tally.count_issues([issue])
-        _print_issue(issue, out, report_format)
+        account(file_failure(url, "read", exc), tally, out, report_format, None)
         return
     bad_lines = {i.line for i in imported.issues if i.severity == "error" and i.line is not None}
     tally.read += imported.records
@@ -245,10 +238,15 @@ def _export_options(args: argparse.Namespace, root: str) -> dict[str, Any]:
     }
 
 
-def _accepted(export: Any, options: dict[str, Any]) -> dict[str, Any]:
-    """The options an exporter's signature takes (None means: its default)."""
-    names = inspect.signature(export).parameters
+def _accepted(options: dict[str, Any], *functions: Any) -> dict[str, Any]:
+    """The options the functions name (None means: the default)."""
+    names = option_names(*functions)
     return {k: v for k, v in options.items() if k in names and v is not None}
+
+
+def _for_export(fmt: Format, options: dict[str, Any]) -> dict[str, Any]:
+    """The options a format's export takes, its record builder's and finish's too."""
+    return _accepted(options, fmt.export, fmt.records, fmt.finish)
 
 
 def run_convert(args: argparse.Namespace, out: IO[str]) -> int:
@@ -278,7 +276,7 @@ def run_convert(args: argparse.Namespace, out: IO[str]) -> int:
                 trees = read_trees(
                     args.input, source, options, tally, out, args.format, sink, layout
                 )
-                loss = target.export(trees, args.output, **_accepted(target.export, export_options))
+                loss = target.export(trees, args.output, **_for_export(target, export_options))
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     _print_summary(out, args.format, tally, [loss])
@@ -308,16 +306,15 @@ def _convert_in_workers(
     formats get trees validated in the workers."""
     from ._parallel import parallel_records, parallel_trees
     from .formats import write_records
-    from .formats._linear import folder_of
+    from .formats._base import folder_of
 
     def count(result: RecordResult, accepted: bool) -> None:
         account(result, tally, out, args.format, sink, accepted=accepted)
 
     if target.records is None:
         trees = parallel_trees(args.input, options, workers, count)
-        return target.export(trees, args.output, **_accepted(target.export, export_options))
-    chosen = {**export_options, "image_folder": folder_of(args.output)}
-    chosen = _accepted(target.records, chosen)
+        return target.export(trees, args.output, **_for_export(target, export_options))
+    chosen = _accepted({**export_options, "image_folder": folder_of(args.output)}, target.records)
     loss = LossReport(format=target.name)
     list(target.records([], loss, **chosen))  # names the report; refuses bad options early
     records = parallel_records(args.input, target.name, options, chosen, workers, count, loss)
@@ -326,7 +323,7 @@ def _convert_in_workers(
         records,
         args.output,
         loss,
-        **_accepted(target.finish, export_options) if target.finish else {},
+        **_accepted(export_options, target.finish),
     )
 
 
@@ -530,7 +527,7 @@ def run_export_all(args: argparse.Namespace, out: IO[str]) -> int:
             fmt = get_format(name)
             target = os.path.join(args.output, relative)
             copy = {"images": "copy"} if name in ("llava", "sharegpt", "trl") else {}
-            chosen = _accepted(fmt.export, {"source_root": root, **copy, **extra})
+            chosen = _for_export(fmt, {"source_root": root, **copy, **extra})
             loss = fmt.export(read_jsonl(accepted), target, **chosen)
             losses.append(loss)
             out.write(f"{relative:<36} {loss.render()}\n")
@@ -612,7 +609,7 @@ def run_pairs(args: argparse.Namespace, out: IO[str]) -> int:
             fmt = get_format(name)
             options = {"source_root": root, "criterion": "overall", **extra}
             paired = (t for tree, found in per_tree for t in apply_pairs([tree], found))
-            loss = fmt.export(paired, args.output, **_accepted(fmt.export, options))
+            loss = fmt.export(paired, args.output, **_for_export(fmt, options))
             summary = loss.render()
     out.write(tally.render() + "\n" + report.render() + "\n" + summary + "\n")
     return 1 if tally.failed else 0

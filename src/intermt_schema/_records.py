@@ -21,6 +21,7 @@ from ._validate import DEFAULT_OPTIONS, RULES, ValidationOptions, decode_and_val
 __all__ = [
     "DEFAULT_MAX_RECORD_BYTES",
     "TreeIds",
+    "file_failure",
     "file_problem",
     "line_result",
     "validate_path",
@@ -79,6 +80,11 @@ def file_problem(url: str, message: str) -> RecordResult:
     """A ``file.unreadable`` result: a problem with a whole file, not one record."""
     issue = Issue(code="file.unreadable", severity="error", file=url, message=message)
     return RecordResult(url, None, None, Report([issue]), None)
+
+
+def file_failure(url: str, action: str, exc: BaseException) -> RecordResult:
+    """``file_problem`` for an exception met while trying to ``action`` (open, read)."""
+    return file_problem(url, f"cannot {action} {url}: {type(exc).__name__}: {exc}")
 
 
 class TreeIds:
@@ -149,7 +155,7 @@ def _validate_files(
     try:
         files = expand_inputs(url)
     except Exception as exc:  # any fsspec backend error, a missing backend included
-        yield file_problem(url, f"cannot open {url}: {type(exc).__name__}: {exc}")
+        yield file_failure(url, "open", exc)
         return
     if not files:
         yield file_problem(url, "no data files (*.jsonl, *.jsonl.gz, *.parquet) found")
@@ -165,7 +171,7 @@ def _validate_files(
         try:
             yield from reader(file, file_options, max_record_bytes)
         except Exception as exc:  # truncated archives, backend failures: report, go on
-            yield file_problem(file, f"cannot read {file}: {type(exc).__name__}: {exc}")
+            yield file_failure(file, "read", exc)
 
 
 def _local_dir(path: str) -> str:

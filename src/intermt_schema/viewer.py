@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import re
@@ -307,7 +308,9 @@ def _context(
     }
 
 
+@functools.cache
 def _environment() -> Any:
+    """One Jinja2 environment, so each template is compiled once per process."""
     jinja2 = require("jinja2", "show")
     return jinja2.Environment(  # type: ignore[attr-defined]
         loader=jinja2.PackageLoader("intermt_schema", "templates"),  # type: ignore[attr-defined]
@@ -327,10 +330,23 @@ def render_tree(
     index_href: str | None = None,
 ) -> str:
     """One tree as a self-contained HTML page (see the module docstring)."""
+    html, _ = _page(tree, images, images_root, page_dir, dimensions, index_href)
+    return html
+
+
+def _page(
+    tree: DialogueTree,
+    images: ImageMode,
+    images_root: str | None,
+    page_dir: str,
+    dimensions: DimensionSet,
+    index_href: str | None,
+) -> tuple[str, dict[str, int]]:
+    """The page, and the counts its header shows (for an index)."""
     options = ValidationOptions(dimensions=dimensions, images_root=images_root)
     context = _context(tree, _Images(images, images_root, page_dir), dimensions, options)
     template = _environment().get_template("tree.html.j2")
-    return str(template.render(**context, index_href=index_href))
+    return str(template.render(**context, index_href=index_href)), context["counts"]
 
 
 def render_index(entries: Sequence[dict[str, Any]], title: str) -> str:
@@ -366,26 +382,16 @@ def write_pages(
     for tree in trees:
         name = page_name(tree.id)
         target = os.path.join(folder, name)
-        html = render_tree(
-            tree,
-            images=images,
-            images_root=images_root,
-            page_dir=folder,
-            dimensions=dimensions,
-            index_href="../" + os.path.basename(output),
-        )
+        index_href = "../" + os.path.basename(output)
+        html, counts = _page(tree, images, images_root, folder, dimensions, index_href)
         _write(target, html)
         written.append(target)
-        view = TreeView(tree)
         entries.append(
             {
                 "id": tree.id,
                 "href": os.path.basename(folder) + "/" + name,
                 "category": tree.meta.category if tree.meta else None,
-                "messages": len(tree.nodes),
-                "paths": len(view.paths()),
-                "ratings": len(tree.ratings),
-                "judgments": len(tree.judgments),
+                **counts,
             }
         )
     _write(output, render_index(entries, os.path.basename(output)))

@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import os
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -18,7 +20,7 @@ import msgspec
 from msgspec import structs
 
 from .._errors import UnknownNameError
-from .._fs import atomic_output, iter_lines, open_input
+from .._fs import atomic_output, is_local, iter_lines, open_input
 from .._report import Issue
 from .._schema import DialogueTree, Judgment, Message
 
@@ -31,11 +33,15 @@ __all__ = [
     "LossReport",
     "available_formats",
     "bad_record",
+    "export_records",
+    "folder_of",
     "get_format",
     "load_records",
+    "option_names",
     "preference",
     "read_json_records",
     "register_format",
+    "sibling",
     "write_json_records",
     "write_records",
 ]
@@ -192,6 +198,55 @@ def write_records(
     if fmt.finish is not None:
         fmt.finish(url, **options)
     return loss
+
+
+def folder_of(url: str) -> str:
+    """The folder (path or URL) that holds ``url``.
+
+    >>> folder_of("out/llava/data.json"), folder_of("s3://b/x/data.json")
+    ('out/llava', 's3://b/x')
+    """
+    if is_local(url):
+        return os.path.dirname(url.removeprefix("file://"))
+    return url.rsplit("/", 1)[0]
+
+
+def sibling(url: str, name: str) -> str:
+    """``name`` in the folder that holds ``url``.
+
+    >>> sibling("s3://b/x/data.json", "dataset_info.json")
+    's3://b/x/dataset_info.json'
+    """
+    folder = folder_of(url)
+    return os.path.join(folder, name) if is_local(url) else f"{folder}/{name}"
+
+
+def option_names(*functions: Callable[..., Any] | None) -> set[str]:
+    """The keyword options the given functions name (``**kwargs`` aside)."""
+    return {
+        p.name
+        for fn in functions
+        if fn is not None
+        for p in inspect.signature(fn).parameters.values()
+        if p.kind is not p.VAR_KEYWORD
+    }
+
+
+def export_records(fmt: Format, trees: Iterable[Any], url: str, **options: Any) -> LossReport:
+    """The export of every record format: ``fmt.records`` written to ``url``, copied
+    or inline images placed in the folder beside it, then ``fmt.finish`` with the same
+    options. An option neither takes is a ``TypeError``."""
+    build = fmt.records
+    assert build is not None, f"{fmt.name} is not a record format"
+    takes = option_names(build)
+    unknown = set(options) - takes - option_names(fmt.finish)
+    if unknown:
+        raise TypeError(f"{fmt.name} export got unexpected options {sorted(unknown)}")
+    chosen = {k: v for k, v in options.items() if k in takes}
+    if "image_folder" in takes:
+        chosen["image_folder"] = folder_of(url)
+    loss = LossReport(format=fmt.name)
+    return write_records(fmt, build(trees, loss, **chosen), url, loss, **options)
 
 
 def read_json_records(url: str) -> Iterator[tuple[int, Any, str | None]]:

@@ -24,7 +24,7 @@ from .._fs import is_local
 from .._report import Issue
 from .._schema import DialogueTree, ImagePart, ImageRef, Judgment, Message, Part, Role, TextPart
 from ..tree import TreeView
-from ._base import LossReport
+from ._base import LossReport, folder_of, sibling
 
 __all__ = [
     "ImageSink",
@@ -136,27 +136,6 @@ def parts_from_placeholders(
         if i < len(images):
             parts.append(ImagePart(image=images[i]))
     return parts, True
-
-
-def folder_of(url: str) -> str:
-    """The folder (path or URL) that holds ``url``.
-
-    >>> folder_of("out/llava/data.json"), folder_of("s3://b/x/data.json")
-    ('out/llava', 's3://b/x')
-    """
-    if is_local(url):
-        return os.path.dirname(url.removeprefix("file://"))
-    return url.rsplit("/", 1)[0]
-
-
-def sibling(url: str, name: str) -> str:
-    """``name`` in the folder that holds ``url``.
-
-    >>> sibling("s3://b/x/data.json", "dataset_info.json")
-    's3://b/x/dataset_info.json'
-    """
-    folder = folder_of(url)
-    return os.path.join(folder, name) if is_local(url) else f"{folder}/{name}"
 
 
 class ImageSink:

@@ -40,9 +40,9 @@ from ._base import (
     Format,
     ImportResult,
     LossReport,
+    export_records,
     load_records,
     register_format,
-    write_records,
 )
 from ._linear import PLACEHOLDERS_META
 
@@ -550,12 +550,11 @@ def records(
 
 
 def export(
-    trees: Iterable[DialogueTree], url: str, layout: str = "flat", *, source_root: str | None = None
+    trees: Iterable[DialogueTree], url: str, layout: str = "flat", **options: Any
 ) -> LossReport:
     """Write trees as InterMT records (a JSON array, as the release ships them); image
     paths are written as stored, relative to the dataset root."""
-    loss = LossReport(format="intermt-bench")
-    return write_records(FORMAT, records(trees, loss, layout, source_root=source_root), url, loss)
+    return export_records(FORMAT, trees, url, layout=layout, **options)
 
 
 FORMAT = register_format(

@@ -22,17 +22,16 @@ from ._base import (
     Format,
     ImportResult,
     LossReport,
+    export_records,
     load_records,
     preference,
     register_format,
-    write_records,
 )
 from ._linear import (
     ImageSink,
     LinearOptions,
     Turn,
     check_alternation,
-    folder_of,
     linearize,
     record_id,
     sft_turns,
@@ -144,28 +143,12 @@ def export(
     trees: Iterable[DialogueTree],
     url: str,
     mode: Literal["sft", "dpo"] = "sft",
-    *,
-    single_image: bool = False,
-    criterion: str = "overall",
-    images: Literal["reference", "copy", "link"] = "reference",
-    source_root: str | None = None,
-    assistant_images: Literal["move", "drop"] = "move",
+    **options: Any,
 ) -> LossReport:
-    """Write a LLaVA JSON array; images are named relative to the image folder (the
-    output folder when copying or linking, else the dataset root)."""
-    loss = LossReport(format="llava")
-    rows = records(
-        trees,
-        loss,
-        mode,
-        single_image=single_image,
-        criterion=criterion,
-        images=images,
-        source_root=source_root,
-        assistant_images=assistant_images,
-        image_folder=folder_of(url),
-    )
-    return write_records(FORMAT, rows, url, loss)
+    """Write a LLaVA JSON array (``options`` as for :func:`records`); images are
+    named relative to the image folder (the output folder when copying or linking,
+    else the dataset root)."""
+    return export_records(FORMAT, trees, url, mode=mode, **options)
 
 
 def check_record(record: dict[str, Any]) -> list[str]:

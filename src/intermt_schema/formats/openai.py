@@ -21,9 +21,9 @@ from ._base import (
     Format,
     ImportResult,
     LossReport,
+    export_records,
     load_records,
     register_format,
-    write_records,
 )
 from ._linear import LinearOptions, sft_turns
 
@@ -82,26 +82,10 @@ def records(
     return _records(trees, urls, source_root, detail, options, loss)
 
 
-def export(
-    trees: Iterable[DialogueTree],
-    url: str,
-    *,
-    urls: Literal["data", "path"] = "path",
-    source_root: str | None = None,
-    detail: Literal["auto", "low", "high"] = "auto",
-    assistant_images: Literal["move", "drop"] = "move",
-) -> LossReport:
-    """Write OpenAI chat conversations as JSON Lines."""
-    loss = LossReport(format="openai")
-    rows = records(
-        trees,
-        loss,
-        urls=urls,
-        source_root=source_root,
-        detail=detail,
-        assistant_images=assistant_images,
-    )
-    return write_records(FORMAT, rows, url, loss)
+def export(trees: Iterable[DialogueTree], url: str, **options: Any) -> LossReport:
+    """Write OpenAI chat conversations as JSON Lines; ``options`` are those of
+    :func:`records`."""
+    return export_records(FORMAT, trees, url, **options)
 
 
 def _ref(url: str) -> ImageRef:

@@ -23,17 +23,16 @@ from ._base import (
     Format,
     ImportResult,
     LossReport,
+    export_records,
     load_records,
     preference,
     register_format,
-    write_records,
 )
 from ._linear import (
     ImageSink,
     LinearOptions,
     Turn,
     check_alternation,
-    folder_of,
     pair_turns,
     sft_turns,
     sibling,
@@ -169,31 +168,13 @@ def export(
     trees: Iterable[DialogueTree],
     url: str,
     mode: Literal["sft", "ranking"] = "sft",
-    *,
-    criterion: str = "overall",
-    images: Literal["reference", "copy", "link"] = "reference",
-    source_root: str | None = None,
-    assistant_images: Literal["move", "drop"] = "move",
-    name: str | None = None,
-    style: Style = "role",
+    **options: Any,
 ) -> LossReport:
     """Write a LLaMA-Factory ShareGPT dataset (a JSON array) and its
-    ``dataset_info.json`` entry, named ``name`` or after the file. ``style`` picks the
-    tags: ``role``/``content`` with user/assistant, or ``from``/``value`` with
-    human/gpt."""
-    loss = LossReport(format="sharegpt")
-    rows = records(
-        trees,
-        loss,
-        mode,
-        criterion=criterion,
-        images=images,
-        source_root=source_root,
-        assistant_images=assistant_images,
-        style=style,
-        image_folder=folder_of(url),
-    )
-    return write_records(FORMAT, rows, url, loss, mode=mode, name=name, style=style)
+    ``dataset_info.json`` entry (see :func:`finish`). ``options`` are those of
+    :func:`records` and ``name``; ``style`` picks the tags: ``role``/``content`` with
+    user/assistant, or ``from``/``value`` with human/gpt."""
+    return export_records(FORMAT, trees, url, mode=mode, **options)
 
 
 def check_record(record: dict[str, Any]) -> list[str]:

@@ -24,12 +24,12 @@ from ._base import (
     Format,
     ImportResult,
     LossReport,
+    export_records,
     load_records,
     preference,
     register_format,
-    write_records,
 )
-from ._linear import ImageSink, LinearOptions, Turn, folder_of, pair_turns, sft_turns, with_images
+from ._linear import ImageSink, LinearOptions, Turn, pair_turns, sft_turns, with_images
 
 __all__ = ["check_record", "export", "load", "records"]
 
@@ -93,25 +93,10 @@ def export(
     trees: Iterable[DialogueTree],
     url: str,
     mode: Literal["sft", "preference", "kto"] = "sft",
-    *,
-    criterion: str = "overall",
-    images: Literal["reference", "copy", "link"] = "reference",
-    source_root: str | None = None,
-    assistant_images: Literal["move", "drop"] = "move",
+    **options: Any,
 ) -> LossReport:
-    """Write TRL rows as JSON Lines."""
-    loss = LossReport(format="trl")
-    rows = records(
-        trees,
-        loss,
-        mode,
-        criterion=criterion,
-        images=images,
-        source_root=source_root,
-        assistant_images=assistant_images,
-        image_folder=folder_of(url),
-    )
-    return write_records(FORMAT, rows, url, loss)
+    """Write TRL rows as JSON Lines; ``options`` are those of :func:`records`."""
+    return export_records(FORMAT, trees, url, mode=mode, **options)
 
 
 def check_record(row: dict[str, Any]) -> list[str]:
