@@ -372,7 +372,14 @@ def test_every_reading_command_accounts_for_records_and_keeps_rejects(
     assert kept["record"] == bad and kept["line"] == 1 and kept["errors"]
 
 
-@pytest.mark.parametrize("command", [["convert", "--to", "trl", "-o", "x.jsonl"], ["stats"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["convert", "--to", "trl", "-o", "x.jsonl"],
+        ["convert", "--from", "llava", "--to", "jsonl", "-o", "x.jsonl"],
+        ["stats"],
+    ],
+)
 def test_a_url_whose_backend_is_missing_is_a_file_issue(command: list[str], tmp_path: Path) -> None:
     pytest.importorskip("fsspec")
     import importlib.util

@@ -208,7 +208,7 @@ def read_trees(
     fmt = get_format(source)
     try:
         imported = fmt.load(url, **_accepted(load_options or {}, fmt.load))
-    except (OSError, EOFError, ValueError, UnicodeDecodeError) as exc:
+    except Exception as exc:  # a truncated archive or a missing fsspec backend: report it
         account(file_failure(url, "read", exc), tally, out, report_format, None)
         return
     bad_lines = {i.line for i in imported.issues if i.severity == "error" and i.line is not None}
