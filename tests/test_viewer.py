@@ -199,3 +199,17 @@ def test_markup_in_the_data_shows_as_text_in_chromium(browser, tmp_path: Path) -
         page.locator('details.node[data-node-id="a2"] .text').evaluate("e => e.clientHeight")
         > height
     )
+
+
+def test_show_pages_for_the_intermt_bench_sample(tmp_path: Path) -> None:
+    from .conftest import fixture_path
+
+    sample = fixture_path("intermt_bench", "crucial_step_sample.json")
+    out = io.StringIO()
+    index = tmp_path / "bench.html"
+    main(["show", str(sample), "--from", "intermt-bench", "-o", str(index)], out=out)
+    assert "40 records read: 40 accepted, 0 rejected" in out.getvalue()
+    pages = sorted((tmp_path / "bench_trees").iterdir())
+    assert len(pages) == 12  # the sample's 12 trees
+    html = pages[0].read_text()
+    assert "text.leftover_markup" in html or "not found under the images root" in html
