@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import make_tree, write_corpus
 
 import intermt_schema as im
-from intermt_schema._validate import decode_and_validate
+from intermt_schema import decode_and_validate
 
 Row = tuple[str, float, str]
 
@@ -107,7 +107,7 @@ def parquet_section(trees: list[im.DialogueTree], workdir: Path, repeats: int) -
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from intermt_schema._arrow import arrow_schema, tree_to_row
+    from intermt_schema.io._arrow import arrow_schema, tree_to_row
 
     schema = arrow_schema()
     rows = [tree_to_row(t) for t in trees]  # the baseline starts from ready-made dicts
@@ -261,7 +261,7 @@ def naive_judgment_pairs(docs: list[dict]) -> list[dict]:
 
 def pair_ratio_section(trees: list[im.DialogueTree], repeats: int) -> list[Row]:
     """Judgment pairs with provenance against the plain loop over dicts."""
-    from intermt_schema.pairs import sample_pairs
+    from intermt_schema.sampling.pairs import sample_pairs
 
     docs = [msgspec.to_builtins(t) for t in trees]
     base = median_seconds(functools.partial(naive_judgment_pairs, docs), repeats)
@@ -279,8 +279,8 @@ def pair_ratio_section(trees: list[im.DialogueTree], repeats: int) -> list[Row]:
 def batch_section(lines: list[bytes], workdir: Path, repeats: int) -> list[Row]:
     """The batch functions (what Ray and datasets.map run) against the streaming CLI
     path, both from the same bytes: decode, validate, build TRL records."""
-    from intermt_schema.batches import convert_batch
     from intermt_schema.formats import get_format
+    from intermt_schema.scale.batches import convert_batch
 
     texts = [line.decode() for line in lines]
     trl = get_format("trl")
@@ -347,7 +347,7 @@ def import_section(trees: list[im.DialogueTree], workdir: Path) -> list[Row]:
 
 
 def pairs_section(trees: list[im.DialogueTree]) -> list[Row]:
-    from intermt_schema.pairs import sample_pairs
+    from intermt_schema.sampling.pairs import sample_pairs
 
     rows: list[Row] = []
     for strategy in ("all", "best_worst", "best_rest", "best_random"):

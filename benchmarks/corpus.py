@@ -13,7 +13,8 @@ import io
 import random
 from pathlib import Path
 
-from intermt_schema import (
+from intermt_schema import write_jsonl
+from intermt_schema.schema import (
     INTERMT,
     DialogueTree,
     ImagePart,
@@ -23,7 +24,6 @@ from intermt_schema import (
     Rating,
     TextPart,
     TreeMeta,
-    write_jsonl,
 )
 
 WORDS = [

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from intermt_schema import (
+from intermt_schema import write_jsonl
+from intermt_schema.schema import (
     INTERMT,
     DialogueTree,
     Generator,
@@ -26,7 +27,6 @@ from intermt_schema import (
     Rating,
     TextPart,
     TreeMeta,
-    write_jsonl,
 )
 
 HERE = Path(__file__).resolve().parent

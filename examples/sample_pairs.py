@@ -10,7 +10,7 @@ from pathlib import Path
 
 import intermt_schema as im
 from intermt_schema.formats import get_format
-from intermt_schema.pairs import apply_pairs, sample_pairs
+from intermt_schema.sampling.pairs import apply_pairs, sample_pairs
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from datasets import Dataset
 
 import intermt_schema as im
-from intermt_schema.batches import convert_batch, records_of
 from intermt_schema.formats import get_format
+from intermt_schema.scale.batches import convert_batch, records_of
 
 DATA = Path(__file__).resolve().parent / "data"
 

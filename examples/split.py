@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import intermt_schema as im
-from intermt_schema.pairs import split_trees
+from intermt_schema.sampling.splits import split_trees
 
 DATA = Path(__file__).resolve().parent / "data"
 

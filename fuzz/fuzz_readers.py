@@ -29,8 +29,8 @@ from pathlib import Path
 import fsspec
 
 import intermt_schema as im
-from intermt_schema.batches import convert_batch, validate_batch
 from intermt_schema.formats import available_formats, get_format
+from intermt_schema.scale.batches import convert_batch, validate_batch
 
 _counter = itertools.count()
 _memory = fsspec.filesystem("memory")

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import intermt_schema as im
-from intermt_schema._fs import atomic_output
+from intermt_schema.io._fs import atomic_output
 from intermt_schema.testing import trees
 
 

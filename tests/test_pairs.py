@@ -4,7 +4,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import intermt_schema as im
-from intermt_schema.pairs import apply_pairs, sample_pairs, split_trees
+from intermt_schema.sampling.pairs import apply_pairs, sample_pairs
+from intermt_schema.sampling.splits import split_trees
 from intermt_schema.testing import trees
 from intermt_schema.tree import TreeView
 
@@ -101,7 +102,7 @@ def test_pareto_pairs_really_dominate(tree_list) -> None:
 def test_splits_never_leak(tree_list, group_by) -> None:
     parts = split_trees(tree_list, [0.8, 0.1, 0.1], group_by=group_by, seed=3)
     assert sorted(t.id for p in parts for t in p) == sorted(t.id for t in tree_list)
-    from intermt_schema.pairs import _group_keys
+    from intermt_schema.sampling.splits import _group_keys
 
     owners: dict[str, int] = {}
     for index, part in enumerate(parts):

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import intermt_schema as im
-from intermt_schema._images import embed_images
 from intermt_schema.testing import trees
+from intermt_schema.validation._images import embed_images
 
 from .conftest import EXAMPLES
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import intermt_schema as im
-from intermt_schema._jsonschema import json_schema_text
+from intermt_schema.schema._jsonschema import json_schema_text
 from intermt_schema.testing import json_values, trees
 
 from .conftest import ROOT

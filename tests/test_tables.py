@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import intermt_schema as im
-from intermt_schema.tables import pairs_table, paths_table, to_hf_dataset, trees_from_paths
+from intermt_schema import pairs_table, paths_table, to_hf_dataset, trees_from_paths
 from intermt_schema.testing import trees
 from intermt_schema.tree import TreeView, same_tree
 
@@ -40,11 +40,11 @@ def test_hf_path_and_pair_levels() -> None:
     datasets = pytest.importorskip("datasets")
     pil = pytest.importorskip("PIL.Image")
     items = list(im.read_jsonl(str(EXAMPLES / "trees.jsonl")))
-    paths = to_hf_dataset(items, "path", images_root=str(EXAMPLES))
+    paths = to_hf_dataset(items, level="path", images_root=str(EXAMPLES))
     assert paths.num_rows == 36
     first_image = next(
         p for m in paths[0]["messages"] for p in m["content"] if p["type"] == "image"
     )
     assert isinstance(first_image["image"], pil.Image)
-    pairs = to_hf_dataset(items, "pair", images_root=str(EXAMPLES))
+    pairs = to_hf_dataset(items, level="pair", images_root=str(EXAMPLES))
     assert pairs.num_rows == 12 and isinstance(pairs, datasets.Dataset)

@@ -7,86 +7,173 @@
 ... ])
 >>> im.validate(tree).ok
 True
+
+The layers, each a folder, each depending only on those before it: ``schema`` →
+``validation`` → ``tree`` → ``io`` → ``formats`` → ``sampling`` → ``scale`` →
+``viewer`` → ``cli``. Everything a user needs is re-exported here.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from ._derive import pydantic_model
-from ._dimensions import (
-    INTERMT,
-    Dimension,
-    DimensionSet,
-    available_dimension_sets,
-    get_dimension_set,
-    register_dimension_set,
-)
+from typing import TYPE_CHECKING, Any
+
 from ._errors import (
     ConversionError,
     IntermtError,
     MissingDependencyError,
+    OptionError,
     SchemaError,
     UnknownNameError,
+    ValidationError,
 )
-from ._images import ImageLimits
-from ._jsonl import read_jsonl, write_jsonl
-from ._parquet import read_parquet, write_parquet
-from ._records import validate_path
-from ._report import Issue, RecordResult, Report
-from ._schema import (
+from .formats import (
+    ExportOptions,
+    Format,
+    ImportResult,
+    LoadOptions,
+    LossReport,
+    available_formats,
+    detect_format,
+    get_format,
+    register_format,
+)
+from .io import (
+    from_hf_dataset,
+    pairs_table,
+    paths_table,
+    read_jsonl,
+    read_parquet,
+    to_hf_dataset,
+    trees_from_paths,
+    validate_path,
+    write_jsonl,
+    write_parquet,
+)
+from .sampling.pairs import (
+    Aggregate,
+    Criterion,
+    PairOptions,
+    PairReport,
+    PreferencePair,
+    Strategy,
+    apply_pairs,
+    iter_pairs,
+    sample_pairs,
+)
+from .sampling.splits import split_trees
+from .sampling.stats import tree_stats
+from .schema import (
+    INTERMT,
     SCHEMA_VERSION,
     DialogueTree,
+    Dimension,
+    DimensionSet,
     Generator,
     ImagePart,
     ImageRef,
     Judgment,
     Message,
+    Outcome,
     Part,
     Rating,
+    Role,
+    Scope,
     TextPart,
     TreeMeta,
+    available_dimension_sets,
     decode_tree,
     encode_tree,
+    get_dimension_set,
+    register_dimension_set,
 )
-from ._validate import RULES, ValidationOptions, decode_and_validate, validate
+from .tree import Conversation, TreeView, merge_paths, same_tree, split_paths
+from .validation import (
+    RULES,
+    ImageLimits,
+    Issue,
+    RecordResult,
+    Report,
+    ValidationOptions,
+    decode_and_validate,
+    validate,
+)
+
+if TYPE_CHECKING:
+    from .schema._pydantic import pydantic_model
 
 __all__ = [
     "INTERMT",
     "RULES",
     "SCHEMA_VERSION",
+    "Aggregate",
+    "Conversation",
     "ConversionError",
+    "Criterion",
     "DialogueTree",
     "Dimension",
     "DimensionSet",
+    "ExportOptions",
+    "Format",
     "Generator",
     "ImageLimits",
     "ImagePart",
     "ImageRef",
+    "ImportResult",
     "IntermtError",
     "Issue",
     "Judgment",
+    "LoadOptions",
+    "LossReport",
     "Message",
     "MissingDependencyError",
+    "OptionError",
+    "Outcome",
+    "PairOptions",
+    "PairReport",
     "Part",
+    "PreferencePair",
     "Rating",
     "RecordResult",
     "Report",
+    "Role",
     "SchemaError",
+    "Scope",
+    "Strategy",
     "TextPart",
     "TreeMeta",
+    "TreeView",
     "UnknownNameError",
+    "ValidationError",
     "ValidationOptions",
     "__version__",
+    "apply_pairs",
     "available_dimension_sets",
+    "available_formats",
     "decode_and_validate",
     "decode_tree",
+    "detect_format",
     "encode_tree",
+    "from_hf_dataset",
     "get_dimension_set",
+    "get_format",
+    "iter_pairs",
+    "merge_paths",
+    "pairs_table",
+    "paths_table",
     "pydantic_model",
     "read_jsonl",
     "read_parquet",
     "register_dimension_set",
+    "register_format",
+    "same_tree",
+    "sample_pairs",
+    "split_paths",
+    "split_trees",
+    "to_hf_dataset",
+    "tree_stats",
+    "trees_from_paths",
     "validate",
     "validate_path",
     "write_jsonl",
@@ -94,5 +181,31 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    """Import pydantic only when its models are asked for."""
+    if name == "pydantic_model":
+        from .schema._pydantic import pydantic_model
+
+        pydantic_model.__module__ = __name__
+        return pydantic_model
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def __dir__() -> list[str]:
     return __all__
+
+
+def _publish() -> None:
+    """Show public functions and exceptions as ``intermt_schema.X`` in reprs and
+    tracebacks. Classes with annotations keep their module: msgspec, dataclasses and
+    ``typing.get_type_hints`` resolve annotations in the module that defines them."""
+    for name in __all__:
+        value = globals().get(name)
+        public = callable(value) and (
+            not isinstance(value, type) or issubclass(value, BaseException)
+        )
+        if public and getattr(value, "__module__", "").startswith(__name__ + "."):
+            value.__module__ = __name__
+
+
+_publish()

@@ -4,8 +4,10 @@
 
     IntermtError
      ├── SchemaError (also ValueError)        a document does not fit the schema
+     ├── ValidationError (also ValueError)    a report holds errors (Report.raise_for_errors)
      ├── ConversionError (also ValueError)    a conversion cannot express its input
      ├── UnknownNameError (also KeyError)   a format or dimension-set name is not registered
+     ├── OptionError (also ValueError)      an option's name or value is not one a function takes
      └── MissingDependencyError (also ImportError)  an optional extra is not installed
 
 Every exception subclasses a builtin too, so ``except ValueError`` keeps working.
@@ -13,13 +15,9 @@ Every exception subclasses a builtin too, so ``except ValueError`` keeps working
 
 from __future__ import annotations
 
-__all__ = [
-    "ConversionError",
-    "IntermtError",
-    "MissingDependencyError",
-    "SchemaError",
-    "UnknownNameError",
-]
+from collections.abc import Iterable
+from types import ModuleType
+from typing import Any
 
 
 class IntermtError(Exception):
@@ -37,6 +35,14 @@ class SchemaError(IntermtError, ValueError):
         self.path = path
 
 
+class ValidationError(IntermtError, ValueError):
+    """A validation report holds errors; ``report`` is the whole report."""
+
+    def __init__(self, message: str, report: Any) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 class ConversionError(IntermtError, ValueError):
     """A conversion cannot express its input and was asked not to drop anything."""
 
@@ -48,11 +54,30 @@ class UnknownNameError(IntermtError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class OptionError(IntermtError, ValueError):
+    """An option is not taken, or its value is not one of the valid ones; the message
+    lists what is valid (the command line exits with 2)."""
+
+
+def check_choice(name: str, value: object, choices: Iterable[object]) -> None:
+    """Raise :class:`OptionError` unless ``value`` is one of ``choices``.
+
+    >>> check_choice("level", "path", ("tree", "path", "pair"))
+    >>> check_choice("level", "nonsense", ("tree", "path", "pair"))
+    Traceback (most recent call last):
+    ...
+    intermt_schema.OptionError: unknown level 'nonsense'; choose from tree, path, pair
+    """
+    valid = list(choices)
+    if value not in valid:
+        raise OptionError(f"unknown {name} {value!r}; choose from {', '.join(map(str, valid))}")
+
+
 class MissingDependencyError(IntermtError, ImportError):
     """An optional dependency is missing; the message says what to install."""
 
 
-def require(module: str, extra: str) -> object:
+def require(module: str, extra: str) -> ModuleType:
     """Import an optional dependency, or raise with the install hint.
 
     >>> require("json", "none").__name__

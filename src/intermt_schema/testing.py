@@ -19,8 +19,8 @@ from typing import Any
 from hypothesis import strategies as st
 from msgspec import structs
 
-from ._dimensions import INTERMT, DimensionSet
-from ._schema import (
+from .schema._dimensions import INTERMT, DimensionSet
+from .schema._structs import (
     DialogueTree,
     Generator,
     ImagePart,
@@ -35,20 +35,14 @@ from ._schema import (
     TreeMeta,
 )
 
-__all__ = [
-    "CORRUPTIONS",
-    "deep_trees",
-    "image_refs",
-    "json_values",
-    "parts",
-    "texts",
-    "trees",
-]
-
 _CHILD_ROLE: dict[str, Role] = {"system": "user", "user": "assistant", "assistant": "user"}
 
+
 texts = st.text(st.characters(codec="utf-8"), max_size=40)
+
+
 """Short texts of any Unicode (no surrogates)."""
+
 
 json_values: st.SearchStrategy[Any] = st.recursive(
     st.none()
@@ -59,7 +53,10 @@ json_values: st.SearchStrategy[Any] = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
     max_leaves=6,
 )
+
+
 """JSON-compatible values, as found in ``meta`` fields."""
+
 
 _hex = st.text("0123456789abcdef", min_size=8, max_size=8)
 
@@ -292,5 +289,7 @@ CORRUPTIONS: dict[str, Callable[[DialogueTree], DialogueTree | None]] = {
     "image.escapes_root": lambda t: _image(t, path="images/../../secret.png"),
     "image.path_is_url": lambda t: _image(t, path="https://example.org/a.png"),
 }
+
+
 """Rule code -> a function that breaks a valid tree so that exactly that rule fires
 (among possibly others); returns None where the tree lacks what the rule needs."""

@@ -1,4 +1,5 @@
-"""Formats behind one registry: ``get_format(name).export(...)`` and ``.load(...)``.
+"""Formats behind one registry: ``get_format(name).export(...)`` and ``.load(...)``,
+each with declared, checked options and a ``detect`` hook.
 
 >>> from intermt_schema.formats import get_format
 >>> get_format("jsonl").lossless
@@ -8,19 +9,22 @@ True
 from __future__ import annotations
 
 from . import canonical, intermt_bench, llava, openai, sharegpt, trl  # noqa: F401  (registering)
-from ._base import (
+from ._options import ExportOptions, LoadOptions
+from ._records import read_json_records, write_records
+from ._registry import (
     Format,
     ImportResult,
     LossReport,
     available_formats,
     get_format,
     register_format,
-    write_records,
 )
 
 __all__ = [
+    "ExportOptions",
     "Format",
     "ImportResult",
+    "LoadOptions",
     "LossReport",
     "available_formats",
     "detect_format",
@@ -30,51 +34,24 @@ __all__ = [
 ]
 
 
-def _first_record(url: str) -> object:
-    from ._base import read_json_records
-
-    for _, record, _ in read_json_records(url):
-        return record
-    return None
-
-
 def detect_format(url: str) -> str | None:
     """Guess a file's format from its name and its first record; None when unsure.
 
-    Canonical files are known by suffix (``.jsonl``, ``.jsonl.gz``, ``.parquet``) unless
-    their first record is not a canonical tree.
+    ``.parquet`` files are canonical. Otherwise the first record goes to each
+    registered format's ``detect`` hook, in registration order (canonical first); the
+    first that recognises it wins.
     """
-    from .intermt_bench import detect_layout
+    from ._registry import registered_formats
 
     if url.endswith(".parquet"):
         return "parquet"
     try:
-        record = _first_record(url)
+        record = next((r for _, r, _ in read_json_records(url)), None)
     except Exception:  # unreadable, or a missing fsspec backend: the reader reports it
         return None
     if not isinstance(record, dict):
         return None
-    if "nodes" in record and "id" in record:
-        return "jsonl"
-    if "chosen" in record and "conversations" in record:
-        return "sharegpt"
-    if "prompt" in record and "chosen" in record:
-        return "trl" if isinstance(record.get("prompt"), list) else "llava"
-    if "completion" in record:
-        return "trl"
-    messages = record.get("messages")
-    if isinstance(messages, list) and messages and isinstance(messages[0], dict):
-        content = messages[0].get("content")
-        if isinstance(content, str):
-            return "sharegpt"
-        text = str(content)
-        return "openai" if "image_url" in text else "trl"
-    convs = record.get("conversations")
-    if (
-        isinstance(convs, list)
-        and convs
-        and isinstance(convs[0], dict)
-        and ("from" in convs[0] or "role" in convs[0])
-    ):
-        return "llava" if "id" in record or "image" in record else "sharegpt"
-    return "intermt-bench" if detect_layout(record) else None
+    for fmt in registered_formats():
+        if fmt.detect is not None and fmt.detect(record):
+            return fmt.name
+    return None

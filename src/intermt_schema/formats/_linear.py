@@ -20,27 +20,26 @@ from typing import Any, Literal
 
 from msgspec import structs
 
-from .._fs import is_local
-from .._report import Issue
-from .._schema import DialogueTree, ImagePart, ImageRef, Judgment, Message, Part, Role, TextPart
-from ..tree import TreeView
-from ._base import LossReport, folder_of, sibling
-
-__all__ = [
-    "ImageSink",
-    "LinearOptions",
-    "Turn",
-    "folder_of",
-    "judgment_pairs",
-    "linearize",
-    "pair_turns",
-    "parts_from_placeholders",
-    "sft_turns",
-    "sibling",
-]
+from ..io._fs import is_local
+from ..schema._structs import (
+    DialogueTree,
+    ImagePart,
+    ImageRef,
+    Judgment,
+    Message,
+    Part,
+    Role,
+    TextPart,
+)
+from ..tree._view import TreeView
+from ..validation._report import Issue
+from ._registry import LossReport
 
 PLACEHOLDERS_META = "intermt_placeholders"
+
+
 """Message meta key holding the exact ``<Image, ...>`` strings an import replaced."""
+
 
 AssistantImages = Literal["move", "drop"]
 

@@ -15,18 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
-from .._report import Issue
-from .._schema import DialogueTree, ImageRef
-from ..tree import Conversation
-from ._base import (
-    Format,
-    ImportResult,
-    LossReport,
-    export_records,
-    load_records,
-    preference,
-    register_format,
-)
+from .._errors import check_choice
+from ..schema._structs import DialogueTree, ImageRef
+from ..tree._merge import Conversation
+from ..validation._report import Issue
 from ._linear import (
     ImageSink,
     LinearOptions,
@@ -38,10 +30,13 @@ from ._linear import (
     tree_pairs,
     turn_messages,
 )
-
-__all__ = ["check_record", "export", "load", "records"]
+from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES
+from ._records import has_turns, load_records, preference
+from ._registry import Format, ImportResult, LossReport, register_format
 
 TOKEN = "<image>"
+
+
 _FROM = {"user": "human", "assistant": "gpt"}
 
 
@@ -116,6 +111,9 @@ def _dpo(
             }
 
 
+MODES = ("sft", "dpo")
+
+
 def records(
     trees: Iterable[DialogueTree],
     loss: LossReport,
@@ -129,6 +127,7 @@ def records(
     image_folder: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """LLaVA records, one by one; ``image_folder`` receives copied or inline images."""
+    check_choice("mode", mode, MODES)
     loss.format = f"llava ({mode})"
     sink = ImageSink(image_folder, source_root, images)
     options = LinearOptions(TOKEN, assistant_images)
@@ -148,7 +147,7 @@ def export(
     """Write a LLaVA JSON array (``options`` as for :func:`records`); images are
     named relative to the image folder (the output folder when copying or linking,
     else the dataset root)."""
-    return export_records(FORMAT, trees, url, mode=mode, **options)
+    return FORMAT.export(trees, url, mode=mode, **options)
 
 
 def check_record(record: dict[str, Any]) -> list[str]:
@@ -193,15 +192,32 @@ def load(url: str) -> ImportResult:
     return load_records(url, _parse)
 
 
+def detect(record: dict[str, Any]) -> bool:
+    """A LLaVA record: ``conversations`` of ``from``/``value`` turns with an ``id`` or
+    ``image``, or a DPO record whose ``prompt`` is a string."""
+    if "prompt" in record and "chosen" in record:
+        return isinstance(record["prompt"], str)
+    return has_turns(record) and ("id" in record or "image" in record)
+
+
 FORMAT = register_format(
     Format(
         name="llava",
         lossless=False,
-        export=export,
-        load=load,
+        reader=load,
         suffix=".json",
         records=records,
         array=True,
+        detect=detect,
         description="LLaVA / LLaVA-NeXT conversations, or LLaVA-NeXT DPO (--mode dpo)",
+        export_options={
+            "mode": MODES,
+            "single_image": bool,
+            "criterion": CRITERION,
+            "images": IMAGES,
+            "source_root": str,
+            "assistant_images": ASSISTANT_IMAGES,
+            "image_folder": str,
+        },
     )
 )

@@ -13,21 +13,15 @@ import base64
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
-from .._images import ImageLimits, _read_under_root
-from .._report import Issue
-from .._schema import DialogueTree, ImagePart, ImageRef, Message, Part, Role, TextPart
-from ..tree import Conversation
-from ._base import (
-    Format,
-    ImportResult,
-    LossReport,
-    export_records,
-    load_records,
-    register_format,
-)
+from .._errors import check_choice
+from ..schema._structs import DialogueTree, ImagePart, ImageRef, Message, Part, Role, TextPart
+from ..tree._merge import Conversation
+from ..validation._images import ImageLimits, _read_under_root
+from ..validation._report import Issue
 from ._linear import LinearOptions, sft_turns
-
-__all__ = ["export", "load", "records"]
+from ._options import ASSISTANT_IMAGES
+from ._records import load_records
+from ._registry import Format, ImportResult, LossReport, register_format
 
 _MARK = "\x00image\x00"
 
@@ -67,6 +61,10 @@ def _records(
         yield {"messages": messages}
 
 
+URLS = ("path", "data")
+DETAILS = ("auto", "low", "high")
+
+
 def records(
     trees: Iterable[DialogueTree],
     loss: LossReport,
@@ -77,6 +75,8 @@ def records(
     assistant_images: Literal["move", "drop"] = "move",
 ) -> Iterator[dict[str, Any]]:
     """OpenAI chat conversations, one by one."""
+    check_choice("urls", urls, URLS)
+    check_choice("detail", detail, DETAILS)
     loss.format = "openai"
     options = LinearOptions(_MARK, assistant_images)
     return _records(trees, urls, source_root, detail, options, loss)
@@ -85,7 +85,7 @@ def records(
 def export(trees: Iterable[DialogueTree], url: str, **options: Any) -> LossReport:
     """Write OpenAI chat conversations as JSON Lines; ``options`` are those of
     :func:`records`."""
-    return export_records(FORMAT, trees, url, **options)
+    return FORMAT.export(trees, url, **options)
 
 
 def _ref(url: str) -> ImageRef:
@@ -120,14 +120,29 @@ def load(url: str) -> ImportResult:
     return load_records(url, _parse)
 
 
+def detect(record: dict[str, Any]) -> bool:
+    """OpenAI chat messages whose contents hold ``image_url`` parts."""
+    messages = record.get("messages")
+    if isinstance(messages, list) and messages and isinstance(messages[0], dict):
+        content = messages[0].get("content")
+        return not isinstance(content, str) and "image_url" in str(content)
+    return False
+
+
 FORMAT = register_format(
     Format(
         name="openai",
         lossless=False,
-        export=export,
-        load=load,
+        reader=load,
         suffix=".jsonl",
         records=records,
+        detect=detect,
         description="OpenAI chat messages with image_url parts (data URIs or paths)",
+        export_options={
+            "urls": URLS,
+            "detail": DETAILS,
+            "source_root": str,
+            "assistant_images": ASSISTANT_IMAGES,
+        },
     )
 )

@@ -15,19 +15,11 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
-from .._fs import atomic_output, open_input
-from .._report import Issue
-from .._schema import DialogueTree, ImageRef
-from ..tree import Conversation
-from ._base import (
-    Format,
-    ImportResult,
-    LossReport,
-    export_records,
-    load_records,
-    preference,
-    register_format,
-)
+from .._errors import check_choice
+from ..io._fs import atomic_output, open_input
+from ..schema._structs import DialogueTree, ImageRef
+from ..tree._merge import Conversation
+from ..validation._report import Issue
 from ._linear import (
     ImageSink,
     LinearOptions,
@@ -35,15 +27,19 @@ from ._linear import (
     check_alternation,
     pair_turns,
     sft_turns,
-    sibling,
     turn_messages,
     with_images,
 )
-
-__all__ = ["check_record", "export", "finish", "load", "records"]
+from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES
+from ._records import has_turns, load_records, preference
+from ._registry import Format, ImportResult, LossReport, register_format, sibling
 
 TOKEN = "<image>"
+
+
 Style = Literal["role", "from"]
+
+
 _TAGS: dict[str, dict[str, str]] = {
     "role": {
         "role_tag": "role",
@@ -127,6 +123,10 @@ def _dataset_info(url: str, name: str, ranking: bool, style: Style) -> None:
         out.write(json.dumps(info, indent=2, ensure_ascii=False).encode() + b"\n")
 
 
+MODES = ("sft", "ranking")
+STYLES = ("role", "from")
+
+
 def records(
     trees: Iterable[DialogueTree],
     loss: LossReport,
@@ -140,6 +140,8 @@ def records(
     image_folder: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """ShareGPT records, one by one; ``image_folder`` receives copied or inline images."""
+    check_choice("mode", mode, MODES)
+    check_choice("style", style, STYLES)
     loss.format = f"sharegpt ({mode})"
     sink = ImageSink(image_folder, source_root, images)
     options = LinearOptions(TOKEN, assistant_images)
@@ -174,7 +176,7 @@ def export(
     ``dataset_info.json`` entry (see :func:`finish`). ``options`` are those of
     :func:`records` and ``name``; ``style`` picks the tags: ``role``/``content`` with
     user/assistant, or ``from``/``value`` with human/gpt."""
-    return export_records(FORMAT, trees, url, mode=mode, **options)
+    return FORMAT.export(trees, url, mode=mode, **options)
 
 
 def check_record(record: dict[str, Any]) -> list[str]:
@@ -226,17 +228,39 @@ def load(url: str) -> ImportResult:
     return load_records(url, _parse)
 
 
+def detect(record: dict[str, Any]) -> bool:
+    """A LLaMA-Factory ShareGPT record: ``conversations`` with ``chosen`` (ranking),
+    ``messages`` with string contents, or ``conversations`` without LLaVA's ``id`` and
+    ``image``."""
+    if "chosen" in record and "conversations" in record:
+        return True
+    messages = record.get("messages")
+    if isinstance(messages, list) and messages and isinstance(messages[0], dict):
+        return isinstance(messages[0].get("content"), str)
+    return has_turns(record) and "id" not in record and "image" not in record
+
+
 FORMAT = register_format(
     Format(
         name="sharegpt",
         lossless=False,
-        export=export,
-        load=load,
+        reader=load,
         suffix=".json",
         records=records,
         array=True,
+        detect=detect,
         finish=finish,
+        finish_options={"mode": MODES, "name": str, "style": STYLES},
         description="LLaMA-Factory ShareGPT: SFT messages or ranking (--mode ranking), "
         "with dataset_info.json",
+        export_options={
+            "mode": MODES,
+            "style": STYLES,
+            "criterion": CRITERION,
+            "images": IMAGES,
+            "source_root": str,
+            "assistant_images": ASSISTANT_IMAGES,
+            "image_folder": str,
+        },
     )
 )

@@ -17,21 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
-from .._report import Issue
-from .._schema import DialogueTree, ImagePart, ImageRef, Message, Part, Role, TextPart
-from ..tree import Conversation
-from ._base import (
-    Format,
-    ImportResult,
-    LossReport,
-    export_records,
-    load_records,
-    preference,
-    register_format,
-)
+from .._errors import check_choice
+from ..schema._structs import DialogueTree, ImagePart, ImageRef, Message, Part, Role, TextPart
+from ..tree._merge import Conversation
+from ..validation._report import Issue
 from ._linear import ImageSink, LinearOptions, Turn, pair_turns, sft_turns, with_images
-
-__all__ = ["check_record", "export", "load", "records"]
+from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES
+from ._records import load_records, preference
+from ._registry import Format, ImportResult, LossReport, register_format
 
 _MARK = "\x00image\x00"  # splits a linearized turn back into parts; never in real text
 
@@ -71,6 +64,9 @@ def _records(
             yield with_images(row, list(images))
 
 
+MODES = ("sft", "preference", "kto")
+
+
 def records(
     trees: Iterable[DialogueTree],
     loss: LossReport,
@@ -83,6 +79,7 @@ def records(
     image_folder: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """TRL rows, one by one; ``image_folder`` receives copied or inline images."""
+    check_choice("mode", mode, MODES)
     loss.format = f"trl ({mode})"
     sink = ImageSink(image_folder, source_root, images)
     yield from _records(trees, mode, sink, LinearOptions(_MARK, assistant_images), criterion, loss)
@@ -96,7 +93,7 @@ def export(
     **options: Any,
 ) -> LossReport:
     """Write TRL rows as JSON Lines; ``options`` are those of :func:`records`."""
-    return export_records(FORMAT, trees, url, mode=mode, **options)
+    return FORMAT.export(trees, url, mode=mode, **options)
 
 
 def check_record(row: dict[str, Any]) -> list[str]:
@@ -165,14 +162,36 @@ def load(url: str) -> ImportResult:
     return load_records(url, _parse)
 
 
+def detect(record: dict[str, Any]) -> bool:
+    """A TRL conversational row: a ``completion``, a ``prompt`` list with ``chosen``,
+    or ``messages`` whose contents are part lists without ``image_url``."""
+    if "completion" in record:
+        return True
+    if "prompt" in record and "chosen" in record:
+        return isinstance(record["prompt"], list)
+    messages = record.get("messages")
+    if isinstance(messages, list) and messages and isinstance(messages[0], dict):
+        content = messages[0].get("content")
+        return isinstance(content, list) and "image_url" not in str(content)
+    return False
+
+
 FORMAT = register_format(
     Format(
         name="trl",
         lossless=False,
-        export=export,
-        load=load,
+        reader=load,
         suffix=".jsonl",
         records=records,
+        detect=detect,
         description="TRL conversational rows: sft, preference (explicit prompt) or kto (--mode)",
+        export_options={
+            "mode": MODES,
+            "criterion": CRITERION,
+            "images": IMAGES,
+            "source_root": str,
+            "assistant_images": ASSISTANT_IMAGES,
+            "image_folder": str,
+        },
     )
 )

@@ -1,0 +1,237 @@
+"""The accounting every command shares: read any input into trees while counting
+every record, keep the rejected ones verbatim, print issues and summaries.
+
+Every record read ends up accepted or rejected: ``read = accepted + rejected``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+import msgspec
+
+from ..formats import detect_format
+from ..formats._options import LoadOptions
+from ..formats._registry import LossReport, get_format
+from ..io._fs import atomic_output, is_local
+from ..io._readers import file_failure, validate_path
+from ..schema._structs import DialogueTree
+from ..validation._report import Issue, RecordResult
+from ..validation._rules import ValidationOptions
+
+CANONICAL = ("jsonl", "parquet")
+REPORT_FORMATS = ("text", "json")
+
+
+@contextlib.contextmanager
+def rejects_file(path: str | None) -> Iterator[IO[bytes] | None]:
+    """The ``--rejects`` file, written atomically, or None when not asked for."""
+    if path:
+        with atomic_output(path) as sink:
+            yield sink
+    else:
+        yield None
+
+
+def tally_for(quiet: bool) -> Tally:
+    """A tally with a progress bar when stderr is a terminal and ``quiet`` is off."""
+    return Tally(progress=not quiet and sys.stderr.isatty())
+
+
+class UsageError(Exception):
+    """A mistake in how a command was called (exit code 2)."""
+
+
+def reject_line(result: RecordResult) -> bytes:
+    """A rejects-file line: where the record was, why, and the record verbatim."""
+    entry: dict[str, object] = {"source": result.source, "line": result.line}
+    entry["errors"] = [i for i in result.report.issues if i.severity == "error"]
+    if result.raw is not None:
+        raw = result.raw.removesuffix(b"\n")
+        try:
+            entry["record"] = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            entry["record_base64"] = base64.b64encode(raw).decode("ascii")
+    return msgspec.json.encode(entry) + b"\n"
+
+
+class Tally:
+    """Counts records read, accepted and rejected, and issues by severity; with
+    ``progress``, shows the count as a progress bar on stderr (see :func:`tally_for`)."""
+
+    def __init__(self, progress: bool = False) -> None:
+        self.read = self.accepted = self.rejected = 0
+        self.by_severity = {"error": 0, "warning": 0, "info": 0}
+        self._bar: Any = None
+        if progress:
+            from tqdm import tqdm
+
+            size = shutil.get_terminal_size((80, 24))  # where a terminal reports 0 x 0
+            self._bar = tqdm(
+                desc="records",
+                unit=" rec",
+                file=sys.stderr,
+                mininterval=0.25,
+                leave=False,
+                ncols=size.columns,
+                nrows=size.lines,
+            )
+
+    def close(self) -> None:
+        """Remove the progress bar (before the summary is printed)."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def add(self, result: RecordResult) -> None:
+        self.count(result.line, result.accepted, result.report)
+
+    def count(self, line: int | None, accepted: bool, issues: Any) -> None:
+        """Count one record (``line=None``: a problem with a whole file) and its issues."""
+        if line is not None:
+            self.read += 1
+            if self._bar is not None:
+                self._bar.update()
+        if accepted:
+            self.accepted += 1
+        elif line is not None:
+            self.rejected += 1
+        self.count_issues(issues)
+
+    def count_issues(self, issues: Any) -> None:
+        for issue in issues:
+            self.by_severity[issue.severity] += 1
+
+    @property
+    def failed(self) -> bool:
+        return self.by_severity["error"] > 0
+
+    def summary(self) -> dict[str, int]:
+        self.close()  # the run is over: the progress bar gives way to the summary
+        return {
+            "read": self.read,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "errors": self.by_severity["error"],
+            "warnings": self.by_severity["warning"],
+            "infos": self.by_severity["info"],
+        }
+
+    def render(self) -> str:
+        s = self.summary()
+        return (
+            f"{s['read']} records read: {s['accepted']} accepted, {s['rejected']} rejected "
+            f"({s['errors']} errors, {s['warnings']} warnings, {s['infos']} infos)"
+        )
+
+
+def _print_issue(issue: Issue, out: IO[str], fmt: str, verbose: bool = False) -> None:
+    if fmt == "json":
+        out.write(msgspec.json.encode(issue).decode() + "\n")
+    elif issue.severity != "info" or verbose:
+        out.write(issue.render() + "\n")
+
+
+def source_format(url: str, given: str | None) -> str:
+    """The format of ``url``: ``given`` (checked), else detected; a missing local
+    path or an undetectable format is a ``UsageError``."""
+    if is_local(url) and not os.path.exists(url.removeprefix("file://")):
+        raise UsageError(f"no such file or folder: {url}")
+    if given:
+        get_format(given)
+        return given
+    if url.endswith((".jsonl", ".jsonl.gz", ".parquet")) or (is_local(url) and os.path.isdir(url)):
+        found = detect_format(url) if not os.path.isdir(url) else "jsonl"
+        return found if found else "jsonl"
+    found = detect_format(url)
+    if found is None:
+        raise UsageError(f"cannot tell the format of {url}; name it with --from")
+    return found
+
+
+def images_root_of(url: str, given: str | None) -> str:
+    """Where the input's relative image paths resolve: as given, or its folder."""
+    if given:
+        return given
+    if is_local(url):
+        path = os.path.abspath(url.removeprefix("file://"))
+        return path if os.path.isdir(path) else os.path.dirname(path)
+    return url.rsplit("/", 1)[0]
+
+
+def account(
+    result: RecordResult,
+    tally: Tally,
+    out: IO[str],
+    report_format: str,
+    sink: IO[bytes] | None,
+    *,
+    verbose: bool = False,
+    accepted: bool | None = None,
+) -> None:
+    """Count one record, print its issues, and keep it in ``sink`` when rejected.
+    ``accepted`` overrides ``result.accepted`` (when the tree was decoded elsewhere)."""
+    accepted = result.accepted if accepted is None else accepted
+    tally.count(result.line, accepted, result.report)
+    for issue in result.report:
+        _print_issue(issue, out, report_format, verbose)
+    if sink is not None and not accepted and result.line is not None:
+        sink.write(reject_line(result))
+
+
+def read_trees(
+    url: str,
+    source: str,
+    options: ValidationOptions,
+    tally: Tally,
+    out: IO[str],
+    report_format: str,
+    sink: IO[bytes] | None,
+    load_options: LoadOptions | None = None,
+) -> Iterator[DialogueTree]:
+    """Stream the accepted trees of any input; count and report every record."""
+    if source in CANONICAL:
+        for result in validate_path(url, options):
+            account(result, tally, out, report_format, sink)
+            if result.accepted and result.tree is not None:
+                yield result.tree
+        return
+    fmt = get_format(source)
+    try:
+        imported = fmt.load(url, **(load_options or {}))
+    except Exception as exc:  # a truncated archive or a missing fsspec backend: report it
+        account(file_failure(url, "read", exc), tally, out, report_format, None)
+        return
+    bad_lines = {i.line for i in imported.issues if i.severity == "error" and i.line is not None}
+    tally.read += imported.records
+    tally.rejected += len(bad_lines)
+    tally.accepted += imported.records - len(bad_lines)
+    tally.count_issues(imported.issues)
+    for issue in imported.issues:
+        _print_issue(issue, out, report_format)
+        if sink is not None and issue.severity == "error":
+            sink.write(
+                msgspec.json.encode({"source": url, "line": issue.line, "errors": [issue]}) + b"\n"
+            )
+    yield from imported.trees
+
+
+def print_summary(out: IO[str], fmt: str, tally: Tally, losses: list[LossReport]) -> None:
+    tally.close()
+    if fmt == "json":
+        out.write(
+            msgspec.json.encode(
+                {"summary": tally.summary(), "exports": [x.to_dict() for x in losses]}
+            ).decode()
+            + "\n"
+        )
+        return
+    out.write(tally.render() + "\n")
+    for loss in losses:
+        out.write(loss.render() + "\n")

@@ -1,0 +1,171 @@
+"""The plumbing of record formats: write records (a JSON array or JSON Lines,
+atomically), read them back one by one, and turn them into trees without raising.
+
+>>> write_json_records([{"a": 1}], "memory://doc/r.jsonl", array=False)
+1
+>>> [record for _, record, _ in read_json_records("memory://doc/r.jsonl")]
+[{'a': 1}]
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from msgspec import structs
+
+from ..io._fs import atomic_output, iter_lines, open_input
+from ..schema._structs import Judgment, Message
+from ..validation._report import Issue
+from ._registry import Format, ImportResult, LossReport, folder_of
+
+if TYPE_CHECKING:
+    from ..tree._merge import Conversation
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def write_json_records(records: Iterable[Any], url: str, *, array: bool) -> int:
+    """Write records as a JSON array (``array=True``) or JSON Lines, streaming and
+    atomically; returns the count."""
+    count = 0
+    with atomic_output(url) as out:
+        if array:
+            out.write(b"[")
+        for record in records:
+            if array:
+                out.write(b",\n" if count else b"\n")
+                out.write(_encoder.encode(record))
+            else:
+                out.write(_encoder.encode(record) + b"\n")
+            count += 1
+        if array:
+            out.write(b"\n]\n")
+    return count
+
+
+def write_records(
+    fmt: Format, records: Iterable[Any], url: str, loss: LossReport, **options: Any
+) -> LossReport:
+    """Write a record format's records to ``url`` (then ``fmt.finish``); fills in the
+    count."""
+    loss.records = write_json_records(records, url, array=fmt.array)
+    if fmt.finish is not None:
+        fmt.finish(url, **options)
+    return loss
+
+
+def export_records(fmt: Format, trees: Iterable[Any], url: str, **options: Any) -> LossReport:
+    """The export of every record format: ``fmt.records`` written to ``url``, copied
+    or inline images placed in the folder beside it, then ``fmt.finish`` with its own
+    options. The options were checked by :meth:`Format.export`."""
+    build = fmt.records
+    assert build is not None, f"{fmt.name} is not a record format"
+    chosen = {k: v for k, v in options.items() if k in fmt.export_options}
+    if "image_folder" in fmt.export_options:
+        chosen["image_folder"] = folder_of(url)
+    finishing = {k: v for k, v in options.items() if k in fmt.finish_options}
+    loss = LossReport(format=fmt.name)
+    return write_records(fmt, build(trees, loss, **chosen), url, loss, **finishing)
+
+
+def read_json_records(url: str) -> Iterator[tuple[int, Any, str | None]]:
+    """Yield ``(record_number, record, error)`` from a JSON array or JSON Lines file.
+
+    A JSON array is read whole (such files are small in practice); JSON Lines stream,
+    and a line that is not JSON comes out with ``record=None`` and the error text.
+    """
+    with open_input(url) as f:
+        head = f.read(1 << 16).lstrip()
+    if head.startswith(b"["):
+        with open_input(url) as f:
+            try:
+                data = json.load(f)
+            except ValueError as exc:
+                yield 1, None, f"invalid JSON: {exc}"
+                return
+        for number, record in enumerate(data, start=1):
+            yield number, record, None
+        return
+    for number, line in iter_lines(url):
+        if line is None:
+            yield number, None, "the line is too long to read"
+            continue
+        try:
+            yield number, json.loads(line), None
+        except ValueError as exc:
+            yield number, None, f"invalid JSON: {exc}"
+
+
+RecordParser = Callable[[dict[str, Any], int, list[Issue]], list["Conversation"]]
+
+
+"""``(record, record_number, issues) -> conversations``; may raise KeyError, TypeError,
+ValueError, AttributeError or IndexError for a malformed record."""
+
+
+def has_turns(record: dict[str, Any]) -> bool:
+    """Whether ``record["conversations"]`` is a list of ``from``/``role`` turns.
+
+    >>> has_turns({"conversations": [{"from": "human", "value": "Hi"}]})
+    True
+    """
+    turns = record.get("conversations")
+    return (
+        isinstance(turns, list)
+        and bool(turns)
+        and isinstance(turns[0], dict)
+        and ("from" in turns[0] or "role" in turns[0])
+    )
+
+
+def bad_record(url: str, number: int, message: str) -> Issue:
+    """The error for a record that cannot be read."""
+    return Issue(code="import.bad_record", severity="error", file=url, line=number, message=message)
+
+
+def load_records(url: str, parse: RecordParser, merge: Any = None) -> ImportResult:
+    """Read every record of a JSON array or JSON Lines file into conversations with
+    ``parse``, then merge them into trees. A record that is not JSON, not an object, or
+    that ``parse`` cannot read becomes an ``import.bad_record`` issue; nothing raises.
+    ``merge`` replaces ``merge_paths`` (to pass it options)."""
+    from ..tree._merge import merge_paths
+
+    issues: list[Issue] = []
+    conversations: list[Conversation] = []
+    count = 0
+    for number, record, error in read_json_records(url):
+        count += 1
+        if error is None and not isinstance(record, dict):
+            error = "a record must be a JSON object"
+        if error is None:
+            found: list[Issue] = []
+            try:
+                conversations += parse(record, number, found)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            else:  # the parser's issues, placed at this record
+                issues += [structs.replace(i, file=url, line=number) for i in found]
+                continue
+        issues.append(bad_record(url, number, error))
+    merged = (merge or merge_paths)(conversations)
+    return ImportResult(merged.trees, issues + merged.issues, count)
+
+
+def preference(
+    prompt: list[Message], chosen: list[Message], rejected: list[Message], number: int
+) -> list[Conversation]:
+    """The two conversations of a chosen/rejected record, with the judgment between
+    their answers (``overall="a"``: the chosen one)."""
+    from ..tree._merge import Conversation, path_ids
+
+    a_id = path_ids([*prompt, *chosen])[-1]
+    b_id = path_ids([*prompt, *rejected])[-1]
+    judgment = Judgment(a=a_id, b=b_id, scope="local", overall="a")
+    return [
+        Conversation(messages=[*prompt, *chosen], judgments=[judgment], record=number),
+        Conversation(messages=[*prompt, *rejected], record=number),
+    ]

@@ -1,0 +1,106 @@
+"""File access through fsspec: streaming reads, bounded lines, atomic writes.
+
+>>> with atomic_output("memory://doc/a.txt") as f:
+...     _ = f.write(b"one\\ntwo\\n")
+>>> list(iter_lines("memory://doc/a.txt"))
+[(1, b'one\\n'), (2, b'two\\n')]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Any
+
+import fsspec
+
+DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".parquet")
+
+
+def is_local(url: str) -> bool:
+    """Whether ``url`` names a file on this machine (a plain path or ``file://``)."""
+    return "://" not in url or url.startswith("file://")
+
+
+def _local_path(url: str) -> str:
+    return url.removeprefix("file://")
+
+
+def open_input(url: str) -> Any:
+    """Open ``url`` for binary reading, decompressing by suffix (``.gz``, ``.bz2``...)."""
+    return fsspec.open(url, "rb", compression="infer").open()
+
+
+def iter_lines(url: str, max_bytes: int = 1 << 30) -> Iterator[tuple[int, bytes | None]]:
+    """Yield ``(line_number, line)`` for each non-blank line; ``None`` for a line longer
+    than ``max_bytes``, which is skipped without being held in memory."""
+    with open_input(url) as f:
+        number = 0
+        while True:
+            line = f.readline(max_bytes + 1)
+            if not line:
+                return
+            number += 1
+            if len(line) > max_bytes and not line.endswith(b"\n"):
+                while line and not line.endswith(b"\n"):
+                    line = f.readline(1 << 20)
+                yield number, None
+            elif line.strip():
+                yield number, line
+
+
+@contextlib.contextmanager
+def atomic_output(url: str) -> Iterator[IO[bytes]]:
+    """Open ``url`` for binary writing so that readers never see a partial file.
+
+    A local target is written to a temporary file beside it and renamed into place
+    when the block ends without error; a ``.gz`` target is compressed. Remote targets
+    go through fsspec, whose object stores publish a file only when it is closed.
+    """
+    if not is_local(url):
+        with fsspec.open(url, "wb", compression="infer") as remote:
+            yield remote
+        return
+    path = _local_path(url)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            if path.endswith(".gz"):
+                with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as zipped:
+                    yield zipped  # type: ignore[misc]
+            else:
+                yield raw
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def expand_inputs(url: str) -> list[str]:
+    """The data files a path names: itself, or the data files found under a folder.
+
+    Folders are searched recursively for ``*.jsonl``, ``*.jsonl.gz``, ``*.json`` and
+    ``*.parquet``; the result is sorted, so runs are repeatable.
+    """
+    fs, root = fsspec.core.url_to_fs(url)
+    if not fs.isdir(root):
+        if not fs.exists(root):
+            raise FileNotFoundError(f"no such file or folder: {url}")
+        return [url]
+    found = sorted(p for p in fs.find(root) if p.endswith(DATA_SUFFIXES))
+    return found if is_local(url) else [fs.unstrip_protocol(p) for p in found]

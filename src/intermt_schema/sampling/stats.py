@@ -1,0 +1,139 @@
+"""Statistics over trees: counts, score distributions, tie rates, annotator
+agreement, pair yield per strategy, and score histograms.
+
+>>> import intermt_schema as im
+>>> tree_stats([im.DialogueTree(id="t")])["trees"]
+1
+"""
+
+from __future__ import annotations
+
+from .pairs import STRATEGIES
+
+import os
+from collections import Counter
+from typing import Any
+
+from ..schema._structs import ImagePart
+from ..tree._view import TreeView
+
+
+
+def tree_stats(trees: Any) -> dict[str, Any]:
+    """Counts over trees, streaming: paths, nodes by role, branch points, turns per path,
+    images, ratings and their score distribution by dimension, judgment outcomes and tie
+    rates, annotator agreement, and pair yield per strategy."""
+    from .pairs import sample_pairs
+
+    stats: dict[str, Any] = {
+        "trees": 0,
+        "paths": 0,
+        "nodes": Counter(),
+        "branch_points": 0,
+        "path_turns": Counter(),
+        "images": 0,
+        "ratings": Counter(),
+        "scores": {},
+        "judgments": Counter(),
+        "outcomes": {},
+        "pair_yield": Counter(),
+    }
+    agree = {"pairs": 0, "exact": 0, "abs_diff": 0}
+    for tree in trees:
+        view = TreeView(tree)
+        stats["trees"] += 1
+        paths = view.paths()
+        stats["paths"] += len(paths)
+        stats["path_turns"].update(sum(1 for m in p if m.role == "user") for p in paths)
+        stats["nodes"].update(n.role for n in tree.nodes)
+        stats["branch_points"] += len(view.branch_points())
+        stats["images"] += sum(1 for n in tree.nodes for p in n.content if type(p) is ImagePart)
+        by_target: dict[tuple[str, str, str], list[int]] = {}
+        for r in tree.ratings:
+            stats["ratings"][r.dimension] += 1
+            stats["scores"].setdefault(r.dimension, Counter())[r.score] += 1
+            by_target.setdefault((r.target, r.scope, r.dimension), []).append(r.score)
+        for scores in by_target.values():
+            for i in range(len(scores)):
+                for j in range(i + 1, len(scores)):
+                    agree["pairs"] += 1
+                    agree["exact"] += scores[i] == scores[j]
+                    agree["abs_diff"] += abs(scores[i] - scores[j])
+        for j in tree.judgments:
+            stats["judgments"][j.scope] += 1
+            for dim, outcome in j.outcomes.items():
+                stats["outcomes"].setdefault(dim, Counter())[outcome] += 1
+        for strategy in STRATEGIES:
+            pairs, _ = sample_pairs([tree], strategy=strategy)
+            stats["pair_yield"][strategy] += len(pairs)
+    stats["tie_rate"] = {d: c["tie"] / sum(c.values()) for d, c in stats["outcomes"].items()}
+    stats["agreement"] = {
+        "measure": "pairwise exact agreement and mean absolute difference between two "
+        "annotators' scores of the same target and dimension",
+        "pairs": agree["pairs"],
+        "exact": agree["exact"] / agree["pairs"] if agree["pairs"] else None,
+        "mean_abs_diff": agree["abs_diff"] / agree["pairs"] if agree["pairs"] else None,
+    }
+    return stats
+
+
+def render_stats(stats: dict[str, Any]) -> str:
+    def counts(c: Counter[Any]) -> str:
+        return ", ".join(f"{k}: {v}" for k, v in sorted(c.items())) or "0"
+
+    lines = [
+        f"trees          {stats['trees']}",
+        f"paths          {stats['paths']}",
+        "nodes          " + counts(stats["nodes"]),
+        f"branch points  {stats['branch_points']}",
+        f"images         {stats['images']}",
+        "turns per path " + counts(stats["path_turns"]),
+        "judgments      " + counts(stats["judgments"]),
+        "pair yield     " + counts(stats["pair_yield"]) + " (judgments and ratings, both scopes)",
+        "ratings by dimension (count; scores):",
+    ]
+    lines += [
+        f"  {d:<32} {n:>6}; {counts(stats['scores'][d])}"
+        for d, n in sorted(stats["ratings"].items())
+    ] or ["  none"]
+    if stats["outcomes"]:
+        lines.append("judgment outcomes by dimension (a, b, tie; tie rate):")
+        lines += [
+            f"  {d:<32} {c['a']}, {c['b']}, {c['tie']}; {stats['tie_rate'][d]:.1%}"
+            for d, c in sorted(stats["outcomes"].items())
+        ]
+    a = stats["agreement"]
+    if a["pairs"]:
+        lines.append(
+            f"annotator agreement: {a['exact']:.1%} exact, mean |difference| "
+            f"{a['mean_abs_diff']:.2f} over {a['pairs']} score pairs "
+            "(pairwise, same target and dimension)"
+        )
+    return "\n".join(lines)
+
+
+def plot_stats(stats: dict[str, Any], folder: str) -> list[str]:
+    """One PNG histogram of scores per dimension; needs matplotlib."""
+    from .._errors import require
+
+    require("matplotlib", "plot")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    os.makedirs(folder, exist_ok=True)
+    written = []
+    for dim, scores in sorted(stats["scores"].items()):
+        fig, ax = plt.subplots(figsize=(4, 3))
+        keys = sorted(scores)
+        ax.bar([str(k) for k in keys], [scores[k] for k in keys], color="#4c72b0")
+        ax.set_title(dim, fontsize=9)
+        ax.set_xlabel("score")
+        ax.set_ylabel("ratings")
+        fig.tight_layout()
+        path = os.path.join(folder, f"{dim}.png")
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(path)
+    return written

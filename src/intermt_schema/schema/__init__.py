@@ -1,0 +1,56 @@
+"""The canonical schema, defined once: msgspec Structs, dimension sets, and what is
+derived from them (pydantic models, the JSON Schema)."""
+
+from ._dimensions import (
+    INTERMT,
+    Dimension,
+    DimensionSet,
+    available_dimension_sets,
+    get_dimension_set,
+    known_dimensions,
+    register_dimension_set,
+)
+from ._structs import (
+    SCHEMA_VERSION,
+    DialogueTree,
+    Generator,
+    ImagePart,
+    ImageRef,
+    Judgment,
+    Message,
+    Outcome,
+    Part,
+    Rating,
+    Role,
+    Scope,
+    TextPart,
+    TreeMeta,
+    decode_tree,
+    encode_tree,
+)
+
+__all__ = [
+    "INTERMT",
+    "SCHEMA_VERSION",
+    "DialogueTree",
+    "Dimension",
+    "DimensionSet",
+    "Generator",
+    "ImagePart",
+    "ImageRef",
+    "Judgment",
+    "Message",
+    "Outcome",
+    "Part",
+    "Rating",
+    "Role",
+    "Scope",
+    "TextPart",
+    "TreeMeta",
+    "available_dimension_sets",
+    "decode_tree",
+    "encode_tree",
+    "get_dimension_set",
+    "known_dimensions",
+    "register_dimension_set",
+]

@@ -1,0 +1,200 @@
+"""Linear conversations to trees and back: ``merge_paths`` joins shared prefixes,
+``split_paths`` gives every root-to-leaf conversation with what belongs to it.
+
+>>> import intermt_schema as im
+>>> t = im.DialogueTree(id="t", nodes=[
+...     im.Message(id="q", role="user", content=[im.TextPart("?")])])
+>>> same_tree(merge_paths(split_paths(t)).trees[0], t)
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+
+import msgspec
+from msgspec import Struct, field, structs
+
+from ..schema._structs import (
+    DialogueTree,
+    ImagePart,
+    Judgment,
+    Message,
+    Rating,
+    TextPart,
+    TreeMeta,
+)
+from ..validation._report import Issue
+from ._view import TreeView
+
+
+class Conversation(Struct, kw_only=True):
+    """One linear conversation (root first), with what belongs to it.
+
+    A message whose ``id`` is ``""`` gets an id from the content hash of its prefix
+    when merged. ``origin`` names the source record in reports; ``record`` is its id.
+    """
+
+    messages: list[Message]
+    tree_id: str | None = None
+    meta: TreeMeta = field(default_factory=TreeMeta)
+    ratings: list[Rating] = field(default_factory=list)
+    judgments: list[Judgment] = field(default_factory=list)
+    origin: str | None = None
+    record: int | str | None = None
+
+
+class MergeResult(Struct):
+    """Trees built by ``merge_paths``, and the conflicts found on the way."""
+
+    trees: list[DialogueTree]
+    issues: list[Issue]
+
+
+_hash_encoder = msgspec.json.Encoder(order="deterministic")
+
+
+def content_key(message: Message) -> bytes:
+    """A stable digest of a message's role and content; images count by identity
+    (sha256, else path, else uri, else their bytes)."""
+    h = hashlib.sha256(message.role.encode())
+    for part in message.content:
+        if type(part) is TextPart:
+            h.update(b"\x00t" + part.text.encode())
+        elif type(part) is ImagePart:
+            ref = part.image
+            ident = (
+                ref.sha256 or ref.path or ref.uri or hashlib.sha256(ref.bytes or b"").hexdigest()
+            )
+            h.update(b"\x00i" + ident.encode())
+    return h.digest()
+
+
+def path_ids(messages: Sequence[Message]) -> list[str]:
+    """Each message's id, or for a message without one (``id=""``) an id derived from
+    the content of the path up to and including it.
+
+    >>> import intermt_schema as im
+    >>> ids = path_ids([im.Message(id="", role="user", content=[im.TextPart("Hi")])])
+    >>> ids[0].startswith("h"), len(ids[0])
+    (True, 25)
+    """
+    if all(message.id for message in messages):
+        return [message.id for message in messages]  # nothing to derive: skip hashing
+    prefix = hashlib.sha256()
+    ids = []
+    for message in messages:
+        prefix.update(content_key(message))
+        ids.append(message.id or "h" + prefix.hexdigest()[:24])
+    return ids
+
+
+def _same_message(a: Message, b: Message) -> bool:
+    return a.role == b.role and a.content == b.content
+
+
+VariantHook = Callable[[Message, Message, Conversation], bool]
+
+
+"""Called when a message id is seen again with other content: ``(kept, incoming,
+conversation) -> accepted``. It may record the variant in ``kept.meta``."""
+
+
+def merge_paths(
+    conversations: Iterable[Conversation], on_variant: VariantHook | None = None
+) -> MergeResult:
+    """Build trees from linear conversations by shared prefix.
+
+    Messages are matched by id where they have one, otherwise by a hash of their
+    content and of everything before them. Conversations with the same ``tree_id``
+    (or, without one, the same first message) form one tree. A message id used for
+    two different contents is reported as ``merge.conflict`` naming both records,
+    unless ``on_variant`` accepts the difference.
+    """
+    trees: dict[str, DialogueTree] = {}
+    seen: dict[str, dict[str, tuple[Message, str | None]]] = {}
+    issues: list[Issue] = []
+    for conv in conversations:
+        parent: str | None = None
+        ids = path_ids(conv.messages)
+        if not ids:
+            continue
+        tree_id = conv.tree_id or ids[0]
+        tree = trees.get(tree_id)
+        if tree is None:
+            tree = trees[tree_id] = DialogueTree(id=tree_id, meta=conv.meta)
+            seen[tree_id] = {}
+        known = seen[tree_id]
+        for node_id, message in zip(ids, conv.messages, strict=True):
+            entry = known.get(node_id)
+            if entry is None:
+                node = structs.replace(message, id=node_id, parent=parent)
+                tree.nodes.append(node)
+                known[node_id] = (node, conv.origin)
+            elif entry[0].parent != parent or not (
+                _same_message(entry[0], message)
+                or (on_variant is not None and on_variant(entry[0], message, conv))
+            ):
+                issues.append(
+                    Issue(
+                        code="merge.conflict",
+                        severity="error",
+                        tree=tree_id,
+                        message=f"id {node_id!r} has different content or parent in "
+                        f"{entry[1] or 'an earlier record'} and {conv.origin or 'a later record'}",
+                    )
+                )
+            parent = node_id
+        tree.ratings.extend(conv.ratings)
+        tree.judgments.extend(conv.judgments)
+    return MergeResult(list(trees.values()), issues)
+
+
+def split_paths(tree: DialogueTree) -> list[Conversation]:
+    """Every root-to-leaf conversation of a tree; the inverse of ``merge_paths``.
+
+    Each rating goes with the first path holding its target, each judgment with the
+    first path holding its ``a``, so nothing is duplicated.
+    """
+    view = TreeView(tree)
+    paths = view.paths()
+    first_path: dict[str, int] = {}
+    for index, path in enumerate(paths):
+        for message in path:
+            first_path.setdefault(message.id, index)
+    ratings: list[list[Rating]] = [[] for _ in paths]
+    judgments: list[list[Judgment]] = [[] for _ in paths]
+    for rating in tree.ratings:
+        ratings[first_path.get(rating.target, 0)].append(rating)
+    for judgment in tree.judgments:
+        judgments[first_path.get(judgment.a, 0)].append(judgment)
+    return [
+        Conversation(
+            messages=[structs.replace(m, parent=None) for m in path],
+            tree_id=tree.id,
+            meta=tree.meta,
+            ratings=ratings[i],
+            judgments=judgments[i],
+        )
+        for i, path in enumerate(paths)
+    ]
+
+
+def same_tree(a: DialogueTree, b: DialogueTree) -> bool:
+    """Equal up to the order of the node, rating and judgment lists.
+
+    >>> import intermt_schema as im
+    >>> same_tree(im.DialogueTree(id="t"), im.DialogueTree(id="t"))
+    True
+    """
+
+    def key(items: Iterable[Struct]) -> list[bytes]:
+        return sorted(_hash_encoder.encode(i) for i in items)
+
+    return (
+        (a.id, a.schema_version, a.meta) == (b.id, b.schema_version, b.meta)
+        and key(a.nodes) == key(b.nodes)
+        and key(a.ratings) == key(b.ratings)
+        and key(a.judgments) == key(b.judgments)
+    )

@@ -1,0 +1,155 @@
+"""Image reference rules: safe relative paths, and (on request) files that exist and decode.
+
+>>> path_problem("images/a.png") is None
+True
+>>> path_problem("../secret.png")[0]
+'image.escapes_root'
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import re
+import warnings
+from dataclasses import dataclass
+
+from msgspec import structs
+
+from .._errors import require
+from ..schema._structs import DialogueTree, ImagePart, ImageRef
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """Bounds applied when image files are opened.
+
+    ``max_pixels`` guards against decompression bombs; ``max_bytes`` against huge files.
+    """
+
+    max_pixels: int = 64_000_000
+    max_bytes: int = 64 * 1024 * 1024
+
+
+def path_problem(path: str) -> tuple[str, str] | None:
+    """The rule a stored image path breaks, as ``(code, message)``, or None.
+
+    A stored path is POSIX, relative, and stays inside the dataset root.
+
+    >>> path_problem("/etc/passwd")[0]
+    'image.absolute_path'
+    >>> path_problem("https://x/y.png")[0]
+    'image.path_is_url'
+    """
+    if path == "":
+        return "image.no_source", "the image path is empty"
+    if path.startswith(("/", "\\")) or _DRIVE.match(path):
+        return "image.absolute_path", f"image path {path!r} is absolute; store it relative"
+    if _URL.match(path):
+        return "image.path_is_url", f"image path {path!r} is a URL; put URLs in 'uri'"
+    if "\\" in path:
+        return "image.not_posix", f"image path {path!r} uses backslashes; use '/'"
+    normal = posixpath.normpath(path)
+    if normal == ".." or normal.startswith("../"):
+        return "image.escapes_root", f"image path {path!r} escapes the dataset root"
+    return None
+
+
+def _decode_problem(data: bytes, limits: ImageLimits) -> tuple[str, str] | None:
+    pil = require("PIL.Image", "images")
+    image_module = pil
+    if len(data) > limits.max_bytes:
+        return "image.too_large", f"image is {len(data)} bytes; the limit is {limits.max_bytes}"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", image_module.DecompressionBombWarning)
+            with image_module.open(io.BytesIO(data)) as img:
+                width, height = img.size
+                if width * height > limits.max_pixels:
+                    return (
+                        "image.too_large",
+                        f"image is {width}x{height} pixels; the limit is {limits.max_pixels}",
+                    )
+                img.load()
+    except (image_module.DecompressionBombError, image_module.DecompressionBombWarning):
+        return "image.too_large", "image exceeds the decompression-bomb limit"
+    except image_module.UnidentifiedImageError:
+        return "image.undecodable", "the data is not in any image format Pillow knows"
+    except Exception as exc:  # Pillow raises many kinds for bad data
+        return "image.undecodable", f"image does not decode: {type(exc).__name__}: {exc}"
+    return None
+
+
+def _read_under_root(
+    path: str, root: str, limits: ImageLimits
+) -> tuple[bytes | None, tuple[str, str] | None]:
+    """Read ``root/path`` if it exists and stays under ``root`` once links are resolved."""
+    import fsspec
+
+    if "://" in root and not root.startswith("file://"):
+        fs, base = fsspec.core.url_to_fs(root)
+        full = posixpath.join(base, path)
+        if not fs.exists(full):
+            return None, ("image.missing", f"image file {path!r} not found under the images root")
+        with fs.open(full, "rb") as f:
+            return f.read(limits.max_bytes + 1), None
+    root = root.removeprefix("file://")
+    real_root = os.path.realpath(root)
+    full = os.path.realpath(os.path.join(root, path))
+    if os.path.commonpath([real_root, full]) != real_root:
+        return None, ("image.escapes_root", f"image path {path!r} links outside the dataset root")
+    if not os.path.isfile(full):
+        return None, ("image.missing", f"image file {path!r} not found under the images root")
+    with open(full, "rb") as f:
+        return f.read(limits.max_bytes + 1), None
+
+
+def check_image(ref: ImageRef, root: str | None, limits: ImageLimits) -> list[tuple[str, str]]:
+    """Open the image behind ``ref`` and report what is wrong with it.
+
+    Inline bytes are decoded; a path is looked up under ``root`` (a folder or any
+    fsspec URL). Pillow checks that the data is an image within ``limits``.
+    """
+    problems: list[tuple[str, str]] = []
+    if ref.bytes is not None:
+        found = _decode_problem(ref.bytes, limits)
+        if found:
+            problems.append(found)
+    elif ref.path is not None and path_problem(ref.path) is None and root is not None:
+        try:
+            data, problem = _read_under_root(ref.path, root, limits)
+        except Exception as exc:  # any fsspec backend failure is this image's problem
+            data, problem = None, ("image.missing", f"cannot read {ref.path!r}: {exc}")
+        if problem:
+            problems.append(problem)
+        elif data is not None:
+            found = _decode_problem(data, limits)
+            if found:
+                problems.append(found)
+    return problems
+
+
+def embed_images(tree: DialogueTree, root: str, limits: ImageLimits | None = None) -> DialogueTree:
+    """A copy of ``tree`` whose path-only images carry their bytes, read under ``root``.
+
+    Paths that are unsafe or missing are left as they are (validation reports them).
+    """
+    limits = limits or ImageLimits()
+    nodes = []
+    for node in tree.nodes:
+        content = []
+        for part in node.content:
+            ref = part.image if type(part) is ImagePart else None
+            if ref is not None and ref.bytes is None and ref.path and not path_problem(ref.path):
+                data, problem = _read_under_root(ref.path, root, limits)
+                if data is not None and problem is None:
+                    part = ImagePart(image=structs.replace(ref, bytes=data))
+            content.append(part)
+        nodes.append(structs.replace(node, content=content))
+    return structs.replace(tree, nodes=nodes)

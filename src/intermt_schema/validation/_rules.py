@@ -1,0 +1,83 @@
+"""The rule table and the validation options.
+
+``RULES`` lists every issue code the library emits, with its default severity and
+what it means; ``spec/SPEC.md`` and the golden cases under ``tests/cases/`` are held
+equal to it by tests.
+
+>>> RULES["tree.role_order"][0]
+'error'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..schema._dimensions import INTERMT, DimensionSet
+from ._images import ImageLimits
+from ._report import Severity
+
+RULES: dict[str, tuple[Severity, str]] = {
+    "schema.json": ("error", "the record is not valid JSON"),
+    "schema.type": ("error", "a field is missing, has the wrong type, or is out of its range"),
+    "schema.version": ("error", "the schema_version is not one this reader understands"),
+    "record.too_large": ("error", "the record exceeds the maximum record size"),
+    "file.unreadable": ("error", "a file cannot be listed, opened or read to the end"),
+    "tree.duplicate_id": ("error", "two nodes share an id"),
+    "tree.no_root": ("error", "no node is a root (parent null)"),
+    "tree.multiple_roots": ("error", "more than one node is a root"),
+    "tree.missing_parent": ("error", "a node's parent does not exist"),
+    "tree.cycle": ("error", "following parents from a node never reaches the root"),
+    "tree.role_order": ("error", "roles do not alternate user/assistant after an optional system"),
+    "tree.too_large": ("error", "the tree has more nodes or depth than the limits allow"),
+    "message.empty": ("warning", "a message has no content parts"),
+    "text.leftover_markup": ("info", "text holds generation leftovers such as '[[' or ']]'"),
+    "rating.missing_target": ("error", "a rating names a node that does not exist"),
+    "rating.unknown_dimension": ("error", "a rating's dimension is not in the dimension set"),
+    "rating.wrong_scope": ("error", "a rating's scope does not fit its dimension or target"),
+    "rating.out_of_scale": ("error", "a score is outside the dimension's scale"),
+    "judgment.missing_target": ("error", "a judgment names a node that does not exist"),
+    "judgment.self_pair": ("error", "a judgment compares a target with itself"),
+    "judgment.not_siblings": ("error", "a local judgment compares nodes that are not siblings"),
+    "judgment.wrong_scope": ("error", "a judgment target or dimension does not fit its scope"),
+    "judgment.unknown_dimension": ("error", "a judgment's dimension is not in the dimension set"),
+    "image.no_source": ("error", "an image has neither bytes, path nor uri"),
+    "image.absolute_path": ("error", "an image path is absolute"),
+    "image.escapes_root": ("error", "an image path leaves the dataset root"),
+    "image.path_is_url": ("error", "an image path is a URL"),
+    "image.not_posix": ("error", "an image path uses backslashes"),
+    "image.missing": ("error", "an image file does not exist"),
+    "image.undecodable": ("error", "an image does not decode"),
+    "image.too_large": ("error", "an image exceeds the pixel or byte limit"),
+    "corpus.duplicate_tree_id": ("warning", "a tree id was already used by an earlier record"),
+}
+
+
+"""Every rule: code -> (default severity, what it means)."""
+
+
+RoleOrder = Literal["alternate", "any"]
+
+
+@dataclass(frozen=True)
+class ValidationOptions:
+    """How to validate.
+
+    - ``strict``: warnings count as errors.
+    - ``role_order``: ``"alternate"`` (user/assistant after an optional system) or ``"any"``.
+    - ``images_root``: where relative image paths resolve (a folder or fsspec URL).
+    - ``check_images``: open every image and check that it decodes (needs Pillow).
+    - ``max_nodes`` / ``max_depth``: bounds on tree size.
+    """
+
+    dimensions: DimensionSet = INTERMT
+    strict: bool = False
+    role_order: RoleOrder = "alternate"
+    images_root: str | None = None
+    check_images: bool = False
+    max_nodes: int = 1_000_000
+    max_depth: int = 100_000
+    image_limits: ImageLimits = field(default_factory=ImageLimits)
+
+
+DEFAULT_OPTIONS = ValidationOptions()
