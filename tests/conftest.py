@@ -23,8 +23,12 @@ EXAMPLES = ROOT / "examples" / "data"
 
 
 def fixture_path(*parts: str) -> Path:
-    """A file under ../shared/fixtures, or skip the test when that folder is absent."""
+    """A file under ../shared/fixtures. When it is absent the test is skipped, unless
+    ``INTERMT_REQUIRE_FIXTURES`` is set (CI sets it): then the test fails."""
     path = FIXTURES.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"real-data fixture {path} is not present (../shared/fixtures is absent)")
+        message = f"real-data fixture {path} is not present (../shared/fixtures is absent)"
+        if os.environ.get("INTERMT_REQUIRE_FIXTURES"):
+            pytest.fail(message)
+        pytest.skip(message)
     return path

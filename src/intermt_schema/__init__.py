@@ -51,13 +51,10 @@ from .io import (
     write_jsonl,
     write_parquet,
 )
+from .sampling._criteria import Aggregate, Criterion, PairOptions, Strategy
 from .sampling.pairs import (
-    Aggregate,
-    Criterion,
-    PairOptions,
     PairReport,
     PreferencePair,
-    Strategy,
     apply_pairs,
     iter_pairs,
     sample_pairs,

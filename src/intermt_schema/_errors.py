@@ -5,6 +5,7 @@
     IntermtError
      ├── SchemaError (also ValueError)        a document does not fit the schema
      ├── ValidationError (also ValueError)    a report holds errors (Report.raise_for_errors)
+     ├── ReadError (also OSError)             a source cannot be listed, opened or read
      ├── ConversionError (also ValueError)    a conversion cannot express its input
      ├── UnknownNameError (also KeyError)   a format or dimension-set name is not registered
      ├── OptionError (also ValueError)      an option's name or value is not one a function takes
@@ -41,6 +42,11 @@ class ValidationError(IntermtError, ValueError):
     def __init__(self, message: str, report: Any) -> None:
         super().__init__(message)
         self.report = report
+
+
+class ReadError(IntermtError, OSError):
+    """A source (file, folder, URL) cannot be listed, opened or read to the end; the
+    message names it and says why."""
 
 
 class ConversionError(IntermtError, ValueError):

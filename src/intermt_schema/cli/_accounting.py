@@ -208,7 +208,9 @@ def read_trees(
     except Exception as exc:  # a truncated archive or a missing fsspec backend: report it
         account(file_failure(url, "read", exc), tally, out, report_format, None)
         return
-    bad_lines = {i.line for i in imported.issues if i.severity == "error" and i.line is not None}
+    bad_lines = {
+        (i.file, i.line) for i in imported.issues if i.severity == "error" and i.line is not None
+    }
     tally.read += imported.records
     tally.rejected += len(bad_lines)
     tally.accepted += imported.records - len(bad_lines)

@@ -9,7 +9,7 @@ from typing import IO, Any
 from .._errors import OptionError, check_choice
 from ..formats._records import write_json_records
 from ..formats._registry import get_format
-from ..sampling.pairs import AGGREGATES, STRATEGIES, PairOptions
+from ..sampling._criteria import AGGREGATES, STRATEGIES, PairOptions
 from ..validation._rules import ValidationOptions
 from ._accounting import (
     images_root_of,

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from msgspec import structs
 
-from ..io._fs import atomic_output, iter_lines, open_input
+from ..io._fs import atomic_output, expand_inputs, iter_lines, open_input
 from ..schema._structs import Judgment, Message
-from ..validation._report import Issue
+from ..validation._report import Issue, unreadable
 from ._registry import Format, ImportResult, LossReport, folder_of
 
 if TYPE_CHECKING:
@@ -128,31 +128,53 @@ def bad_record(url: str, number: int, message: str) -> Issue:
 
 
 def load_records(url: str, parse: RecordParser, merge: Any = None) -> ImportResult:
-    """Read every record of a JSON array or JSON Lines file into conversations with
-    ``parse``, then merge them into trees. A record that is not JSON, not an object, or
-    that ``parse`` cannot read becomes an ``import.bad_record`` issue; nothing raises.
-    ``merge`` replaces ``merge_paths`` (to pass it options)."""
+    """Read every record of a JSON array or JSON Lines file (or of each such file in a
+    folder) into conversations with ``parse``, then merge them into trees. A record
+    that is not JSON, not an object, or that ``parse`` cannot read becomes an
+    ``import.bad_record`` issue; a source that cannot be opened or read becomes a
+    ``file.unreadable`` issue. Nothing raises. ``merge`` replaces ``merge_paths``."""
     from ..tree._merge import merge_paths
 
     issues: list[Issue] = []
     conversations: list[Conversation] = []
     count = 0
-    for number, record, error in read_json_records(url):
-        count += 1
-        if error is None and not isinstance(record, dict):
-            error = "a record must be a JSON object"
-        if error is None:
-            found: list[Issue] = []
-            try:
-                conversations += parse(record, number, found)
-            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-                error = f"{type(exc).__name__}: {exc}"
-            else:  # the parser's issues, placed at this record
-                issues += [structs.replace(i, file=url, line=number) for i in found]
-                continue
-        issues.append(bad_record(url, number, error))
+    try:
+        files = [f for f in expand_inputs(url) if not f.endswith(".parquet")]
+    except Exception as exc:  # a missing file, a missing fsspec backend
+        return ImportResult([], [unreadable(url, "open", exc)], 0)
+    if not files:
+        return ImportResult([], [unreadable(url, "read", "no *.json or *.jsonl files")], 0)
+    for file in files:
+        try:
+            for number, record, error in read_json_records(file):
+                count += 1
+                issues += _parsed(file, number, record, error, parse, conversations)
+        except Exception as exc:  # a cut archive, a folder, a special file: report it
+            issues.append(unreadable(file, "read", exc))
     merged = (merge or merge_paths)(conversations)
     return ImportResult(merged.trees, issues + merged.issues, count)
+
+
+def _parsed(
+    url: str,
+    number: int,
+    record: Any,
+    error: str | None,
+    parse: RecordParser,
+    conversations: list[Conversation],
+) -> list[Issue]:
+    """The issues of one record, its conversations appended to ``conversations``."""
+    if error is None and not isinstance(record, dict):
+        error = "a record must be a JSON object"
+    if error is None:
+        found: list[Issue] = []
+        try:
+            conversations += parse(record, number, found)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        else:  # the parser's issues, placed at this record
+            return [structs.replace(i, file=url, line=number) for i in found]
+    return [bad_record(url, number, error)]
 
 
 def preference(

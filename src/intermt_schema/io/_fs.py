@@ -8,6 +8,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from .._errors import IntermtError, ReadError
+
 import contextlib
 import gzip
 import os
@@ -104,3 +108,22 @@ def expand_inputs(url: str) -> list[str]:
         return [url]
     found = sorted(p for p in fs.find(root) if p.endswith(DATA_SUFFIXES))
     return found if is_local(url) else [fs.unstrip_protocol(p) for p in found]
+
+
+T = TypeVar("T")
+
+
+def reading(url: str, items: Iterator[T]) -> Iterator[T]:
+    """``items``, with any failure to list, open or read ``url`` (a missing file, a
+    folder, a cut gzip, a file that is not Parquet, a missing fsspec backend) raised
+    as ``ReadError`` naming it. The readers' errors of their own pass through.
+
+    >>> list(reading("x", iter([1, 2])))
+    [1, 2]
+    """
+    try:
+        yield from items
+    except IntermtError:
+        raise
+    except Exception as exc:  # third-party failures become one documented type
+        raise ReadError(f"cannot read {url}: {type(exc).__name__}: {exc}") from exc

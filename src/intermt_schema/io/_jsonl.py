@@ -16,17 +16,23 @@ import msgspec
 from .._errors import SchemaError
 from ..schema._structs import DialogueTree, decode_tree
 from ..validation._pointers import pointer_from_msgspec
-from ._fs import atomic_output, iter_lines
+from ._fs import atomic_output, iter_lines, reading
 
 _encoder = msgspec.json.Encoder(order="deterministic")
 
 
 def read_jsonl(url: str) -> Iterator[DialogueTree]:
-    """Stream trees from a JSONL file; raises ``SchemaError`` naming the first bad line.
+    """Stream trees from a JSONL file; raises ``SchemaError`` naming the first bad line,
+    and ``ReadError`` when the file cannot be opened or read to the end.
 
     Use ``validate_path`` to collect every problem instead of stopping at the first.
+
+    >>> next(read_jsonl("memory://doc/missing.jsonl"))
+    Traceback (most recent call last):
+    ...
+    intermt_schema.ReadError: cannot read memory://doc/missing.jsonl: FileNotFoundError: ...
     """
-    for number, line in iter_lines(url):
+    for number, line in reading(url, iter_lines(url)):
         if line is None:
             raise SchemaError(f"{url}:{number}: the line is too long to read")
         try:

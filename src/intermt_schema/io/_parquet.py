@@ -22,7 +22,7 @@ from .._errors import SchemaError, require
 from ..schema._structs import DialogueTree
 from ..validation._pointers import pointer_from_msgspec
 from ._arrow import arrow_schema, row_to_tree, to_rows
-from ._fs import atomic_output, open_input
+from ._fs import atomic_output, open_input, reading
 
 ROWS_PER_GROUP = 1000
 
@@ -56,8 +56,9 @@ def _iter_rows(url: str, batch_rows: int = 256) -> Iterator[dict[str, Any]]:
 
 
 def read_parquet(url: str) -> Iterator[DialogueTree]:
-    """Stream trees from a canonical Parquet file; ``SchemaError`` names a bad row."""
-    for number, row in enumerate(_iter_rows(url), start=1):
+    """Stream trees from a canonical Parquet file; ``SchemaError`` names a bad row, and
+    ``ReadError`` a file that cannot be opened or is not Parquet."""
+    for number, row in enumerate(reading(url, _iter_rows(url)), start=1):
         try:
             yield row_to_tree(row)
         except (msgspec.ValidationError, KeyError, TypeError, ValueError) as exc:

@@ -19,7 +19,7 @@ import msgspec
 
 from ..validation._checks import validate
 from ..validation._pointers import pointer_from_msgspec
-from ..validation._report import Issue, RecordResult, Report
+from ..validation._report import Issue, RecordResult, Report, unreadable
 from ..validation._rules import DEFAULT_OPTIONS, RULES, ValidationOptions
 from ..validation._structural import decode_and_validate
 from ._arrow import row_to_tree
@@ -77,15 +77,10 @@ def _reader_for(url: str) -> RecordReader | None:
     return next((r for suffix, r in READERS.items() if url.endswith(suffix)), None)
 
 
-def file_problem(url: str, message: str) -> RecordResult:
-    """A ``file.unreadable`` result: a problem with a whole file, not one record."""
-    issue = Issue(code="file.unreadable", severity="error", file=url, message=message)
-    return RecordResult(url, None, None, Report([issue]), None)
-
-
-def file_failure(url: str, action: str, exc: BaseException) -> RecordResult:
-    """``file_problem`` for an exception met while trying to ``action`` (open, read)."""
-    return file_problem(url, f"cannot {action} {url}: {type(exc).__name__}: {exc}")
+def file_failure(url: str, action: str, exc: BaseException | str) -> RecordResult:
+    """A ``file.unreadable`` result: a problem with a whole file (met while trying to
+    ``action`` it), not with one record."""
+    return RecordResult(url, None, None, Report([unreadable(url, action, exc)]), None)
 
 
 class TreeIds:
@@ -159,11 +154,13 @@ def _validate_files(
         yield file_failure(url, "open", exc)
         return
     if not files:
-        yield file_problem(url, "no data files (*.jsonl, *.jsonl.gz, *.parquet) found")
+        yield file_failure(url, "read", "no data files (*.jsonl, *.jsonl.gz, *.parquet) found")
     for file in files:
         reader = _reader_for(file)
         if reader is None:
-            yield file_problem(file, "not a canonical data file (*.jsonl, *.jsonl.gz, *.parquet)")
+            yield file_failure(
+                file, "read", "not a canonical data file (*.jsonl, *.jsonl.gz, *.parquet)"
+            )
             continue
         file_options = options
         if options.images_root is None:

@@ -8,15 +8,13 @@ agreement, pair yield per strategy, and score histograms.
 
 from __future__ import annotations
 
-from .pairs import STRATEGIES
-
 import os
 from collections import Counter
 from typing import Any
 
 from ..schema._structs import ImagePart
 from ..tree._view import TreeView
-
+from ._criteria import STRATEGIES
 
 
 def tree_stats(trees: Any) -> dict[str, Any]:

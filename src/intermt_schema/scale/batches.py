@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from ..sampling.pairs import PairOptions
+    from ..sampling._criteria import PairOptions
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
