@@ -53,17 +53,27 @@ def test_every_rule_is_exercised_by_a_golden_case() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_golden_report_text(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_golden_report_text(case: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``validate input.jsonl [args.txt]``, or the command in ``command.txt`` (where
+    ``{tmp}`` is a scratch folder), prints exactly ``expected.txt``."""
     monkeypatch.chdir(case)
-    args = shlex.split((case / "args.txt").read_text()) if (case / "args.txt").exists() else []
+    if (case / "command.txt").exists():
+        command = (case / "command.txt").read_text().replace("{tmp}", str(tmp_path))
+        argv = shlex.split(command)
+    else:
+        args = (case / "args.txt").read_text() if (case / "args.txt").exists() else ""
+        argv = ["validate", "input.jsonl", *shlex.split(args)]
     out = io.StringIO()
-    code = main(["validate", "input.jsonl", *args], out=out)
+    code = main(argv, out=out)
     expected_file = case / "expected.txt"
     if os.environ.get("UPDATE_GOLDEN"):
         expected_file.write_text(out.getvalue())
     assert out.getvalue() == expected_file.read_text()
     severity = im.RULES[case.name][0]
-    assert f"{severity} {case.name}" in out.getvalue()
+    text = out.getvalue()
+    assert (
+        f"{severity} {case.name}" in text or f'"code":"{case.name}","severity":"{severity}"' in text
+    )
     assert code == (1 if severity == "error" else 0)
 
 

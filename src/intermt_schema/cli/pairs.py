@@ -66,7 +66,8 @@ def pairs(
     :func:`intermt_schema.iter_pairs`) and write them to ``output`` as ``to`` (one of
     :data:`PAIR_TARGETS`, or ``pairs`` for the pairs with their provenance), one tree
     at a time; returns the exit code."""
-    from ..sampling.pairs import PairReport, apply_pairs, check_pair_options, iter_pairs
+    from ..sampling._criteria import check_pair_options
+    from ..sampling.pairs import PairReport, apply_pairs, iter_pairs
 
     check_choice("pair target", to, ["pairs", *PAIR_TARGETS])
     check_pair_options(options or {})

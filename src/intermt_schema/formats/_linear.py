@@ -33,6 +33,7 @@ from ..schema._structs import (
 )
 from ..tree._view import TreeView
 from ..validation._report import Issue
+from ..validation._rules import rule_issue
 from ._registry import LossReport
 
 PLACEHOLDERS_META = "intermt_placeholders"
@@ -241,13 +242,11 @@ def judgment_pairs(
 
 def placeholder_issue(origin: str, where: str, expected: int, found: int) -> Issue:
     """The warning for a turn whose placeholder count differs from its image count."""
-    return Issue(
-        code="import.placeholder_mismatch",
-        severity="warning",
+    return rule_issue(
+        "import.placeholder_mismatch",
+        f"{found} placeholders for {expected} images; text kept verbatim and images appended",
         file=origin,
         path=where,
-        message=f"{found} placeholders for {expected} images; text kept "
-        "verbatim and images appended",
     )
 
 

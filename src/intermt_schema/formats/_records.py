@@ -19,6 +19,7 @@ from msgspec import structs
 from ..io._fs import atomic_output, expand_inputs, iter_lines, open_input
 from ..schema._structs import Judgment, Message
 from ..validation._report import Issue, unreadable
+from ..validation._rules import rule_issue
 from ._registry import Format, ImportResult, LossReport, folder_of
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ def has_turns(record: dict[str, Any]) -> bool:
 
 def bad_record(url: str, number: int, message: str) -> Issue:
     """The error for a record that cannot be read."""
-    return Issue(code="import.bad_record", severity="error", file=url, line=number, message=message)
+    return rule_issue("import.bad_record", message, file=url, line=number)
 
 
 def load_records(url: str, parse: RecordParser, merge: Any = None) -> ImportResult:

@@ -8,18 +8,16 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-from .._errors import IntermtError, ReadError
-
 import contextlib
 import gzip
 import os
 import tempfile
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import fsspec
+
+from .._errors import IntermtError, ReadError
 
 DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".parquet")
 

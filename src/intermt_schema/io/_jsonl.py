@@ -27,7 +27,7 @@ def read_jsonl(url: str) -> Iterator[DialogueTree]:
 
     Use ``validate_path`` to collect every problem instead of stopping at the first.
 
-    >>> next(read_jsonl("memory://doc/missing.jsonl"))
+    >>> next(read_jsonl("memory://doc/missing.jsonl"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     intermt_schema.ReadError: cannot read memory://doc/missing.jsonl: FileNotFoundError: ...

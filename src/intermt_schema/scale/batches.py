@@ -242,7 +242,8 @@ def pairs_batch(
     :func:`intermt_schema.sample_pairs`'s options (checked at the call). Pairs depend only on their
     tree and the seed, so any batching gives the same pairs. The columns are
     :data:`PAIR_COLUMNS`; ``dropped`` counts the ratings and judgments left unpaired."""
-    from ..sampling.pairs import check_pair_options, sample_pairs
+    from ..sampling._criteria import check_pair_options
+    from ..sampling.pairs import sample_pairs
 
     check_pair_options(sampling)
 

@@ -26,6 +26,7 @@ from ..schema._structs import (
     TreeMeta,
 )
 from ..validation._report import Issue
+from ..validation._rules import rule_issue
 from ._view import TreeView
 
 
@@ -137,12 +138,11 @@ def merge_paths(
                 or (on_variant is not None and on_variant(entry[0], message, conv))
             ):
                 issues.append(
-                    Issue(
-                        code="merge.conflict",
-                        severity="error",
-                        tree=tree_id,
-                        message=f"id {node_id!r} has different content or parent in "
+                    rule_issue(
+                        "merge.conflict",
+                        f"id {node_id!r} has different content or parent in "
                         f"{entry[1] or 'an earlier record'} and {conv.origin or 'a later record'}",
+                        tree=tree_id,
                     )
                 )
             parent = node_id

@@ -16,7 +16,7 @@ import re
 from ..schema._structs import DialogueTree, ImagePart, TextPart
 from ._images import check_image, path_problem
 from ._report import Issue, Report
-from ._rules import DEFAULT_OPTIONS, RULES, ValidationOptions
+from ._rules import DEFAULT_OPTIONS, ValidationOptions, rule_issue
 
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")  # certainly fine; others get checked
 
@@ -39,18 +39,15 @@ class _Collector:
         self.tree, self.source, self.line, self.strict = tree, source, line, strict
 
     def add(self, code: str, path: str, message: str) -> None:
-        severity = RULES[code][0]
-        if self.strict and severity == "warning":
-            severity = "error"
         self.issues.append(
-            Issue(
-                code=code,
-                severity=severity,
-                message=message,
+            rule_issue(
+                code,
+                message,
                 path=path,
                 tree=self.tree,
                 file=self.source,
                 line=self.line,
+                strict=self.strict,
             )
         )
 

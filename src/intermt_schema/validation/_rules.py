@@ -15,7 +15,7 @@ from typing import Literal
 
 from ..schema._dimensions import INTERMT, DimensionSet
 from ._images import ImageLimits
-from ._report import Severity
+from ._report import Issue, Severity
 
 RULES: dict[str, tuple[Severity, str]] = {
     "schema.json": ("error", "the record is not valid JSON"),
@@ -50,6 +50,14 @@ RULES: dict[str, tuple[Severity, str]] = {
     "image.undecodable": ("error", "an image does not decode"),
     "image.too_large": ("error", "an image exceeds the pixel or byte limit"),
     "corpus.duplicate_tree_id": ("warning", "a tree id was already used by an earlier record"),
+    "import.bad_record": ("error", "an imported record cannot be read into conversations"),
+    "import.placeholder_mismatch": (
+        "warning",
+        "a turn's image placeholders and images differ in number; text kept verbatim",
+    ),
+    "import.round_gap": ("warning", "an imported turn's round number is not the next one"),
+    "merge.conflict": ("error", "one message id has different content or parent in two records"),
+    "merge.image_variant": ("info", "one message has other image paths in another record"),
 }
 
 
@@ -57,6 +65,30 @@ RULES: dict[str, tuple[Severity, str]] = {
 
 
 RoleOrder = Literal["alternate", "any"]
+
+
+def rule_issue(
+    code: str,
+    message: str,
+    *,
+    path: str = "",
+    tree: str | None = None,
+    file: str | None = None,
+    line: int | None = None,
+    strict: bool = False,
+) -> Issue:
+    """The issue of a rule in ``RULES``, with the rule's severity (a warning is an error
+    when ``strict``); an unknown code is a ``KeyError``.
+
+    >>> rule_issue("import.round_gap", "expected round 2", file="a.json", line=3).render()
+    'a.json:3: warning import.round_gap: expected round 2'
+    """
+    severity = RULES[code][0]
+    if strict and severity == "warning":
+        severity = "error"
+    return Issue(
+        code=code, severity=severity, message=message, path=path, tree=tree, file=file, line=line
+    )
 
 
 @dataclass(frozen=True)

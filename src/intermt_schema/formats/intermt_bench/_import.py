@@ -21,7 +21,8 @@ from ...schema._structs import (
 )
 from ...tree._merge import Conversation, merge_paths, path_ids
 from ...validation._report import Issue
-from .._linear import PLACEHOLDERS_META
+from ...validation._rules import rule_issue
+from .._linear import PLACEHOLDERS_META, placeholder_issue
 from .._records import load_records
 from .._registry import ImportResult
 from ._export import _texts_and_images
@@ -65,16 +66,7 @@ def _assistant(
             id=node_id, role="assistant", content=content, meta={PLACEHOLDERS_META: found}
         )
     if len(found) != len(images):
-        issues.append(
-            Issue(
-                code="import.placeholder_mismatch",
-                severity="warning",
-                file=origin,
-                path=where,
-                message=f"{len(found)} placeholders for {len(images)} images; text kept "
-                "verbatim and images appended",
-            )
-        )
+        issues.append(placeholder_issue(origin, where, len(images), len(found)))
     content = [TextPart(text), *(ImagePart(image=r) for r in images)]
     return Message(id=node_id, role="assistant", content=content)
 
@@ -107,12 +99,11 @@ def _flat(record: dict[str, Any], origin: str, issues: list[Issue], key: Any) ->
         where = f"/conversations/{i}"
         if turn.get("round") != i + 1:
             issues.append(
-                Issue(
-                    code="import.round_gap",
-                    severity="warning",
+                rule_issue(
+                    "import.round_gap",
+                    f"expected round {i + 1}",
                     file=origin,
                     path=where + "/round",
-                    message=f"expected round {i + 1}",
                 )
             )
         messages.append(_user(turn, "prompt_uuid"))
@@ -267,12 +258,11 @@ def _image_variants(issues: list[Issue]) -> Any:
         variants = kept.meta.setdefault(VARIANTS_META, {})
         variants[str(conv.record)] = images
         issues.append(
-            Issue(
-                code="merge.image_variant",
-                severity="info",
-                file=conv.origin,
-                message=f"message {kept.id!r} has other image paths here than "
+            rule_issue(
+                "merge.image_variant",
+                f"message {kept.id!r} has other image paths here than "
                 "in an earlier record; both are kept",
+                file=conv.origin,
             )
         )
         return True
