@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -27,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import make_tree, write_corpus
 
 import intermt_schema as im
-from intermt_schema import decode_and_validate
+from intermt_schema import ExportOptions, decode_and_validate
+from intermt_schema.sampling._criteria import STRATEGIES
 
 Row = tuple[str, float, str]
 
@@ -126,7 +128,7 @@ def parquet_section(trees: list[im.DialogueTree], workdir: Path, repeats: int) -
     ]
 
 
-def naive_paths(doc: dict) -> list[list[dict]]:
+def naive_paths(doc: dict[str, Any]) -> list[list[dict[str, Any]]]:
     """Root-to-leaf paths of a tree dict, leaf first, the way peers walk them."""
     by_id = {n["id"]: n for n in doc["nodes"]}
     parents = {n.get("parent") for n in doc["nodes"]}
@@ -140,7 +142,7 @@ def naive_paths(doc: dict) -> list[list[dict]]:
     return paths
 
 
-def naive_sharegpt(docs: list[dict], target: str) -> None:
+def naive_sharegpt(docs: list[dict[str, Any]], target: str) -> None:
     """The plain loop peers write: walk each tree's paths, join text, count images."""
     with open(target, "w") as out:
         records = []
@@ -160,7 +162,7 @@ def naive_sharegpt(docs: list[dict], target: str) -> None:
         json.dump(records, out)
 
 
-def naive_trl(docs: list[dict], target: str) -> None:
+def naive_trl(docs: list[dict[str, Any]], target: str) -> None:
     with open(target, "w") as out:
         for doc in docs:
             for path in naive_paths(doc):
@@ -225,7 +227,7 @@ def scale_section(workdir: Path) -> list[Row]:
         fmt = get_format(name)
         target = str(workdir / f"scale-{name}-{mode}{fmt.suffix}")
         start = time.perf_counter()
-        loss = fmt.export(trees, target, **({"mode": mode} if mode else {}))
+        loss = fmt.export(trees, target, **(ExportOptions(mode=mode) if mode else {}))
         seconds = time.perf_counter() - start
         rows.append(
             (
@@ -237,7 +239,7 @@ def scale_section(workdir: Path) -> list[Row]:
     return rows
 
 
-def naive_judgment_pairs(docs: list[dict]) -> list[dict]:
+def naive_judgment_pairs(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The plain loop peers write: chosen/rejected from each decided judgment."""
     pairs = []
     for doc in docs:
@@ -350,9 +352,9 @@ def pairs_section(trees: list[im.DialogueTree]) -> list[Row]:
     from intermt_schema.sampling.pairs import sample_pairs
 
     rows: list[Row] = []
-    for strategy in ("all", "best_worst", "best_rest", "best_random"):
+    for strategy in STRATEGIES:
         start = time.perf_counter()
-        pairs, _ = sample_pairs(trees, strategy=strategy)  # type: ignore[arg-type]
+        pairs, _ = sample_pairs(trees, strategy=strategy)
         seconds = time.perf_counter() - start
         rows.append(
             (

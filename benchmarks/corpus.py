@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import io
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 from intermt_schema import write_jsonl
@@ -21,7 +22,9 @@ from intermt_schema.schema import (
     ImageRef,
     Judgment,
     Message,
+    Part,
     Rating,
+    Role,
     TextPart,
     TreeMeta,
 )
@@ -76,11 +79,11 @@ def make_tree(index: int, rng: random.Random) -> DialogueTree:
     nodes: list[Message] = []
     ratings: list[Rating] = []
 
-    def add(role: str, parent: str | None, n_images: int) -> str:
+    def add(role: Role, parent: str | None, n_images: int) -> str:
         node_id = f"t{index}-n{len(nodes)}"
-        content: list = [TextPart(sentence(rng, rng.randrange(20, 90)))]
+        content: list[Part] = [TextPart(sentence(rng, rng.randrange(20, 90)))]
         content += [image(rng) for _ in range(n_images)]
-        nodes.append(Message(id=node_id, parent=parent, role=role, content=content))  # type: ignore[arg-type]
+        nodes.append(Message(id=node_id, parent=parent, role=role, content=content))
         if role == "assistant":
             for key in LOCAL:
                 ratings.append(
@@ -93,7 +96,7 @@ def make_tree(index: int, rng: random.Random) -> DialogueTree:
     frontier = [root]
     leaves: list[str] = []
     for turn in range(depth):
-        next_frontier = []
+        next_frontier: list[str] = []
         for question in frontier:
             answers = (2 if rng.random() < 0.2 else 1) if turn else 2
             for _ in range(answers):
@@ -156,7 +159,7 @@ def write_corpus(out: Path, trees: int = 15_600, seed: int = 0, repeat: int = 1)
     write_images(out / "images")
     corpus = [make_tree(i, rng) for i in range(trees)]
 
-    def repeated():
+    def repeated() -> Iterator[DialogueTree]:
         for r in range(repeat):
             for tree in corpus:
                 yield (

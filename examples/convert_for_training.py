@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import intermt_schema as im
 from intermt_schema.formats import get_format, llava, sharegpt, trl
@@ -16,29 +17,35 @@ from intermt_schema.formats import get_format, llava, sharegpt, trl
 DATA = Path(__file__).resolve().parent / "data"
 
 EXPORTS = [
-    ("llava", {"mode": "sft"}, "llava/llava.json", llava.check_record),
-    ("llava", {"mode": "dpo"}, "llava/llava_dpo.json", llava.check_record),
-    ("sharegpt", {"mode": "sft"}, "llamafactory/intermt_sft.json", sharegpt.check_record),
-    ("sharegpt", {"mode": "ranking"}, "llamafactory/intermt_rank.json", sharegpt.check_record),
-    ("trl", {"mode": "sft"}, "trl/sft.jsonl", trl.check_record),
-    ("trl", {"mode": "preference"}, "trl/preference.jsonl", trl.check_record),
+    ("llava", "sft", "llava/llava.json", llava.check_record),
+    ("llava", "dpo", "llava/llava_dpo.json", llava.check_record),
+    ("sharegpt", "sft", "llamafactory/intermt_sft.json", sharegpt.check_record),
+    (
+        "sharegpt",
+        "ranking",
+        "llamafactory/intermt_rank.json",
+        sharegpt.check_record,
+    ),
+    ("trl", "sft", "trl/sft.jsonl", trl.check_record),
+    ("trl", "preference", "trl/preference.jsonl", trl.check_record),
 ]
 
 
-def records(path: Path) -> list[dict]:
+def records(path: Path) -> list[dict[str, Any]]:
     text = path.read_text()
     if path.suffix == ".json":
-        return json.loads(text)
+        loaded: list[dict[str, Any]] = json.loads(text)
+        return loaded
     return [json.loads(line) for line in text.splitlines()]
 
 
 def main(out: Path) -> int:
     trees = list(im.read_jsonl(str(DATA / "trees.jsonl")))
     problems = 0
-    for name, options, relative, check in EXPORTS:
+    for name, mode, relative, check in EXPORTS:
         target = out / relative
         loss = get_format(name).export(
-            trees, str(target), source_root=str(DATA), images="copy", **options
+            trees, str(target), mode=mode, source_root=str(DATA), images="copy"
         )
         print(loss.render())
         for number, record in enumerate(records(target), start=1):

@@ -24,7 +24,10 @@ from intermt_schema.schema import (
     ImageRef,
     Judgment,
     Message,
+    Outcome,
+    Part,
     Rating,
+    Role,
     TextPart,
     TreeMeta,
 )
@@ -76,11 +79,11 @@ class Builder:
         ref = ImageRef(path=path, sha256=digest, mime="image/png", width=96, height=72)
         return ImagePart(image=ref)
 
-    def add(self, role: str, parent: str | None, text: str, images: int = 0) -> str:
+    def add(self, role: Role, parent: str | None, text: str, images: int = 0) -> str:
         """A message. An answer's images stand where its ``<Image, ...>`` placeholders
         were, and the placeholder strings are kept, as the InterMT import keeps them."""
         node_id = f"{self.prefix}-{len(self.nodes)}"
-        content: list = [TextPart(text)]
+        content: list[Part] = [TextPart(text)]
         for k in range(images):
             content.append(self.image(f"{self.topic} {len(self.nodes)}.{k}"))
         meta = {}
@@ -96,7 +99,7 @@ class Builder:
                 id=node_id,
                 parent=parent,
                 role=role,
-                content=content,  # type: ignore[arg-type]
+                content=content,
                 generator=generator if role == "assistant" else None,
                 meta=meta,
             )
@@ -160,7 +163,7 @@ def build_tree(root: Path, index: int, rng: random.Random) -> DialogueTree:
                 annotator="ann-2",
             )
         )
-    outcomes = ["a", "b", "tie"]
+    outcomes: list[Outcome] = ["a", "b", "tie"]
     judgments = [
         Judgment(
             a=answers[0],

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -16,6 +18,26 @@ settings.register_profile(
     "thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+collect_ignore = ["typing"]  # checked by mypy, not run
+
+PROPERTY_COUNTS: dict[str, Counter[str]] = {}
+"""What each property test exercised, by case (filled by ``count_cases``)."""
+
+
+def count_cases(test: str) -> Counter[str]:
+    """The counter a property test adds its cases to; the totals are printed at the end
+    of the run, and the test asserts on them itself."""
+    return PROPERTY_COUNTS.setdefault(test, Counter())
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if PROPERTY_COUNTS:
+        terminalreporter.section("cases the property tests exercised")
+        for test, counts in sorted(PROPERTY_COUNTS.items()):
+            shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+            terminalreporter.write_line(f"{test}: {shown}")
+
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT.parent / "shared" / "fixtures"

@@ -19,7 +19,7 @@ from intermt_schema.formats import (
     trl,
 )
 from intermt_schema.testing import trees
-from intermt_schema.tree import TreeView, same_tree
+from intermt_schema.tree import TreeView
 
 from .conftest import EXAMPLES, fixture_path
 
@@ -242,13 +242,14 @@ def test_hf_export_embeds_images_as_image_features(tmp_path: Path) -> None:
     part = next(p for p in ds[0]["nodes"][0]["content"] if p["type"] == "image")
     assert part["image"].size == (96, 72)
     back = get_format("hf").load(str(tmp_path / "ds")).trees
-    assert [same_tree(a, b) for a, b in zip(back, tree_list, strict=True)] == [False] * len(
-        tree_list
-    )
-    assert all(
-        p.image.bytes
-        for t in back
-        for n in t.nodes
-        for p in n.content
-        if isinstance(p, im.ImagePart)
-    )
+    assert [t.id for t in back] == [t.id for t in tree_list]
+
+    def images(tree: im.DialogueTree) -> list[im.ImageRef]:
+        return [p.image for n in tree.nodes for p in n.content if isinstance(p, im.ImagePart)]
+
+    pairs = [(a, b) for s, t in zip(tree_list, back, strict=True) for a, b in
+             zip(images(s), images(t), strict=True)]  # fmt: skip
+    assert len(pairs) == 48  # every image of the examples, in order
+    for source, embedded in pairs:  # each image's bytes are its file's bytes
+        assert source.path is not None and source.bytes is None
+        assert embedded.bytes == (EXAMPLES / source.path).read_bytes()

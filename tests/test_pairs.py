@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import event, given, target
 from hypothesis import strategies as st
 
 import intermt_schema as im
@@ -9,7 +9,7 @@ from intermt_schema.sampling.splits import split_trees
 from intermt_schema.testing import trees
 from intermt_schema.tree import TreeView
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, count_cases
 
 STRATEGIES = ["all", "best_worst", "best_rest", "best_random"]
 CRITERIA = [
@@ -37,62 +37,100 @@ def _sample(tree_list, data):
     return pairs, report, options
 
 
-@given(st.lists(trees(max_nodes=12), max_size=3, unique_by=lambda t: t.id), st.data())
-def test_pair_properties(tree_list, data) -> None:
-    pairs, report, options = _sample(tree_list, data)
-    by_id = {t.id: TreeView(t) for t in tree_list}
-    for pair in pairs:
-        view = by_id[pair.tree]
-        assert pair.chosen != pair.rejected  # no self-pairs
-        assert pair.chosen in view.by_id and pair.rejected in view.by_id  # one tree
-        if pair.scope == "local" and pair.source == "ratings":
-            assert view.node(pair.chosen).parent == view.node(pair.rejected).parent
-        if pair.source == "ratings" and not pair.tie:
-            assert pair.margin is not None and pair.margin >= options["margin"]
-            if options["criterion"] not in ("pareto",) and not isinstance(
-                options["criterion"], list
-            ):
-                assert pair.chosen_score - pair.rejected_score >= options["margin"] - 1e-9
-        if pair.tie:
-            assert options["ties"] == "keep"
-    # every rating and judgment is used or counted
-    total_ratings = sum(len(t.ratings) for t in tree_list)
-    assert report.ratings_used + sum(report.unpaired_ratings.values()) == total_ratings
-    total_judgments = sum(len(t.judgments) for t in tree_list)
-    assert report.judgments_used + sum(report.unpaired_judgments.values()) == total_judgments
-    # the same seed gives the same pairs, whatever the chunking
-    again = [p for t in tree_list for p in _resample(t, options)]
-    assert again == pairs
+RATED = st.lists(
+    trees(max_nodes=12, min_nodes=3, rate_all=True), min_size=1, max_size=3,
+    unique_by=lambda t: t.id,
+)  # fmt: skip
+"""Trees rated in every dimension, as InterMT rates them, so that siblings share."""
 
 
-def _resample(tree, options):
-    return sample_pairs([tree], **options)[0]
+def test_pair_properties() -> None:
+    seen = count_cases("test_pair_properties")
+
+    @given(RATED, st.data())
+    def check(tree_list, data) -> None:
+        pairs, report, options = _sample(tree_list, data)
+        by_id = {t.id: TreeView(t) for t in tree_list}
+        for pair in pairs:
+            view = by_id[pair.tree]
+            assert pair.chosen != pair.rejected  # no self-pairs
+            assert pair.chosen in view.by_id and pair.rejected in view.by_id  # one tree
+            if pair.scope == "local":
+                assert view.node(pair.chosen).parent == view.node(pair.rejected).parent
+            if pair.source == "ratings" and not pair.tie:
+                assert pair.margin is not None and pair.margin >= options["margin"]
+                if options["criterion"] != "pareto" and not isinstance(options["criterion"], list):
+                    assert pair.chosen_score - pair.rejected_score >= options["margin"] - 1e-9
+            if pair.tie:
+                assert options["ties"] == "keep"
+            kind = f"{pair.source} pairs" + (" (tie)" if pair.tie else "")
+            seen[kind] += 1
+            event(kind)
+        # every rating and judgment is used or counted
+        total_ratings = sum(len(t.ratings) for t in tree_list)
+        assert report.ratings_used + sum(report.unpaired_ratings.values()) == total_ratings
+        total_judgments = sum(len(t.judgments) for t in tree_list)
+        assert report.judgments_used + sum(report.unpaired_judgments.values()) == total_judgments
+        # the same seed gives the same pairs, whatever the chunking
+        again = [p for t in tree_list for p in sample_pairs([t], **options)[0]]
+        assert again == pairs
+        rating_pairs = sum(1 for p in pairs if p.source == "ratings")
+        target(float(rating_pairs), label="rating-derived pairs")
+
+    check()
+    assert seen["ratings pairs"] > 0, seen
+    assert seen["ratings pairs (tie)"] > 0, seen
+    assert seen["judgment pairs"] > 0, seen
 
 
-@given(st.lists(trees(max_nodes=12), max_size=3))
-def test_pareto_pairs_really_dominate(tree_list) -> None:
+def _mean(tree, node, dim):
+    scores = [
+        r.score
+        for r in tree.ratings
+        if r.target == node and r.dimension == dim and r.scope == "local" and r.score != -1
+    ]
+    return sum(scores) / len(scores)
+
+
+def test_pareto_pairs_really_dominate() -> None:
     dims = ("text_quality", "context_coherence")
-    pairs, _ = sample_pairs(
-        tree_list,
-        source="ratings",
-        scope="local",
-        strategy="all",
-        criterion="pareto",
-        dimensions=dims,
-    )
-    for pair in pairs:
-        tree = next(t for t in tree_list if t.id == pair.tree)
+    seen = count_cases("test_pareto_pairs_really_dominate")
 
-        def mean(node, dim, tree=tree):
-            scores = [
-                r.score
-                for r in tree.ratings
-                if r.target == node and r.dimension == dim and r.scope == "local" and r.score != -1
-            ]
-            return sum(scores) / len(scores)
+    @given(RATED)
+    def check(tree_list) -> None:
+        pairs, _ = sample_pairs(
+            tree_list, source="ratings", scope="local", strategy="all", criterion="pareto",
+            dimensions=dims, ties="keep",
+        )  # fmt: skip
+        made = {(p.tree, frozenset((p.chosen, p.rejected))) for p in pairs}
+        for tree in tree_list:  # every pair of rated siblings: paired exactly when one dominates
+            view = TreeView(tree)
+            for parent in {n.parent for n in tree.nodes if n.role == "assistant"}:
+                rated = [
+                    c.id for c in view.children(parent)
+                    if all(any(r.target == c.id and r.dimension == d and r.score != -1
+                               for r in tree.ratings) for d in dims)
+                ]  # fmt: skip
+                for i, a in enumerate(rated):
+                    for b in rated[i + 1 :]:
+                        gains = [_mean(tree, a, d) - _mean(tree, b, d) for d in dims]
+                        if all(g == 0 for g in gains):
+                            case = "tie"
+                        elif all(g >= 0 for g in gains) or all(g <= 0 for g in gains):
+                            case = "dominance"
+                        else:
+                            case = "incomparable"
+                        seen[case] += 1
+                        event(case)
+                        assert ((tree.id, frozenset((a, b))) in made) == (case != "incomparable")
+        for pair in pairs:
+            tree = next(t for t in tree_list if t.id == pair.tree)
+            gains = [_mean(tree, pair.chosen, d) - _mean(tree, pair.rejected, d) for d in dims]
+            assert all(g >= 0 for g in gains)
+            assert pair.tie or any(g > 0 for g in gains)
 
-        gains = [mean(pair.chosen, d) - mean(pair.rejected, d) for d in dims]
-        assert all(g >= 0 for g in gains) and any(g > 0 for g in gains)
+    check()
+    assert seen["dominance"] > 0 and seen["incomparable"] > 0 and seen["tie"] > 0, seen
 
 
 @given(

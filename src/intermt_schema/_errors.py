@@ -18,7 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for annotations only: the report module imports this one
+    from .validation._report import Report
 
 
 class IntermtError(Exception):
@@ -39,7 +42,7 @@ class SchemaError(IntermtError, ValueError):
 class ValidationError(IntermtError, ValueError):
     """A validation report holds errors; ``report`` is the whole report."""
 
-    def __init__(self, message: str, report: Any) -> None:
+    def __init__(self, message: str, report: Report) -> None:
         super().__init__(message)
         self.report = report
 

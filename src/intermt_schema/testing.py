@@ -106,6 +106,36 @@ def _ratings(draw: st.DrawFn, assistants: list[str], dims: DimensionSet) -> list
 
 
 @st.composite
+def _full_ratings(
+    draw: st.DrawFn, nodes: list[Message], dims: DimensionSet, annotators: int
+) -> list[Rating]:
+    """Every local dimension of every answer, and every global dimension of every path
+    (rated on its last answer), by one to ``annotators`` annotators, as InterMT rates.
+    Scores come from a narrow band often enough that siblings tie and dominate."""
+    parents = {n.parent for n in nodes}
+    answers = [n.id for n in nodes if n.role == "assistant"]
+    ends = [n.id for n in nodes if n.role == "assistant" and n.id not in parents]
+    low, high = draw(st.sampled_from([(0, 3), (1, 2), (2, 3)]))
+    ratings = []
+    for scope, targets in (("local", answers), ("global", ends)):
+        for target in targets:
+            for dim in dims.of_scope(scope):  # type: ignore[arg-type]
+                band = [s for s in range(dim.low, dim.high + 1) if low <= s <= high]
+                allowed = band + list(dim.special) if draw(st.booleans()) else band
+                for k in range(draw(st.integers(1, annotators))):
+                    ratings.append(
+                        Rating(
+                            target=target,
+                            scope=dim.scope,
+                            dimension=dim.key,
+                            score=draw(st.sampled_from(allowed or [dim.low])),
+                            annotator=f"ann{k + 1}",
+                        )
+                    )
+    return ratings
+
+
+@st.composite
 def _judgments(draw: st.DrawFn, nodes: list[Message], dims: DimensionSet) -> list[Judgment]:
     siblings: dict[str | None, list[str]] = {}
     for n in nodes:
@@ -146,11 +176,15 @@ def trees(
     with_ratings: bool = True,
     with_judgments: bool = True,
     dimensions: DimensionSet = INTERMT,
+    rate_all: bool = False,
+    annotators: int = 2,
 ) -> DialogueTree:
     """Valid dialogue trees: branching anywhere, alternating roles, scores on the scale.
 
     Each node's parent is drawn among the earlier nodes, so trees range from chains
-    to bushes; roots are ``user`` or ``system``.
+    to bushes; roots are ``user`` or ``system``. By default a few ratings are drawn;
+    ``rate_all`` rates every dimension of every answer and of every path, by one to
+    ``annotators`` annotators, as InterMT does (judgments are drawn either way).
     """
     count = draw(st.integers(min_nodes, max(min_nodes, max_nodes)))
     prefix = draw(st.sampled_from(["n", "node-", "ü"]))
@@ -191,7 +225,13 @@ def trees(
             )
         ),
         nodes=nodes,
-        ratings=draw(_ratings(assistants, dimensions)) if with_ratings and assistants else [],
+        ratings=(
+            draw(_full_ratings(nodes, dimensions, annotators))
+            if rate_all
+            else draw(_ratings(assistants, dimensions))
+            if with_ratings and assistants
+            else []
+        ),
         judgments=draw(_judgments(nodes, dimensions)) if with_judgments else [],
     )
 

@@ -76,11 +76,16 @@ def export_records(fmt: Format, trees: Iterable[Any], url: str, **options: Any) 
 def read_json_records(url: str) -> Iterator[tuple[int, Any, str | None]]:
     """Yield ``(record_number, record, error)`` from a JSON array or JSON Lines file.
 
-    A JSON array is read whole (such files are small in practice); JSON Lines stream,
-    and a line that is not JSON comes out with ``record=None`` and the error text.
+    A ``.jsonl`` file is JSON Lines whatever its first line holds; another file is a
+    JSON array when it starts with ``[``. A JSON array is read whole (such files are
+    small in practice); JSON Lines stream, and a line that is not JSON comes out with
+    ``record=None`` and the error text.
     """
-    with open_input(url) as f:
-        head = f.read(1 << 16).lstrip()
+    if url.endswith((".jsonl", ".jsonl.gz")):
+        head = b""
+    else:
+        with open_input(url) as f:
+            head = f.read(1 << 16).lstrip()
     if head.startswith(b"["):
         with open_input(url) as f:
             try:
