@@ -267,12 +267,15 @@ def test_missing_input_is_named(tmp_path: Path, capsys) -> None:
 def test_unreadable_inputs_of_any_format_are_reported_not_raised(tmp_path: Path) -> None:
     truncated = tmp_path / "t.json.gz"
     truncated.write_bytes(b"\x1f\x8b\x08garbage")
-    for args in (
-        ["convert", str(EXAMPLES), "--from", "sharegpt"],
-        ["convert", str(truncated), "--from", "llava"],
-    ):
-        code, text = run(*args, "--to", "jsonl", "-o", str(tmp_path / "out.jsonl"))
-        assert code == 1 and "file.unreadable" in text
+    code, text = run("convert", str(truncated), "--from", "llava", "--to", "jsonl",
+                     "-o", str(tmp_path / "out.jsonl"))  # fmt: skip
+    assert code == 1 and "file.unreadable" in text
+    # a folder is read file by file; canonical trees are no ShareGPT records: each is refused
+    code, text = run("convert", str(EXAMPLES), "--from", "sharegpt", "--to", "jsonl",
+                     "-o", str(tmp_path / "out.jsonl"))  # fmt: skip
+    assert code == 1
+    assert text.count("import.bad_record") == 6
+    assert "6 records read: 0 accepted, 6 rejected" in text
 
 
 def test_layout_option_is_used_for_import(tmp_path: Path) -> None:

@@ -23,6 +23,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # for annotations only: the report module imports this one
     from .validation._report import Report
 
+__all__ = [
+    "ConversionError",
+    "IntermtError",
+    "MissingDependencyError",
+    "OptionError",
+    "ReadError",
+    "SchemaError",
+    "UnknownNameError",
+    "ValidationError",
+    "check_choice",
+    "require",
+]
+
 
 class IntermtError(Exception):
     """Base class of every error this library raises on purpose."""

@@ -35,6 +35,8 @@ from .schema._structs import (
     TreeMeta,
 )
 
+__all__ = ["CORRUPTIONS", "deep_trees", "image_refs", "json_values", "parts", "texts", "trees"]
+
 _CHILD_ROLE: dict[str, Role] = {"system": "user", "user": "assistant", "assistant": "user"}
 
 

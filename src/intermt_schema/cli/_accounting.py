@@ -6,6 +6,7 @@ Every record read ends up accepted or rejected: ``read = accepted + rejected``.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import contextlib
 import os
@@ -24,6 +25,22 @@ from ..io._readers import file_failure, validate_path
 from ..schema._structs import DialogueTree
 from ..validation._report import Issue, RecordResult
 from ..validation._rules import ValidationOptions
+
+__all__ = [
+    "CANONICAL",
+    "REPORT_FORMATS",
+    "Tally",
+    "UsageError",
+    "account",
+    "add_input",
+    "images_root_of",
+    "print_summary",
+    "read_trees",
+    "reject_line",
+    "rejects_file",
+    "source_format",
+    "tally_for",
+]
 
 CANONICAL = ("jsonl", "parquet")
 REPORT_FORMATS = ("text", "json")
@@ -136,6 +153,14 @@ def _print_issue(issue: Issue, out: IO[str], fmt: str, verbose: bool = False) ->
         out.write(msgspec.json.encode(issue).decode() + "\n")
     elif issue.severity != "info" or verbose:
         out.write(issue.render() + "\n")
+
+
+def add_input(parser: argparse.ArgumentParser) -> None:
+    """The input argument and ``--from``, as every command that converts takes them."""
+    parser.add_argument("input", help="file, folder or fsspec URL")
+    parser.add_argument(
+        "--from", dest="source", metavar="FMT", help="input format (default: detect)"
+    )
 
 
 def source_format(url: str, given: str | None) -> str:

@@ -22,6 +22,7 @@ from ..validation._rules import ValidationOptions
 from ._accounting import (
     Tally,
     account,
+    add_input,
     images_root_of,
     print_summary,
     read_trees,
@@ -30,7 +31,7 @@ from ._accounting import (
     tally_for,
 )
 
-__all__ = ["FORMAT_FLAGS", "add_parser", "convert", "format_options"]
+__all__ = ["FORMAT_FLAGS", "add_parser", "convert", "format_options", "run"]
 
 FORMAT_FLAGS = ("mode", "layout", "level", "criterion", "images", "assistant_images",
                 "single_image", "urls")  # fmt: skip
@@ -170,8 +171,7 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("convert", help="convert between formats (see 'intermt formats')")
-    p.add_argument("input", help="file, folder or fsspec URL")
-    p.add_argument("--from", dest="source", metavar="FMT", help="input format (default: detect)")
+    add_input(p)
     p.add_argument("--to", dest="target", metavar="FMT", required=True, help="output format")
     p.add_argument("-o", "--output", required=True, help="output file (a folder for hf)")
     p.add_argument("--mode", help="sharegpt: sft|ranking; llava: sft|dpo; trl: sft|preference|kto")

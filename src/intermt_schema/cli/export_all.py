@@ -12,6 +12,8 @@ from ..formats._registry import available_formats, get_format
 from ..validation._rules import ValidationOptions
 from ._accounting import images_root_of, read_trees, rejects_file, tally_for
 
+__all__ = ["EXPORT_PLAN", "add_parser", "export_all", "run"]
+
 EXPORT_PLAN: list[tuple[str, dict[str, Any], str]] = [
     ("jsonl", {}, "trees.jsonl"),
     ("parquet", {}, "trees.parquet"),

@@ -12,12 +12,15 @@ from ..formats._registry import get_format
 from ..sampling._criteria import AGGREGATES, STRATEGIES, PairOptions
 from ..validation._rules import ValidationOptions
 from ._accounting import (
+    add_input,
     images_root_of,
     read_trees,
     rejects_file,
     source_format,
     tally_for,
 )
+
+__all__ = ["PAIR_TARGETS", "add_parser", "pairs", "parse_criterion", "run"]
 
 PAIR_TARGETS: dict[str, tuple[str, dict[str, Any]]] = {
     "trl": ("trl", {"mode": "preference"}),
@@ -110,8 +113,7 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("pairs", help="sample preference pairs and export them")
-    p.add_argument("input", help="file, folder or fsspec URL")
-    p.add_argument("--from", dest="source", metavar="FMT", help="input format (default: detect)")
+    add_input(p)
     p.add_argument("--scope", choices=["local", "global", "both"], default="both")
     p.add_argument(
         "--source",

@@ -14,12 +14,15 @@ from ..io._fs import is_local
 from ..validation._rules import ValidationOptions
 from ._accounting import (
     UsageError,
+    add_input,
     images_root_of,
     read_trees,
     rejects_file,
     source_format,
     tally_for,
 )
+
+__all__ = ["add_parser", "run", "show"]
 
 
 def show(
@@ -72,8 +75,7 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("show", help="write HTML pages to look at trees (offline, one file each)")
-    p.add_argument("input", help="file, folder or fsspec URL")
-    p.add_argument("--from", dest="source", metavar="FMT", help="input format (default: detect)")
+    add_input(p)
     p.add_argument("--tree", metavar="ID", help="one tree: write its page at OUT")
     p.add_argument(
         "-o",

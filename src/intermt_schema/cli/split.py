@@ -12,7 +12,9 @@ from .._errors import OptionError
 from ..io._fs import is_local
 from ..sampling.splits import check_fractions, check_group_by
 from ..validation._rules import ValidationOptions
-from ._accounting import read_trees, rejects_file, source_format, tally_for
+from ._accounting import add_input, read_trees, rejects_file, source_format, tally_for
+
+__all__ = ["add_parser", "run", "split"]
 
 
 def split(
@@ -70,8 +72,7 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("split", help="split trees into parts that share no tree, prompt or image")
-    p.add_argument("input", help="file, folder or fsspec URL")
-    p.add_argument("--from", dest="source", metavar="FMT", help="input format (default: detect)")
+    add_input(p)
     p.add_argument("--fractions", default="0.9,0.05,0.05")
     p.add_argument("--group-by", default="tree", help="tree,prompt,image: what may not straddle")
     p.add_argument("--seed", type=int, default=0)

@@ -11,7 +11,9 @@ import msgspec
 
 from ..sampling.stats import plot_stats, render_stats, tree_stats
 from ..validation._rules import ValidationOptions
-from ._accounting import read_trees, rejects_file, source_format, tally_for
+from ._accounting import add_input, read_trees, rejects_file, source_format, tally_for
+
+__all__ = ["add_parser", "run", "stats"]
 
 
 def stats(
@@ -52,8 +54,7 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("stats", help="count trees, paths, nodes, images, ratings, judgments")
-    p.add_argument("input", help="file, folder or fsspec URL")
-    p.add_argument("--from", dest="source", metavar="FMT", help="input format (default: detect)")
+    add_input(p)
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--plot", metavar="DIR", help="also write PNG histograms (needs matplotlib)")
     p.set_defaults(run=run)

@@ -14,7 +14,7 @@ from ..io._readers import TreeIds, validate_path
 from ..validation._rules import ValidationOptions
 from ._accounting import REPORT_FORMATS, account, rejects_file, tally_for
 
-__all__ = ["add_parser", "validate_paths"]
+__all__ = ["add_parser", "run", "validate_paths"]
 
 
 def validate_paths(

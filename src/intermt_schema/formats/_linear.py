@@ -36,6 +36,26 @@ from ..validation._report import Issue
 from ..validation._rules import rule_issue
 from ._registry import LossReport
 
+__all__ = [
+    "PLACEHOLDERS_META",
+    "AssistantImages",
+    "ImageSink",
+    "LinearOptions",
+    "Turn",
+    "check_alternation",
+    "judgment_pairs",
+    "linearize",
+    "pair_turns",
+    "parts_from_placeholders",
+    "placeholder_issue",
+    "record_id",
+    "sft_paths",
+    "sft_turns",
+    "tree_pairs",
+    "turn_messages",
+    "with_images",
+]
+
 PLACEHOLDERS_META = "intermt_placeholders"
 
 
@@ -208,16 +228,6 @@ def _write_whole(target: str, data: bytes) -> None:
     os.replace(temp, target)
 
 
-def _decide(judgment: Judgment, criterion: str) -> str | None:
-    if criterion == "overall":
-        if judgment.overall is not None:
-            return judgment.overall
-        votes = list(judgment.outcomes.values())
-        a, b = votes.count("a"), votes.count("b")
-        return "a" if a > b else "b" if b > a else ("tie" if votes else None)
-    return judgment.outcomes.get(criterion)
-
-
 def judgment_pairs(
     tree: DialogueTree, criterion: str, loss: LossReport
 ) -> Iterator[tuple[Judgment, Message, Message, list[Message]]]:
@@ -225,19 +235,20 @@ def judgment_pairs(
     two targets are siblings; ties, undecided and non-sibling judgments are counted."""
     view = TreeView(tree)
     for judgment in tree.judgments:
-        outcome = _decide(judgment, criterion)
+        outcome = judgment.outcome(criterion)
         if outcome is None:
             loss.drop(f"judgments without an outcome for {criterion!r}")
             continue
         if outcome == "tie":
             loss.drop("tied judgments")
             continue
-        a, b = view.by_id.get(judgment.a), view.by_id.get(judgment.b)
-        if a is None or b is None or a.parent != b.parent or a.parent is None:
+        siblings = view.sibling_pair(judgment.a, judgment.b)
+        if siblings is None:
             loss.drop("judgments whose targets are not siblings")
             continue
+        a, b = siblings
         chosen, rejected = (a, b) if outcome == "a" else (b, a)
-        yield judgment, chosen, rejected, view.path_to(a.parent)
+        yield judgment, chosen, rejected, view.path_to(a.parent or "")
 
 
 def placeholder_issue(origin: str, where: str, expected: int, found: int) -> Issue:

@@ -18,15 +18,16 @@ from collections.abc import Callable, Mapping
 from typing import Literal, TypedDict
 
 from .._errors import OptionError, check_choice
-from ..io._tables import LEVELS, Level
+from ..io._tables import Level
 
 __all__ = [
     "ASSISTANT_IMAGES",
     "CRITERION",
     "IMAGES",
-    "LEVELS",
+    "AssistantImages",
     "Choices",
     "ExportOptions",
+    "ImagesMode",
     "LoadOptions",
     "check_criterion",
     "check_options",

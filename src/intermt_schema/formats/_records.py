@@ -11,19 +11,32 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 from msgspec import structs
 
 from ..io._fs import atomic_output, expand_inputs, iter_lines, open_input
-from ..schema._structs import Judgment, Message
+from ..schema._structs import ROLES, Judgment, Message, Role
 from ..validation._report import Issue, unreadable
 from ..validation._rules import rule_issue
 from ._registry import Format, ImportResult, LossReport, folder_of
 
 if TYPE_CHECKING:
     from ..tree._merge import Conversation
+
+__all__ = [
+    "RecordParser",
+    "bad_record",
+    "export_records",
+    "has_turns",
+    "known_role",
+    "load_records",
+    "preference",
+    "read_json_records",
+    "write_json_records",
+    "write_records",
+]
 
 
 _encoder = msgspec.json.Encoder()
@@ -111,6 +124,21 @@ RecordParser = Callable[[dict[str, Any], int, list[Issue]], list["Conversation"]
 
 """``(record, record_number, issues) -> conversations``; may raise KeyError, TypeError,
 ValueError, AttributeError or IndexError for a malformed record."""
+
+
+def known_role(value: Any) -> Role:
+    """A message role the schema knows. Any other (``tool``, ``function``) raises
+    ``ValueError``, so the record is refused as ``import.bad_record`` and kept, never
+    silently re-labelled.
+
+    >>> known_role("tool")
+    Traceback (most recent call last):
+    ...
+    ValueError: role 'tool' is not one of system, user, assistant
+    """
+    if value not in ROLES:
+        raise ValueError(f"role {value!r} is not one of {', '.join(ROLES)}")
+    return cast(Role, value)
 
 
 def has_turns(record: dict[str, Any]) -> bool:

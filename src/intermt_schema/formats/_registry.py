@@ -24,6 +24,21 @@ from ._options import Choices, ExportOptions, LoadOptions, check_options
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+__all__ = [
+    "Format",
+    "ImportResult",
+    "LossReport",
+    "Reader",
+    "RecordBuilder",
+    "Writer",
+    "available_formats",
+    "folder_of",
+    "get_format",
+    "register_format",
+    "registered_formats",
+    "sibling",
+]
+
 
 @dataclass
 class LossReport:

@@ -34,6 +34,8 @@ from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES
 from ._records import has_turns, load_records, preference
 from ._registry import Format, ImportResult, LossReport, register_format
 
+__all__ = ["FORMAT", "MODES", "TOKEN", "check_record", "detect", "export", "load", "records"]
+
 TOKEN = "<image>"
 
 
@@ -184,7 +186,9 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
         )
         return preference(prompt, chosen, rejected, number)
     messages = turn_messages(record.get("conversations") or [], refs, TOKEN, issues)
-    return [Conversation(messages=messages, record=number)] if messages else []
+    if not messages:
+        raise ValueError("the record holds no conversation")
+    return [Conversation(messages=messages, record=number)]
 
 
 def load(url: str) -> ImportResult:

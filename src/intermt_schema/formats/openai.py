@@ -14,14 +14,16 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from .._errors import check_choice
-from ..schema._structs import DialogueTree, ImagePart, ImageRef, Message, Part, Role, TextPart
+from ..schema._structs import DialogueTree, ImagePart, ImageRef, Message, Part, TextPart
 from ..tree._merge import Conversation
 from ..validation._images import ImageLimits, _read_under_root
 from ..validation._report import Issue
 from ._linear import LinearOptions, sft_turns
 from ._options import ASSISTANT_IMAGES
-from ._records import load_records
+from ._records import known_role, load_records
 from ._registry import Format, ImportResult, LossReport, register_format
+
+__all__ = ["DETAILS", "FORMAT", "URLS", "detect", "export", "load", "records"]
 
 _MARK = "\x00image\x00"
 
@@ -110,7 +112,7 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
             else TextPart(p["text"])
             for p in items
         ]
-        role: Role = m["role"] if m["role"] in ("system", "user", "assistant") else "user"
+        role = known_role(m["role"])
         messages.append(Message(id="", role=role, content=parts))
     return [Conversation(messages=messages, record=number)]
 

@@ -34,6 +34,20 @@ from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES
 from ._records import has_turns, load_records, preference
 from ._registry import Format, ImportResult, LossReport, register_format, sibling
 
+__all__ = [
+    "FORMAT",
+    "MODES",
+    "STYLES",
+    "TOKEN",
+    "Style",
+    "check_record",
+    "detect",
+    "export",
+    "finish",
+    "load",
+    "records",
+]
+
 TOKEN = "<image>"
 
 
@@ -219,7 +233,9 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
         return preference(prompt, chosen, rejected, number)
     raw = record.get("messages") or record.get("conversations") or []
     messages = turn_messages(raw, images, TOKEN, issues)
-    return [Conversation(messages=messages, record=number)] if messages else []
+    if not messages:
+        raise ValueError("the record holds no conversation")
+    return [Conversation(messages=messages, record=number)]
 
 
 def load(url: str) -> ImportResult:

@@ -18,13 +18,15 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from .._errors import check_choice
-from ..schema._structs import DialogueTree, ImagePart, ImageRef, Message, Part, Role, TextPart
+from ..schema._structs import DialogueTree, ImagePart, ImageRef, Message, Part, TextPart
 from ..tree._merge import Conversation
 from ..validation._report import Issue
 from ._linear import ImageSink, LinearOptions, Turn, pair_turns, sft_turns, with_images
 from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES
-from ._records import load_records, preference
+from ._records import known_role, load_records, preference
 from ._registry import Format, ImportResult, LossReport, register_format
+
+__all__ = ["FORMAT", "MODES", "check_record", "detect", "export", "load", "records"]
 
 _MARK = "\x00image\x00"  # splits a linearized turn back into parts; never in real text
 
@@ -141,7 +143,7 @@ def _messages(raw: list[Any], images: list[ImageRef]) -> list[Message]:
                 start += 1
             else:
                 parts.append(TextPart(p["text"]))
-        role: Role = m["role"] if m["role"] in ("system", "user", "assistant") else "user"
+        role = known_role(m["role"])
         messages.append(Message(id="", role=role, content=parts))
     return messages
 

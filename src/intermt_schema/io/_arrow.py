@@ -27,6 +27,17 @@ import msgspec.inspect as mi
 from .._errors import require
 from ..schema._structs import DialogueTree, ImagePart, ImageRef
 
+__all__ = [
+    "Convert",
+    "arrow_schema",
+    "from_row",
+    "hf_features_dict",
+    "row_to_tree",
+    "to_row",
+    "to_rows",
+    "tree_to_row",
+]
+
 Convert = Callable[[Any], Any]
 
 

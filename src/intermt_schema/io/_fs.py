@@ -19,6 +19,16 @@ import fsspec
 
 from .._errors import IntermtError, ReadError
 
+__all__ = [
+    "DATA_SUFFIXES",
+    "atomic_output",
+    "expand_inputs",
+    "is_local",
+    "iter_lines",
+    "open_input",
+    "reading",
+]
+
 DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".parquet")
 
 

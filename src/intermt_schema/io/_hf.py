@@ -27,7 +27,7 @@ from ._arrow import arrow_schema, row_to_tree, to_rows
 from ._fs import is_local
 from ._tables import LEVELS, Level, PairRow, PathRow, pair_rows, path_rows, trees_from_paths
 
-__all__ = ["from_hf_dataset", "save_dataset", "to_hf_dataset"]
+__all__ = ["from_hf_dataset", "save_dataset", "to_hf_dataset", "without_bytes"]
 
 
 def without_bytes(tree: DialogueTree) -> bool:

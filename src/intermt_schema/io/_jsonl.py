@@ -18,6 +18,8 @@ from ..schema._structs import DialogueTree, decode_tree
 from ..validation._pointers import pointer_from_msgspec
 from ._fs import atomic_output, iter_lines, reading
 
+__all__ = ["read_jsonl", "write_jsonl"]
+
 _encoder = msgspec.json.Encoder(order="deterministic")
 
 

@@ -24,6 +24,8 @@ from ..validation._pointers import pointer_from_msgspec
 from ._arrow import arrow_schema, row_to_tree, to_rows
 from ._fs import atomic_output, open_input, reading
 
+__all__ = ["ROWS_PER_GROUP", "read_parquet", "write_parquet"]
+
 ROWS_PER_GROUP = 1000
 
 

@@ -26,6 +26,18 @@ from ._arrow import row_to_tree
 from ._fs import expand_inputs, is_local, iter_lines
 from ._parquet import _iter_rows
 
+__all__ = [
+    "DEFAULT_MAX_RECORD_BYTES",
+    "READERS",
+    "RecordReader",
+    "TreeIds",
+    "file_failure",
+    "iter_parquet_records",
+    "line_result",
+    "row_result",
+    "validate_path",
+]
+
 DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
 
 

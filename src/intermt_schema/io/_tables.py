@@ -29,6 +29,18 @@ from ..tree._merge import Conversation, merge_paths, split_paths
 from ..tree._view import TreeView
 from ._arrow import arrow_schema, from_row, to_rows
 
+__all__ = [
+    "LEVELS",
+    "Level",
+    "PairRow",
+    "PathRow",
+    "pair_rows",
+    "pairs_table",
+    "path_rows",
+    "paths_table",
+    "trees_from_paths",
+]
+
 Level = Literal["tree", "path", "pair"]
 LEVELS: tuple[Level, ...] = ("tree", "path", "pair")
 """Table levels: one row per tree (lossless), per path (lossless) or per pair (a view)."""
@@ -74,11 +86,12 @@ def pair_rows(trees: Iterable[DialogueTree]) -> Iterator[PairRow]:
     for tree in trees:
         view = TreeView(tree)
         for j in tree.judgments:
-            a, b = view.by_id.get(j.a), view.by_id.get(j.b)
-            if a is None or b is None or a.parent is None or a.parent != b.parent:
+            siblings = view.sibling_pair(j.a, j.b)
+            if siblings is None:
                 continue
+            a, b = siblings
             yield PairRow(
-                tree_id=tree.id, scope=j.scope, prompt=view.path_to(a.parent), a=a, b=b,
+                tree_id=tree.id, scope=j.scope, prompt=view.path_to(a.parent or ""), a=a, b=b,
                 outcomes=j.outcomes, overall=j.overall, annotator=j.annotator,
                 rationale=j.rationale,
             )  # fmt: skip

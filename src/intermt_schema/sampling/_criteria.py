@@ -17,6 +17,17 @@ from typing import Literal, TypedDict
 from .._errors import OptionError, check_choice
 from ..schema._dimensions import known_dimensions
 
+__all__ = [
+    "AGGREGATES",
+    "STRATEGIES",
+    "Aggregate",
+    "Criterion",
+    "PairOptions",
+    "Strategy",
+    "check_criterion",
+    "check_pair_options",
+]
+
 Strategy = Literal["all", "best_worst", "best_rest", "best_random"]
 
 

@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 
 from ..schema._structs import DialogueTree, Judgment, Outcome, Scope
 
+__all__ = ["PairReport", "PreferencePair", "apply_pairs", "iter_pairs", "sample_pairs"]
+
 
 class PreferencePair(Struct, frozen=True, kw_only=True):
     """One chosen/rejected pair and where it came from."""
@@ -221,11 +223,7 @@ def _judgment_pairs(
         if judgment.a == judgment.b or judgment.a not in ids or judgment.b not in ids:
             report.unpaired_judgments["invalid targets"] += 1
             continue
-        outcome = judgment.overall if name == "overall" else judgment.outcomes.get(name)
-        if outcome is None and name == "overall" and judgment.outcomes:
-            cast = list(judgment.outcomes.values())
-            for_a, for_b = cast.count("a"), cast.count("b")
-            outcome = "a" if for_a > for_b else "b" if for_b > for_a else "tie"
+        outcome = judgment.outcome(name)
         if outcome is None:
             report.unpaired_judgments[f"no outcome for {name!r}"] += 1
             continue
@@ -377,6 +375,7 @@ def sample_pairs(
 ) -> tuple[list[PreferencePair], PairReport]:
     """All the pairs of :func:`iter_pairs` (which takes the same ``options``) in one
     list, with their report; deterministic for a seed, whatever the chunking."""
+    check_pair_options(options)
     report = PairReport()
     pairs = [p for _, found in iter_pairs(trees, report, **options) for p in found]
     return pairs, report

@@ -17,6 +17,8 @@ from ..schema._structs import DialogueTree
 from ..tree._view import TreeView
 from .pairs import _rng
 
+__all__ = ["GROUPS", "GroupBy", "check_fractions", "check_group_by", "split_trees"]
+
 GroupBy = Literal["tree", "prompt", "image"]
 GROUPS: tuple[GroupBy, ...] = ("tree", "prompt", "image")
 """What may not straddle two parts: a tree, a seed prompt, an image."""
@@ -57,13 +59,7 @@ def _group_keys(tree: DialogueTree, group_by: Sequence[str]) -> list[str]:
         for node in tree.nodes:
             for p in node.content:
                 if type(p) is ImagePart:
-                    ident = (
-                        p.image.sha256
-                        or p.image.path
-                        or p.image.uri
-                        or (hashlib.sha256(p.image.bytes or b"").hexdigest())
-                    )
-                    keys.append(f"image:{ident}")
+                    keys.append(f"image:{p.image.identity()}")
     return keys
 
 

@@ -16,6 +16,8 @@ from ..schema._structs import ImagePart
 from ..tree._view import TreeView
 from ._criteria import STRATEGIES
 
+__all__ = ["plot_stats", "render_stats", "tree_stats"]
+
 
 def tree_stats(trees: Any) -> dict[str, Any]:
     """Counts over trees, streaming: paths, nodes by role, branch points, turns per path,

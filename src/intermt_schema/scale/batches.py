@@ -52,6 +52,19 @@ from ..schema._structs import DialogueTree, encode_tree
 from ..validation._report import RecordResult
 from ..validation._rules import DEFAULT_OPTIONS, ValidationOptions
 
+__all__ = [
+    "CONVERT_COLUMNS",
+    "PAIR_COLUMNS",
+    "VALIDATE_COLUMNS",
+    "Batch",
+    "Produce",
+    "convert_batch",
+    "pairs_batch",
+    "record_formats",
+    "records_of",
+    "validate_batch",
+]
+
 Batch = Any
 
 

@@ -23,6 +23,8 @@ from ..validation._report import Issue, RecordResult, Report
 from ..validation._rules import ValidationOptions
 from .batches import convert_batch, validate_batch
 
+__all__ = ["CHUNK_LINES", "Account", "Chunk", "parallel_records", "parallel_trees"]
+
 CHUNK_LINES = 256
 
 

@@ -16,6 +16,16 @@ from msgspec import Struct, field
 from .._errors import UnknownNameError
 from ._structs import Scope
 
+__all__ = [
+    "INTERMT",
+    "Dimension",
+    "DimensionSet",
+    "available_dimension_sets",
+    "get_dimension_set",
+    "known_dimensions",
+    "register_dimension_set",
+]
+
 
 class Dimension(Struct, frozen=True, kw_only=True):
     """One rated quality: its key, scope, integer scale and special values.

@@ -16,6 +16,8 @@ import msgspec
 
 from ._structs import SCHEMA_VERSION, DialogueTree
 
+__all__ = ["json_schema", "json_schema_text"]
+
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of one canonical tree record."""

@@ -21,6 +21,8 @@ import msgspec
 import msgspec.inspect as mi
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, create_model
 
+__all__ = ["pydantic_model"]
+
 _CONFIG = ConfigDict(strict=True, extra="ignore")
 
 

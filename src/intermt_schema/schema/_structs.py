@@ -17,10 +17,34 @@ these classes (see ``_derive.py``, ``_jsonschema.py`` and ``io/parquet.py``).
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Literal, TypeAlias
 
 import msgspec
 from msgspec import Meta, Struct, field
+
+__all__ = [
+    "ROLES",
+    "SCHEMA_VERSION",
+    "DialogueTree",
+    "Generator",
+    "Id",
+    "ImagePart",
+    "ImageRef",
+    "Judgment",
+    "Message",
+    "Outcome",
+    "Part",
+    "Pixels",
+    "Rating",
+    "Role",
+    "Scope",
+    "Sha256",
+    "TextPart",
+    "TreeMeta",
+    "decode_tree",
+    "encode_tree",
+]
 
 SCHEMA_VERSION = "1.0"
 
@@ -32,6 +56,7 @@ Id = Annotated[str, Meta(min_length=1, description="A non-empty identifier.")]
 
 
 Role: TypeAlias = Literal["system", "user", "assistant"]
+ROLES: tuple[Role, ...] = ("system", "user", "assistant")
 
 
 Scope: TypeAlias = Literal["local", "global"]
@@ -69,6 +94,17 @@ class ImageRef(_Base, kw_only=True):
     mime: str | None = None
     width: Pixels | None = None
     height: Pixels | None = None
+
+    def identity(self) -> str:
+        """What makes two references the same image: the sha256, else the path, else
+        the uri, else a digest of the bytes.
+
+        >>> ImageRef(path="images/cat.png", uri="s3://b/cat.png").identity()
+        'images/cat.png'
+        """
+        if self.sha256 or self.path or self.uri:
+            return self.sha256 or self.path or self.uri or ""
+        return hashlib.sha256(self.bytes or b"").hexdigest()
 
 
 class TextPart(_Base, tag="text", tag_field="type", kw_only=False):
@@ -157,6 +193,22 @@ class Judgment(_Base, kw_only=True):
     annotator: str | None = None
     rationale: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def outcome(self, criterion: str = "overall") -> Outcome | None:
+        """The outcome for ``criterion``: one dimension's, or ``overall``, which falls
+        back on the majority of the dimensions' outcomes (a tie when they balance).
+        None when the judgment does not decide it.
+
+        >>> Judgment(a="x", b="y", scope="local", outcomes={"t": "a", "u": "a", "v": "b"}).outcome()
+        'a'
+        """
+        if criterion != "overall":
+            return self.outcomes.get(criterion)
+        if self.overall is not None or not self.outcomes:
+            return self.overall
+        votes = list(self.outcomes.values())
+        for_a, for_b = votes.count("a"), votes.count("b")
+        return "a" if for_a > for_b else "b" if for_b > for_a else "tie"
 
 
 class TreeMeta(_Base, kw_only=True):

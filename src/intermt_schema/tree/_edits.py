@@ -21,6 +21,8 @@ from ..schema._structs import (
 )
 from ._view import TreeView
 
+__all__ = ["aggregate_scores", "keep_best_branch", "map_content", "prune"]
+
 
 def aggregate_scores(
     tree: DialogueTree,

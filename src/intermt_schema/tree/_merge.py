@@ -29,6 +29,17 @@ from ..validation._report import Issue
 from ..validation._rules import rule_issue
 from ._view import TreeView
 
+__all__ = [
+    "Conversation",
+    "MergeResult",
+    "VariantHook",
+    "content_key",
+    "merge_paths",
+    "path_ids",
+    "same_tree",
+    "split_paths",
+]
+
 
 class Conversation(Struct, kw_only=True):
     """One linear conversation (root first), with what belongs to it.
@@ -64,11 +75,7 @@ def content_key(message: Message) -> bytes:
         if type(part) is TextPart:
             h.update(b"\x00t" + part.text.encode())
         elif type(part) is ImagePart:
-            ref = part.image
-            ident = (
-                ref.sha256 or ref.path or ref.uri or hashlib.sha256(ref.bytes or b"").hexdigest()
-            )
-            h.update(b"\x00i" + ident.encode())
+            h.update(b"\x00i" + part.image.identity().encode())
     return h.digest()
 
 

@@ -19,6 +19,8 @@ from ..schema._structs import (
     Message,
 )
 
+__all__ = ["TreeView"]
+
 
 class TreeView:
     """An index over a tree for constant-time lookups; build once, query often.
@@ -72,6 +74,14 @@ class TreeView:
     def depth(self, node_id: str) -> int:
         """0 for a root."""
         return len(self.ancestors(node_id))
+
+    def sibling_pair(self, a: str, b: str) -> tuple[Message, Message] | None:
+        """The two nodes when both exist and share a parent (roots are no siblings);
+        None otherwise."""
+        first, second = self.by_id.get(a), self.by_id.get(b)
+        if first is None or second is None or first.parent is None:
+            return None
+        return (first, second) if first.parent == second.parent else None
 
     def siblings(self, node_id: str) -> list[Message]:
         """The other children of this node's parent."""

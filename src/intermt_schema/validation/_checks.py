@@ -18,6 +18,8 @@ from ._images import check_image, path_problem
 from ._report import Issue, Report
 from ._rules import DEFAULT_OPTIONS, ValidationOptions, rule_issue
 
+__all__ = ["validate"]
+
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")  # certainly fine; others get checked
 
 

@@ -20,6 +20,8 @@ from msgspec import structs
 from .._errors import require
 from ..schema._structs import DialogueTree, ImagePart, ImageRef
 
+__all__ = ["ImageLimits", "check_image", "embed_images", "path_problem"]
+
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+__all__ = ["json_pointer", "pointer_from_loc", "pointer_from_msgspec"]
+
 _MSGSPEC_PATH = re.compile(r"\[(\d+)\]|\.([^.\[]+)|\[\.\.\.\]")
 
 

@@ -22,6 +22,8 @@ from .._errors import ValidationError
 if TYPE_CHECKING:
     from ..schema._structs import DialogueTree
 
+__all__ = ["Issue", "RecordResult", "Report", "Severity", "unreadable"]
+
 
 Severity: TypeAlias = Literal["error", "warning", "info"]
 

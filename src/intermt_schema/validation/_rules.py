@@ -17,6 +17,8 @@ from ..schema._dimensions import INTERMT, DimensionSet
 from ._images import ImageLimits
 from ._report import Issue, Severity
 
+__all__ = ["DEFAULT_OPTIONS", "RULES", "RoleOrder", "ValidationOptions", "rule_issue"]
+
 RULES: dict[str, tuple[Severity, str]] = {
     "schema.json": ("error", "the record is not valid JSON"),
     "schema.type": ("error", "a field is missing, has the wrong type, or is out of its range"),

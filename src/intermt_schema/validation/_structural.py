@@ -19,6 +19,8 @@ from ._pointers import pointer_from_loc, pointer_from_msgspec
 from ._report import Issue, Report
 from ._rules import DEFAULT_OPTIONS, ValidationOptions
 
+__all__ = ["decode_and_validate", "structural_issues"]
+
 
 def structural_issues(
     data: bytes, *, source: str | None = None, line: int | None = None

@@ -40,6 +40,20 @@ from ..validation._images import ImageLimits, _read_under_root, path_problem
 from ..validation._report import Issue
 from ..validation._rules import ValidationOptions
 
+__all__ = [
+    "EXPANDED_LIMIT",
+    "FOLD_CHARS",
+    "IMAGE_MODES",
+    "Cell",
+    "ImageMode",
+    "NodeView",
+    "anchor",
+    "page_name",
+    "render_index",
+    "render_tree",
+    "write_pages",
+]
+
 ImageMode = Literal["inline", "link"]
 IMAGE_MODES: tuple[ImageMode, ...] = ("inline", "link")
 

@@ -19,6 +19,8 @@ from .._linear import PLACEHOLDERS_META
 from .._registry import LossReport
 from ._layouts import _CODE, LAYOUTS, VARIANTS_META, Layout
 
+__all__ = ["records"]
+
 
 def _texts_and_images(message: Message, record: Any = None) -> tuple[str, list[str]]:
     """The message as InterMT text and image paths (those ``record`` gave, if any)."""
@@ -140,11 +142,12 @@ def _pair_records(tree: DialogueTree, loss: LossReport) -> Iterator[dict[str, An
     view = TreeView(tree)
     loss.drop("ratings", len(tree.ratings))
     for judgment in tree.judgments:
-        a, b = view.by_id.get(judgment.a), view.by_id.get(judgment.b)
-        if a is None or b is None or a.parent != b.parent or a.parent is None:
+        siblings = view.sibling_pair(judgment.a, judgment.b)
+        if siblings is None:
             loss.drop("judgments whose targets are not siblings")
             continue
-        rounds = _rounds([*view.path_to(a.parent), a], loss)
+        a, b = siblings
+        rounds = _rounds([*view.path_to(a.parent or ""), a], loss)
         if rounds is None:
             continue
         front = []

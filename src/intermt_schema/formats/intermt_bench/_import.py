@@ -28,6 +28,8 @@ from .._registry import ImportResult
 from ._export import _texts_and_images
 from ._layouts import _OUTCOME, LAYOUTS, PLACEHOLDER, VARIANTS_META, Layout, detect_layout
 
+__all__ = ["load"]
+
 
 def _images(value: Any) -> list[ImageRef]:
     if value is None:

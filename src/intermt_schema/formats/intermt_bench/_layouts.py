@@ -13,6 +13,8 @@ from ...schema._structs import (
     Outcome,
 )
 
+__all__ = ["LAYOUTS", "PLACEHOLDER", "VARIANTS_META", "Layout", "detect_layout"]
+
 Layout = Literal["flat", "score", "pair", "upstream"]
 LAYOUTS: tuple[Layout, ...] = ("flat", "score", "pair", "upstream")
 
