@@ -57,12 +57,14 @@ def _loss_report(spec: str) -> str:
     from intermt_schema.formats import get_format
 
     name, *pairs = spec.split()
-    options = dict(p.split("=", 1) for p in pairs)
+    options: dict[str, Any] = dict(p.split("=", 1) for p in pairs)
     data = ROOT / "examples" / "data"
     fmt = get_format(name)
+    if "source_root" in fmt.export_options:
+        options["source_root"] = str(data)
     with tempfile.TemporaryDirectory() as tmp:
         trees = im.read_jsonl(str(data / "trees.jsonl"))
-        loss = fmt.export(trees, f"{tmp}/out{fmt.suffix}", source_root=str(data), **options)
+        loss = fmt.export(trees, f"{tmp}/out{fmt.suffix}", **options)
     return "```text\n" + loss.render() + "\n```"
 
 

@@ -16,11 +16,11 @@ unknown format name, a missing input).
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import sys
 from collections.abc import Sequence
 from typing import IO
 
-from .. import __version__
 from .._errors import IntermtError, OptionError, UnknownNameError
 from . import convert, export_all, info, pairs, show, split, stats, validate
 from ._accounting import UsageError
@@ -31,7 +31,8 @@ __all__ = ["build_parser", "main"]
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command."""
     parser = argparse.ArgumentParser(prog="intermt", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"intermt-schema {__version__}")
+    version = importlib.metadata.version("intermt-schema")
+    parser.add_argument("--version", action="version", version=f"intermt-schema {version}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in (validate, convert):
         command.add_parser(sub)
