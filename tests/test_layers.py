@@ -57,3 +57,22 @@ def test_imports_point_down_the_layers(path: Path) -> None:
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_module_is_over_420_lines(path: Path) -> None:
     assert len(path.read_text().splitlines()) <= 420
+
+
+def test_the_public_surface_is_curated_and_cheap_to_import() -> None:
+    import subprocess
+    import sys
+    import types
+
+    import intermt_schema as im
+
+    assert sorted(dir(im)) == sorted(im.__all__)
+    for name in im.__all__:
+        value = getattr(im, name)
+        function = isinstance(value, types.FunctionType)
+        if function or (isinstance(value, type) and issubclass(value, Exception)):
+            assert value.__module__ == "intermt_schema", name  # as users import it
+    code = "import sys, intermt_schema; print('pydantic' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # pydantic is imported only when it is needed
+    assert im.pydantic_model(im.DialogueTree).__name__ == "DialogueTree"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import types
 from typing import TYPE_CHECKING, Any
 
 from ._errors import (
@@ -200,8 +201,8 @@ def _publish() -> None:
     ``typing.get_type_hints`` resolve annotations in the module that defines them."""
     for name in __all__:
         value = globals().get(name)
-        public = callable(value) and (
-            not isinstance(value, type) or issubclass(value, BaseException)
+        public = isinstance(value, types.FunctionType) or (
+            isinstance(value, type) and issubclass(value, BaseException)
         )
         if public and getattr(value, "__module__", "").startswith(__name__ + "."):
             value.__module__ = __name__

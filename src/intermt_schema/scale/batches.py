@@ -236,10 +236,12 @@ def convert_batch(
     fmt = get_format(format)
     check_choice("record format", format, record_formats())
     list(fmt.build_records([], LossReport(format=format), **export_options))  # checks options
+    build = fmt.records
+    assert build is not None
 
     def produce(tree: DialogueTree) -> tuple[list[Any], Mapping[str, int], Mapping[str, int]]:
         loss = LossReport(format=format)
-        return list(fmt.build_records([tree], loss, **export_options)), loss.dropped, loss.changed
+        return list(build([tree], loss, **export_options)), loss.dropped, loss.changed
 
     return _per_tree(batch, produce, "record", CONVERT_COLUMNS, options, max_record_bytes)
 
