@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -29,7 +30,7 @@ def test_every_record_is_accepted_or_rejected_with_reasons(tmp_path: Path) -> No
     good = (EXAMPLES / "trees.jsonl").read_bytes().splitlines()[0]
     data = tmp_path / "mixed.jsonl"
     data.write_bytes(b"\n".join([good, b"{broken", b"\xff\xfe", good, b'{"id": 3}']) + b"\n")
-    (tmp_path / "images").symlink_to(EXAMPLES / "images")
+    shutil.copytree(EXAMPLES / "images", tmp_path / "images")
     rejects = tmp_path / "rejects.jsonl"
     code, text = run("validate", str(data), "--rejects", str(rejects), "--format", "json")
     assert code == 1
@@ -83,7 +84,7 @@ def test_convert_counts_every_record_and_keeps_rejects(tmp_path: Path) -> None:
     good = (EXAMPLES / "trees.jsonl").read_bytes().splitlines()
     data = tmp_path / "in.jsonl"
     data.write_bytes(b"\n".join([good[0], b"{oops", good[1], b'{"id":"x","nodes":[]}']) + b"\n")
-    (tmp_path / "images").symlink_to(EXAMPLES / "images")
+    shutil.copytree(EXAMPLES / "images", tmp_path / "images")
     code, text = run(
         "convert",
         str(data),

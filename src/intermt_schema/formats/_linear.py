@@ -32,6 +32,7 @@ from ..schema._structs import (
     TextPart,
 )
 from ..tree._view import TreeView
+from ..validation._images import local_file
 from ..validation._report import Issue
 from ..validation._rules import rule_issue
 from ._registry import LossReport
@@ -174,7 +175,7 @@ class ImageSink:
         mode: Literal["reference", "copy", "link"] = "reference",
     ) -> None:
         self.out_dir, self.source_root, self.mode = out_dir, source_root, mode
-        self.missing = self.unwritten = 0
+        self.missing = self.unwritten = self.outside = 0
 
     def place(self, ref: ImageRef) -> str:
         local = self.out_dir is not None and is_local(self.out_dir)
@@ -200,16 +201,20 @@ class ImageSink:
     def account(self, loss: LossReport) -> None:
         """Count in ``loss`` the images that could not be placed."""
         loss.drop("images not found to copy", self.missing)
+        loss.drop("images outside the dataset root, not copied", self.outside)
         loss.drop("inline images not written (no image folder)", self.unwritten)
 
     def _place_file(self, relative: str) -> None:
         assert self.source_root is not None and self.out_dir is not None
-        source = os.path.join(self.source_root, relative)
-        target = os.path.join(self.out_dir, relative)
-        if os.path.abspath(source) == os.path.abspath(target) or os.path.exists(target):
+        source, problem = local_file(self.source_root, relative)  # the containment rule
+        if source is None:
+            if problem is not None and problem[0] == "image.missing":
+                self.missing += 1
+            else:
+                self.outside += 1
             return
-        if not os.path.isfile(source):
-            self.missing += 1
+        target = os.path.join(self.out_dir, relative)  # relative is safe: no "..", not absolute
+        if os.path.abspath(source) == os.path.abspath(target) or os.path.exists(target):
             return
         os.makedirs(os.path.dirname(target), exist_ok=True)
         if self.mode == "link":

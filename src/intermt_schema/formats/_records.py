@@ -9,15 +9,17 @@ atomically), read them back one by one, and turn them into trees without raising
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 from msgspec import structs
 
-from ..io._fs import atomic_output, expand_inputs, iter_lines, open_input
-from ..schema._structs import ROLES, Judgment, Message, Role
+from ..io._fs import atomic_output, expand_inputs, is_local, iter_lines, open_input
+from ..schema._structs import ROLES, DialogueTree, ImageRef, Judgment, Message, Role
 from ..validation._report import Issue, unreadable
 from ..validation._rules import rule_issue
 from ._registry import Format, ImportResult, LossReport, folder_of
@@ -126,6 +128,21 @@ RecordParser = Callable[[dict[str, Any], int, list[Issue]], list["Conversation"]
 ValueError, AttributeError or IndexError for a malformed record."""
 
 
+def image_ref(text: str) -> ImageRef:
+    """The image a training file names by a string: a ``data:`` URI carries its bytes,
+    a URL is a ``uri``, anything else a ``path``.
+
+    >>> image_ref("s3://bucket/cat.png").uri, image_ref("images/cat.png").path
+    ('s3://bucket/cat.png', 'images/cat.png')
+    """
+    if text.startswith("data:") and ";base64," in text:
+        head, data = text.split(";base64,", 1)
+        return ImageRef(bytes=base64.b64decode(data), mime=head[5:] or None)
+    if "://" in text:
+        return ImageRef(uri=text)
+    return ImageRef(path=text)
+
+
 def known_role(value: Any) -> Role:
     """A message role the schema knows. Any other (``tool``, ``function``) raises
     ``ValueError``, so the record is refused as ``import.bad_record`` and kept, never
@@ -186,7 +203,42 @@ def load_records(url: str, parse: RecordParser, merge: Any = None) -> ImportResu
         except Exception as exc:  # a cut archive, a folder, a special file: report it
             issues.append(unreadable(file, "read", exc))
     merged = (merge or merge_paths)(conversations)
-    return ImportResult(merged.trees, issues + merged.issues, count)
+    trees, rejected = _valid_trees(url, merged.trees, merged.lines)
+    return ImportResult(trees, issues + merged.issues + rejected, count)
+
+
+def _valid_trees(
+    url: str, trees: list[DialogueTree], lines: dict[str, list[int]]
+) -> tuple[list[DialogueTree], list[Issue]]:
+    """The imported trees that validation accepts, and the issues of the others: an
+    imported tree passes the same rules as a canonical one before any exporter sees
+    it. Every source line of a refused tree is rejected with it."""
+    from ..validation._checks import validate
+    from ..validation._rules import ValidationOptions
+
+    root = os.path.dirname(os.path.abspath(url)) if is_local(url) else None
+    options = ValidationOptions(images_root=root)
+    kept: list[DialogueTree] = []
+    issues: list[Issue] = []
+    for tree in trees:
+        report = validate(tree, options)
+        if report.ok:
+            kept.append(tree)
+            continue
+        source: list[int | None] = list(dict.fromkeys(lines.get(tree.id, []))) or [None]
+        first, rest = source[0], source[1:]
+        issues += [structs.replace(i, file=url, line=first) for i in report.errors]
+        issues += [
+            rule_issue(
+                "import.bad_record",
+                f"part of tree {tree.id!r}, which validation refused",
+                file=url,
+                line=line,
+                tree=tree.id,
+            )
+            for line in rest
+        ]
+    return kept, issues
 
 
 def _parsed(
@@ -203,7 +255,7 @@ def _parsed(
     if error is None:
         found: list[Issue] = []
         try:
-            conversations += parse(record, number, found)
+            conversations += [structs.replace(c, line=number) for c in parse(record, number, found)]
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         else:  # the parser's issues, placed at this record

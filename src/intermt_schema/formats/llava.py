@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from .._errors import check_choice
-from ..schema._structs import DialogueTree, ImageRef
+from ..schema._structs import DialogueTree
 from ..tree._merge import Conversation
 from ..validation._report import Issue
 from ._linear import (
@@ -31,7 +31,7 @@ from ._linear import (
     turn_messages,
 )
 from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES
-from ._records import has_turns, load_records, preference
+from ._records import has_turns, image_ref, load_records, preference
 from ._registry import Format, ImportResult, LossReport, register_format
 
 __all__ = ["FORMAT", "MODES", "TOKEN", "check_record", "detect", "export", "load", "records"]
@@ -177,7 +177,7 @@ def check_record(record: dict[str, Any]) -> list[str]:
 def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
     image = record.get("image")
     paths = [image] if isinstance(image, str) else [p for p in image or [] if isinstance(p, str)]
-    refs = [ImageRef(path=p) for p in paths]
+    refs = [image_ref(p) for p in paths]
     if "prompt" in record:
         prompt = turn_messages([{"from": "human", "value": record["prompt"]}], refs, TOKEN, issues)
         chosen, rejected = (

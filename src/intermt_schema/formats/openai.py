@@ -20,7 +20,7 @@ from ..validation._images import ImageLimits, _read_under_root
 from ..validation._report import Issue
 from ._linear import LinearOptions, sft_turns
 from ._options import ASSISTANT_IMAGES
-from ._records import known_role, load_records
+from ._records import image_ref, known_role, load_records
 from ._registry import Format, ImportResult, LossReport, register_format
 
 __all__ = ["DETAILS", "FORMAT", "URLS", "detect", "export", "load", "records"]
@@ -29,11 +29,15 @@ _MARK = "\x00image\x00"
 
 
 def _url(ref: ImageRef, urls: str, root: str | None, loss: LossReport) -> str:
-    if urls == "data":
-        data = ref.bytes
-        if data is None and ref.path and root is not None:
-            data, _ = _read_under_root(ref.path, root, ImageLimits())
+    """The image's URL: its path or uri (``urls="path"``), or a data URI of its bytes
+    (``urls="data"``, or an inline image that has nothing else to name it by)."""
+    data = ref.bytes
+    if urls == "data" and data is None and ref.path and root is not None:
+        data, _ = _read_under_root(ref.path, root, ImageLimits())
+    if urls == "data" or not (ref.uri or ref.path):
         if data is not None:
+            if urls != "data":
+                loss.change("inline images written as data URIs (no path or uri)")
             mime = ref.mime or "image/png"
             return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
         loss.change("images written by reference (no bytes found to inline)")
@@ -90,15 +94,6 @@ def export(trees: Iterable[DialogueTree], url: str, **options: Any) -> LossRepor
     return FORMAT.export(trees, url, **options)
 
 
-def _ref(url: str) -> ImageRef:
-    if url.startswith("data:") and ";base64," in url:
-        head, data = url.split(";base64,", 1)
-        return ImageRef(bytes=base64.b64decode(data), mime=head[5:] or None)
-    if "://" in url:
-        return ImageRef(uri=url)
-    return ImageRef(path=url)
-
-
 def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
     messages = []
     for m in record["messages"]:
@@ -107,7 +102,7 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
             [{"type": "text", "text": content}] if isinstance(content, str) else content
         )
         parts: list[Part] = [
-            ImagePart(image=_ref(p["image_url"]["url"]))
+            ImagePart(image=image_ref(p["image_url"]["url"]))
             if p["type"] == "image_url"
             else TextPart(p["text"])
             for p in items

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from .._errors import check_choice
 from ..io._fs import atomic_output, open_input
-from ..schema._structs import DialogueTree, ImageRef
+from ..schema._structs import DialogueTree
 from ..tree._merge import Conversation
 from ..validation._report import Issue
 from ._linear import (
@@ -31,7 +31,7 @@ from ._linear import (
     with_images,
 )
 from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES
-from ._records import has_turns, load_records, preference
+from ._records import has_turns, image_ref, load_records, preference
 from ._registry import Format, ImportResult, LossReport, register_format, sibling
 
 __all__ = [
@@ -224,7 +224,7 @@ def check_record(record: dict[str, Any]) -> list[str]:
 
 
 def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
-    images = [ImageRef(path=p) for p in record.get("images") or [] if isinstance(p, str)]
+    images = [image_ref(p) for p in record.get("images") or [] if isinstance(p, str)]
     if "chosen" in record and "rejected" in record:
         prompt = turn_messages(record.get("conversations") or [], images, TOKEN, issues)
         chosen, rejected = (

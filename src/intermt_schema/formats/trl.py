@@ -23,7 +23,7 @@ from ..tree._merge import Conversation
 from ..validation._report import Issue
 from ._linear import ImageSink, LinearOptions, Turn, pair_turns, sft_turns, with_images
 from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES
-from ._records import known_role, load_records, preference
+from ._records import image_ref, known_role, load_records, preference
 from ._registry import Format, ImportResult, LossReport, register_format
 
 __all__ = ["FORMAT", "MODES", "check_record", "detect", "export", "load", "records"]
@@ -149,7 +149,7 @@ def _messages(raw: list[Any], images: list[ImageRef]) -> list[Message]:
 
 
 def _parse(row: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
-    images = [ImageRef(path=p) for p in row.get("images") or []]
+    images = [image_ref(p) for p in row.get("images") or []]
     if "messages" in row:
         return [Conversation(messages=_messages(row["messages"], images), record=number)]
     prompt = _messages(row["prompt"], images)

@@ -55,13 +55,16 @@ class Conversation(Struct, kw_only=True):
     judgments: list[Judgment] = field(default_factory=list)
     origin: str | None = None
     record: int | str | None = None
+    line: int | None = None
 
 
 class MergeResult(Struct):
-    """Trees built by ``merge_paths``, and the conflicts found on the way."""
+    """Trees built by ``merge_paths``, the conflicts found on the way, and the source
+    lines (``Conversation.line``) each tree was built from."""
 
     trees: list[DialogueTree]
     issues: list[Issue]
+    lines: dict[str, list[int]] = field(default_factory=dict)
 
 
 _hash_encoder = msgspec.json.Encoder(order="deterministic")
@@ -123,6 +126,7 @@ def merge_paths(
     trees: dict[str, DialogueTree] = {}
     seen: dict[str, dict[str, tuple[Message, str | None]]] = {}
     issues: list[Issue] = []
+    lines: dict[str, list[int]] = {}
     for conv in conversations:
         parent: str | None = None
         ids = path_ids(conv.messages)
@@ -134,6 +138,8 @@ def merge_paths(
             tree = trees[tree_id] = DialogueTree(id=tree_id, meta=conv.meta)
             seen[tree_id] = {}
         known = seen[tree_id]
+        if conv.line is not None:
+            lines.setdefault(tree_id, []).append(conv.line)
         for node_id, message in zip(ids, conv.messages, strict=True):
             entry = known.get(node_id)
             if entry is None:
@@ -155,7 +161,7 @@ def merge_paths(
             parent = node_id
         tree.ratings.extend(conv.ratings)
         tree.judgments.extend(conv.judgments)
-    return MergeResult(list(trees.values()), issues)
+    return MergeResult(list(trees.values()), issues, lines)
 
 
 def split_paths(tree: DialogueTree) -> list[Conversation]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from ..schema._structs import DialogueTree, ImagePart, TextPart
-from ._images import check_image, path_problem
+from ._images import check_image, escapes_root, is_local_root, path_problem
 from ._report import Issue, Report
 from ._rules import DEFAULT_OPTIONS, ValidationOptions, rule_issue
 
@@ -190,6 +190,8 @@ def _report_cycles(
 
 def _check_content(tree: DialogueTree, out: _Collector, options: ValidationOptions) -> None:
     check_files = options.check_images
+    root = options.images_root
+    local_root = root.removeprefix("file://") if root and is_local_root(root) else None
     for i, node in enumerate(tree.nodes):
         if not node.content:
             out.add("message.empty", f"/nodes/{i}/content", "the message has no content")
@@ -217,6 +219,10 @@ def _check_content(tree: DialogueTree, out: _Collector, options: ValidationOptio
             if check_files:
                 for code, message in check_image(ref, options.images_root, options.image_limits):
                     out.add(code, where, message)
+            elif ref.path and local_root is not None:  # a link out of the root, even unchecked
+                problem = escapes_root(local_root, ref.path)
+                if problem:
+                    out.add(problem[0], where + "/path", problem[1])
 
 
 def _check_ratings(

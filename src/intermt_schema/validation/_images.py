@@ -8,10 +8,12 @@ True
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import posixpath
 import re
+import stat
 import warnings
 from dataclasses import dataclass
 
@@ -57,6 +59,8 @@ def path_problem(path: str) -> tuple[str, str] | None:
         return "image.path_is_url", f"image path {path!r} is a URL; put URLs in 'uri'"
     if "\\" in path:
         return "image.not_posix", f"image path {path!r} uses backslashes; use '/'"
+    if "\x00" in path:
+        return "image.not_posix", f"image path {path!r} holds a NUL byte"
     normal = posixpath.normpath(path)
     if normal == ".." or normal.startswith("../"):
         return "image.escapes_root", f"image path {path!r} escapes the dataset root"
@@ -88,6 +92,51 @@ def _decode_problem(data: bytes, limits: ImageLimits) -> tuple[str, str] | None:
     return None
 
 
+def local_file(root: str, path: str) -> tuple[str | None, tuple[str, str] | None]:
+    """The one containment rule for every local file opened on behalf of data:
+    ``root/path`` must be a safe relative path that, once symlinks are resolved, stays
+    under ``root`` and names a regular file (not a folder, pipe, socket or device).
+    Returns ``(real path, None)``, or ``(None, (code, message))``.
+
+    >>> local_file("/", "../etc/passwd")[1][0]
+    'image.escapes_root'
+    """
+    problem = escapes_root(root, path)
+    if problem:
+        return None, problem
+    full = os.path.realpath(os.path.join(root, path))
+    try:
+        mode = os.stat(full).st_mode
+    except OSError:
+        return None, ("image.missing", f"image file {path!r} not found under the images root")
+    if not stat.S_ISREG(mode):
+        return None, ("image.missing", f"image path {path!r} is not a regular file")
+    return full, None
+
+
+def escapes_root(root: str, path: str) -> tuple[str, str] | None:
+    """The problem when ``path`` is unsafe, or leads outside the local folder ``root``
+    through a symlink; None when it stays inside (whether or not the file exists)."""
+    problem = path_problem(path)
+    if problem:
+        return problem
+    real_root = _real(root)
+    full = os.path.realpath(os.path.join(real_root, path))
+    if os.path.commonpath([real_root, full]) != real_root:
+        return "image.escapes_root", f"image path {path!r} links outside the dataset root"
+    return None
+
+
+def is_local_root(root: str) -> bool:
+    """Whether ``root`` is a local folder (a plain path or ``file://``)."""
+    return "://" not in root or root.startswith("file://")
+
+
+@functools.lru_cache(maxsize=64)
+def _real(root: str) -> str:
+    return os.path.realpath(root.removeprefix("file://"))
+
+
 def _read_under_root(
     path: str, root: str, limits: ImageLimits
 ) -> tuple[bytes | None, tuple[str, str] | None]:
@@ -101,14 +150,10 @@ def _read_under_root(
             return None, ("image.missing", f"image file {path!r} not found under the images root")
         with fs.open(full, "rb") as f:
             return f.read(limits.max_bytes + 1), None
-    root = root.removeprefix("file://")
-    real_root = os.path.realpath(root)
-    full = os.path.realpath(os.path.join(root, path))
-    if os.path.commonpath([real_root, full]) != real_root:
-        return None, ("image.escapes_root", f"image path {path!r} links outside the dataset root")
-    if not os.path.isfile(full):
-        return None, ("image.missing", f"image file {path!r} not found under the images root")
-    with open(full, "rb") as f:
+    real, problem = local_file(root.removeprefix("file://"), path)
+    if real is None:
+        return None, problem
+    with open(real, "rb") as f:
         return f.read(limits.max_bytes + 1), None
 
 

@@ -47,7 +47,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "image.absolute_path": ("error", "an image path is absolute"),
     "image.escapes_root": ("error", "an image path leaves the dataset root"),
     "image.path_is_url": ("error", "an image path is a URL"),
-    "image.not_posix": ("error", "an image path uses backslashes"),
+    "image.not_posix": ("error", "an image path is not POSIX: it uses backslashes or a NUL byte"),
     "image.missing": ("error", "an image file does not exist"),
     "image.undecodable": ("error", "an image does not decode"),
     "image.too_large": ("error", "an image exceeds the pixel or byte limit"),
