@@ -84,3 +84,90 @@ def test_a_nul_byte_in_an_image_path_is_refused() -> None:
     message = im.Message(id="q", role="user", content=[image, im.TextPart("?")])
     tree = im.DialogueTree(id="t", nodes=[message])
     assert "image.not_posix" in im.validate(tree).codes()
+
+
+def test_reserved_meta_keys_and_integer_bounds_are_checked() -> None:
+    message = im.Message(
+        id="q", role="user", content=[im.TextPart("?")],
+        meta={"intermt_placeholders": 5, "intermt_image_variants": 1},
+    )  # fmt: skip
+    tree = im.DialogueTree(id="t", meta=im.TreeMeta(extra={"meta_data": []}), nodes=[message])
+    report = im.validate(tree)
+    assert [(i.code, i.path) for i in report.errors] == [
+        ("schema.type", "/meta/extra/meta_data"),
+        ("schema.type", "/nodes/0/meta/intermt_placeholders"),
+        ("schema.type", "/nodes/0/meta/intermt_image_variants"),
+    ]
+    line = (
+        b'{"id": "t", "nodes": [{"id": "q", "role": "user", "content": [{"type": "image", '
+        b'"image": {"path": "a.png", "width": 18446744073709551615}}]}]}'
+    )
+    decoded, found = im.decode_and_validate(line)
+    assert decoded is None and found.issues[0].code == "schema.type"
+    assert found.issues[0].path == "/nodes/0/content/0/image/width"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["convert", "{data}", "--to", "jsonl", "-o", "{data}"],
+        ["validate", "{data}", "--rejects", "{data}"],
+        ["export-all", "{folder}", "-o", "{folder}"],
+        ["split", "{folder}", "-o", "{folder}"],
+    ],
+)
+def test_an_output_that_is_an_input_is_refused(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "data"
+    shutil.copytree(EXAMPLES, folder)
+    data = folder / "trees.jsonl"
+    before = data.read_bytes()
+    args = [a.format(data=data, folder=folder) for a in command]
+    code, _ = run(*args)
+    assert code == 2 and "is an input; write it elsewhere" in capsys.readouterr().err
+    assert data.read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["images", "trees.jsonl"]
+
+
+def test_plot_names_made_from_dimension_names_stay_in_the_plot_folder(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from intermt_schema.sampling.stats import plot_stats, tree_stats
+
+    message = im.Message(id="q", role="user", content=[im.TextPart("?")])
+    answer = im.Message(id="a", parent="q", role="assistant", content=[im.TextPart("!")])
+    ratings = [im.Rating(target="a", scope="local", dimension=d, score=1)
+               for d in ("../../../x", "a/b")]  # fmt: skip
+    tree = im.DialogueTree(id="t", nodes=[message, answer], ratings=ratings)
+    plots = tmp_path / "plots"
+    written = plot_stats(tree_stats([tree]), str(plots))
+    assert len(written) == 2
+    assert all(Path(p).parent == plots for p in written)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plots"]
+
+
+def test_data_files_that_link_outside_or_are_not_regular_files_are_not_read(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    folder = tmp_path / "contrib"
+    shutil.copytree(EXAMPLES, folder)
+    (tmp_path / "passwd.jsonl").write_text('{"id": "secret", "nodes": []}\n')
+    (folder / "linked.jsonl").symlink_to(tmp_path / "passwd.jsonl")
+    os.mkfifo(folder / "pipe.jsonl")  # reading it would block forever
+    rejects = tmp_path / "rejects.jsonl"
+    code, text = run("validate", str(folder), "--rejects", str(rejects))
+    assert code == 1
+    assert "linked.jsonl: error file.unreadable" in text and "leads outside the folder" in text
+    assert "pipe.jsonl: error file.unreadable" in text and "not a regular file" in text
+    assert "secret" not in rejects.read_text()
+    assert "6 records read: 6 accepted, 0 rejected" in text
+    code, _ = run("convert", str(folder / "pipe.jsonl"), "--to", "jsonl",
+                  "-o", str(tmp_path / "o.jsonl"))  # fmt: skip
+    assert code == 2
+    loaded = im.get_format("sharegpt").load(str(folder))
+    assert {i.message.split(": ")[-1] for i in loaded.issues if i.code == "file.unreadable"} == {
+        "a link that leads outside the folder given",
+        "not a regular file",
+    }

@@ -12,7 +12,7 @@ import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
 import msgspec
@@ -20,7 +20,7 @@ import msgspec
 from ..formats import detect_format
 from ..formats._options import LoadOptions
 from ..formats._registry import LossReport, get_format
-from ..io._fs import atomic_output, is_local
+from ..io._fs import atomic_output, is_local, source_problem
 from ..io._readers import file_failure, validate_path
 from ..schema._structs import DialogueTree
 from ..validation._report import Issue, RecordResult
@@ -36,6 +36,7 @@ __all__ = [
     "images_root_of",
     "print_summary",
     "read_trees",
+    "refuse_overwriting",
     "reject_line",
     "rejects_file",
     "source_format",
@@ -155,6 +156,19 @@ def _print_issue(issue: Issue, out: IO[str], fmt: str, verbose: bool = False) ->
         out.write(issue.render() + "\n")
 
 
+def refuse_overwriting(inputs: Sequence[str], *outputs: str | None) -> None:
+    """A ``UsageError`` when an output (a file, or a folder of outputs) is one of the
+    inputs: writing it would destroy what is being read."""
+    sources = {_real(path) for path in inputs if is_local(path)}
+    for output in outputs:
+        if output and is_local(output) and _real(output) in sources:
+            raise UsageError(f"the output {output} is an input; write it elsewhere")
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(path.removeprefix("file://"))
+
+
 def add_input(parser: argparse.ArgumentParser) -> None:
     """The input argument and ``--from``, as every command that converts takes them."""
     parser.add_argument("input", help="file, folder or fsspec URL")
@@ -168,6 +182,10 @@ def source_format(url: str, given: str | None) -> str:
     path or an undetectable format is a ``UsageError``."""
     if is_local(url) and not os.path.exists(url.removeprefix("file://")):
         raise UsageError(f"no such file or folder: {url}")
+    if is_local(url) and not os.path.isdir(url.removeprefix("file://")):
+        problem = source_problem(url, url)
+        if problem is not None:  # a pipe or a device would block or never end
+            raise UsageError(f"cannot read {url}: {problem}")
     if given:
         get_format(given)
         return given

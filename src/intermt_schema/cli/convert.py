@@ -26,6 +26,7 @@ from ._accounting import (
     images_root_of,
     print_summary,
     read_trees,
+    refuse_overwriting,
     rejects_file,
     source_format,
     tally_for,
@@ -93,6 +94,7 @@ def convert(
     format options by name (``mode``, ``level``, ...); a bad one raises
     ``OptionError``."""
     target = get_format(to)
+    refuse_overwriting([input], output, rejects)
     from_name = source_format(input, source)
     export_options, load_options = format_options(options or {}, target, get_format(from_name))
     if workers < 1:

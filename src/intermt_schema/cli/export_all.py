@@ -10,7 +10,7 @@ from typing import IO, Any
 
 from ..formats._registry import available_formats, get_format
 from ..validation._rules import ValidationOptions
-from ._accounting import images_root_of, read_trees, rejects_file, tally_for
+from ._accounting import images_root_of, read_trees, refuse_overwriting, rejects_file, tally_for
 
 __all__ = ["EXPORT_PLAN", "add_parser", "export_all", "run"]
 
@@ -50,6 +50,7 @@ def export_all(
     returns the exit code."""
     from ..io._jsonl import read_jsonl, write_jsonl
 
+    refuse_overwriting([input], output, rejects)
     root = images_root_of(input, None)
     checks = ValidationOptions(images_root=root, check_images=check_images)
     tally = tally_for(quiet)

@@ -15,6 +15,7 @@ from ._accounting import (
     add_input,
     images_root_of,
     read_trees,
+    refuse_overwriting,
     rejects_file,
     source_format,
     tally_for,
@@ -74,6 +75,7 @@ def pairs(
 
     check_choice("pair target", to, ["pairs", *PAIR_TARGETS])
     check_pair_options(options or {})
+    refuse_overwriting([input], output, rejects)
     from_name = source_format(input, source)
     root = images_root_of(input, images_root)
     tally = tally_for(quiet)

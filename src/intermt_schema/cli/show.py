@@ -17,6 +17,7 @@ from ._accounting import (
     add_input,
     images_root_of,
     read_trees,
+    refuse_overwriting,
     rejects_file,
     source_format,
     tally_for,
@@ -45,6 +46,7 @@ def show(
     check_choice("images", images, IMAGE_MODES)
     if not is_local(output):
         raise UsageError("show writes pages that link each other: -o must be a local path")
+    refuse_overwriting([input], output, rejects)
     from_name = source_format(input, source)
     root = images_root_of(input, images_root)
     tally = tally_for(quiet)

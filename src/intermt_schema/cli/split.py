@@ -12,7 +12,14 @@ from .._errors import OptionError
 from ..io._fs import is_local
 from ..sampling.splits import check_fractions, check_group_by
 from ..validation._rules import ValidationOptions
-from ._accounting import add_input, read_trees, rejects_file, source_format, tally_for
+from ._accounting import (
+    add_input,
+    read_trees,
+    refuse_overwriting,
+    rejects_file,
+    source_format,
+    tally_for,
+)
 
 __all__ = ["add_parser", "run", "split"]
 
@@ -35,6 +42,7 @@ def split(
     from ..io._jsonl import write_jsonl
     from ..sampling.splits import split_trees
 
+    refuse_overwriting([input], output, rejects)
     check_fractions(fractions)
     check_group_by(group_by)
     from_name = source_format(input, source)

@@ -11,7 +11,14 @@ import msgspec
 
 from ..sampling.stats import plot_stats, render_stats, tree_stats
 from ..validation._rules import ValidationOptions
-from ._accounting import add_input, read_trees, rejects_file, source_format, tally_for
+from ._accounting import (
+    add_input,
+    read_trees,
+    refuse_overwriting,
+    rejects_file,
+    source_format,
+    tally_for,
+)
 
 __all__ = ["add_parser", "run", "stats"]
 
@@ -28,6 +35,7 @@ def stats(
 ) -> int:
     """Print the statistics of ``input`` (see :func:`intermt_schema.tree_stats`), and
     with ``plot`` write score histograms there; returns the exit code."""
+    refuse_overwriting([input], rejects, plot)
     from_name = source_format(input, source)
     tally = tally_for(quiet)
     with open(os.devnull, "w") as silent, rejects_file(rejects) as sink:

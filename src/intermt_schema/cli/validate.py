@@ -12,7 +12,7 @@ import msgspec
 from .._errors import check_choice
 from ..io._readers import TreeIds, validate_path
 from ..validation._rules import ValidationOptions
-from ._accounting import REPORT_FORMATS, account, rejects_file, tally_for
+from ._accounting import REPORT_FORMATS, account, refuse_overwriting, rejects_file, tally_for
 
 __all__ = ["add_parser", "run", "validate_paths"]
 
@@ -31,6 +31,7 @@ def validate_paths(
     ``out`` and keeping rejected records in ``rejects``; returns the exit code (1 when
     any error was found). Tree ids must be unique across all the paths."""
     check_choice("report format", report_format, REPORT_FORMATS)
+    refuse_overwriting(paths, rejects)
     tally = tally_for(quiet)
     with rejects_file(rejects) as sink:
         tree_ids = TreeIds()

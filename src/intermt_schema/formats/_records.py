@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any, cast
 import msgspec
 from msgspec import structs
 
-from ..io._fs import atomic_output, expand_inputs, is_local, iter_lines, open_input
+from ..io._fs import (
+    atomic_output,
+    expand_inputs,
+    is_local,
+    iter_lines,
+    open_input,
+    source_problem,
+)
 from ..schema._structs import ROLES, DialogueTree, ImageRef, Judgment, Message, Role
 from ..validation._report import Issue, unreadable
 from ..validation._rules import rule_issue
@@ -32,6 +39,7 @@ __all__ = [
     "bad_record",
     "export_records",
     "has_turns",
+    "image_ref",
     "known_role",
     "load_records",
     "preference",
@@ -196,6 +204,10 @@ def load_records(url: str, parse: RecordParser, merge: Any = None) -> ImportResu
     if not files:
         return ImportResult([], [unreadable(url, "read", "no *.json or *.jsonl files")], 0)
     for file in files:
+        problem = source_problem(url, file)
+        if problem is not None:
+            issues.append(unreadable(file, "read", problem))
+            continue
         try:
             for number, record, error in read_json_records(file):
                 count += 1

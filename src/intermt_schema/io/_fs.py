@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from typing import IO, Any, TypeVar
@@ -27,6 +30,8 @@ __all__ = [
     "iter_lines",
     "open_input",
     "reading",
+    "safe_name",
+    "source_problem",
 ]
 
 DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".parquet")
@@ -116,6 +121,42 @@ def expand_inputs(url: str) -> list[str]:
         return [url]
     found = sorted(p for p in fs.find(root) if p.endswith(DATA_SUFFIXES))
     return found if is_local(url) else [fs.unstrip_protocol(p) for p in found]
+
+
+def source_problem(given: str, file: str) -> str | None:
+    """Why the local data ``file`` found from the input ``given`` must not be read:
+    a link that leads outside the folder given, or not a regular file (a pipe, a
+    device, a socket would block or never end). None when it is safe, and for remote
+    files.
+
+    >>> source_problem("/dev", "/dev/zero")
+    'not a regular file'
+    """
+    if not is_local(file):
+        return None
+    path = file.removeprefix("file://")
+    base = given.removeprefix("file://")
+    if os.path.isdir(base):
+        real_base = os.path.realpath(base)
+        if os.path.commonpath([real_base, os.path.realpath(path)]) != real_base:
+            return "a link that leads outside the folder given"
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
+def safe_name(text: str, suffix: str) -> str:
+    """A file name made from data (an id, a dimension): letters, digits, ``_`` and
+    ``-`` only, and a short digest so that different texts never share a name. It can
+    name no folder and no other place.
+
+    >>> safe_name("../etc/x", ".html")
+    'etc-x-2215be.html'
+    """
+    digest = hashlib.sha256(text.encode()).hexdigest()[:6]
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:60] + f"-{digest}{suffix}"
 
 
 T = TypeVar("T")

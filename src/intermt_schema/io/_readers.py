@@ -23,7 +23,7 @@ from ..validation._report import Issue, RecordResult, Report, unreadable
 from ..validation._rules import DEFAULT_OPTIONS, RULES, ValidationOptions
 from ..validation._structural import decode_and_validate
 from ._arrow import row_to_tree
-from ._fs import expand_inputs, is_local, iter_lines
+from ._fs import expand_inputs, is_local, iter_lines, source_problem
 from ._parquet import _iter_rows
 
 __all__ = [
@@ -168,6 +168,10 @@ def _validate_files(
     if not files:
         yield file_failure(url, "read", "no data files (*.jsonl, *.jsonl.gz, *.parquet) found")
     for file in files:
+        problem = source_problem(url, file)
+        if problem is not None:
+            yield file_failure(file, "read", problem)
+            continue
         reader = _reader_for(file)
         if reader is None:
             yield file_failure(

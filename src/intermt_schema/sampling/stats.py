@@ -12,6 +12,7 @@ import os
 from collections import Counter
 from typing import Any
 
+from ..io._fs import safe_name
 from ..schema._structs import ImagePart
 from ..tree._view import TreeView
 from ._criteria import STRATEGIES
@@ -132,7 +133,7 @@ def plot_stats(stats: dict[str, Any], folder: str) -> list[str]:
         ax.set_xlabel("score")
         ax.set_ylabel("ratings")
         fig.tight_layout()
-        path = os.path.join(folder, f"{dim}.png")
+        path = os.path.join(folder, safe_name(dim, ".png"))  # a name from data stays inside
         fig.savefig(path, dpi=100)
         plt.close(fig)
         written.append(path)

@@ -24,6 +24,8 @@ import msgspec
 from msgspec import Meta, Struct, field
 
 __all__ = [
+    "RESERVED_MESSAGE_META",
+    "RESERVED_TREE_EXTRA",
     "ROLES",
     "SCHEMA_VERSION",
     "DialogueTree",
@@ -39,6 +41,7 @@ __all__ = [
     "Rating",
     "Role",
     "Scope",
+    "Score",
     "Sha256",
     "TextPart",
     "TreeMeta",
@@ -71,7 +74,18 @@ Sha256 = Annotated[str, Meta(pattern="^[0-9a-f]{64}$", description="Lower-case h
 _Bytes: TypeAlias = bytes  # the field ImageRef.bytes shadows the builtin in its class
 
 
-Pixels = Annotated[int, Meta(ge=1, description="A size in pixels.")]
+Pixels = Annotated[int, Meta(ge=1, le=2**31 - 1, description="A size in pixels.")]
+RESERVED_MESSAGE_META: dict[str, Any] = {
+    "intermt_placeholders": list[str],
+    "intermt_image_variants": dict[str, list[str]],
+}
+"""Keys of ``Message.meta`` the library writes and reads back, with their types."""
+RESERVED_TREE_EXTRA: dict[str, Any] = {"meta_data": dict[str, Any]}
+"""Keys of ``TreeMeta.extra`` the library writes and reads back, with their types."""
+
+Score = Annotated[
+    int, Meta(ge=-(2**31), le=2**31 - 1, description="A score; its scale is the dimension's.")
+]
 
 
 class _Base(Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, gc=False):
@@ -169,7 +183,7 @@ class Rating(_Base, kw_only=True):
     target: Id
     scope: Scope
     dimension: str
-    score: int
+    score: Score
     annotator: str | None = None
     rationale: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)

@@ -13,8 +13,17 @@ from __future__ import annotations
 
 import re
 
-from ..schema._structs import DialogueTree, ImagePart, TextPart
+import msgspec
+
+from ..schema._structs import (
+    RESERVED_MESSAGE_META,
+    RESERVED_TREE_EXTRA,
+    DialogueTree,
+    ImagePart,
+    TextPart,
+)
 from ._images import check_image, escapes_root, is_local_root, path_problem
+from ._pointers import pointer_from_msgspec
 from ._report import Issue, Report
 from ._rules import DEFAULT_OPTIONS, ValidationOptions, rule_issue
 
@@ -225,6 +234,21 @@ def _check_content(tree: DialogueTree, out: _Collector, options: ValidationOptio
                     out.add(problem[0], where + "/path", problem[1])
 
 
+def _check_reserved(tree: DialogueTree, out: _Collector) -> None:
+    """Reserved meta keys have the types their readers expect (``schema.type``)."""
+    places = [("/meta/extra", tree.meta.extra, RESERVED_TREE_EXTRA)]
+    places += [(f"/nodes/{i}/meta", n.meta, RESERVED_MESSAGE_META) for i, n in enumerate(tree.nodes)
+               if n.meta]  # fmt: skip
+    for where, meta, reserved in places:
+        for key, kind in reserved.items():
+            if key in meta:
+                try:
+                    msgspec.convert(meta[key], kind)
+                except msgspec.ValidationError as exc:
+                    text, path = pointer_from_msgspec(str(exc))
+                    out.add("schema.type", f"{where}/{key}{path}", text)
+
+
 def _check_ratings(
     tree: DialogueTree, index: dict[str, int], out: _Collector, options: ValidationOptions
 ) -> None:
@@ -336,6 +360,7 @@ def validate(
         out.add("schema.version", "/schema_version", f"version {tree.schema_version!r} is not 1.x")
     index = _check_structure(tree, out, options)
     _check_content(tree, out, options)
+    _check_reserved(tree, out)
     _check_ratings(tree, index, out, options)
     _check_judgments(tree, index, out, options)
     return Report(out.issues)

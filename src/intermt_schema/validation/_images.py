@@ -22,7 +22,15 @@ from msgspec import structs
 from .._errors import require
 from ..schema._structs import DialogueTree, ImagePart, ImageRef
 
-__all__ = ["ImageLimits", "check_image", "embed_images", "path_problem"]
+__all__ = [
+    "ImageLimits",
+    "check_image",
+    "embed_images",
+    "escapes_root",
+    "is_local_root",
+    "local_file",
+    "path_problem",
+]
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 

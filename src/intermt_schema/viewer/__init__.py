@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .._errors import check_choice, require
-from ..io._fs import atomic_output
+from ..io._fs import atomic_output, safe_name
 from ..schema._dimensions import INTERMT, DimensionSet
 from ..schema._structs import DialogueTree, ImagePart, ImageRef, Judgment, Message, Rating
 from ..tree._view import TreeView
@@ -170,8 +170,7 @@ def page_name(tree_id: str) -> str:
     >>> page_name("../etc/x")
     'etc-x-2215be.html'
     """
-    digest = hashlib.sha256(tree_id.encode()).hexdigest()[:6]
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", tree_id).strip("-")[:60] + f"-{digest}.html"
+    return safe_name(tree_id, ".html")
 
 
 class _Images:
