@@ -171,3 +171,29 @@ def test_data_files_that_link_outside_or_are_not_regular_files_are_not_read(
         "a link that leads outside the folder given",
         "not a regular file",
     }
+
+
+def test_importer_rejects_hold_each_refused_record_verbatim(tmp_path: Path) -> None:
+    good = {"conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello"}]}
+    bad_role = {"conversations": [{"from": "tool", "value": "x"}, {"from": "gpt", "value": "y"}]}
+    lines = [json.dumps(good), "{broken", json.dumps({}), json.dumps(bad_role), "[1, 2]"]
+    data = tmp_path / "in.jsonl"
+    data.write_text("\n".join(lines) + "\n")
+    rejects = tmp_path / "rejects.jsonl"
+    code, text = run("convert", str(data), "--from", "sharegpt", "--to", "jsonl",
+                     "-o", str(tmp_path / "out.jsonl"), "--rejects", str(rejects))  # fmt: skip
+    assert code == 1
+    assert "5 records read: 1 accepted, 4 rejected" in text
+    kept = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [(k["line"], k["record"]) for k in kept] == [(n, lines[n - 1]) for n in (2, 3, 4, 5)]
+    assert all(k["errors"] for k in kept)
+
+
+def test_a_conflicting_record_is_refused_whole(tmp_path: Path) -> None:
+    case = Path(__file__).parent / "cases" / "merge.conflict" / "input.json"
+    result = im.get_format("intermt-bench").load(str(case))
+    (tree,) = result.trees
+    texts = [p.text for n in tree.nodes for p in n.content if isinstance(p, im.TextPart)]
+    assert texts == ["Hello?", "Hi."]  # nothing of record 2 under record 1's question
+    assert [r.score for r in tree.ratings] == [2]
+    assert set(result.rejected) == {(str(case), 2)}

@@ -1,9 +1,10 @@
 """The ``intermt`` command line: one module per command, each a thin layer over a
 typed function that can be called from Python too.
 
-Exit codes: 0 success, 1 the data has errors (unreadable or missing files included),
-2 a usage error (an unknown option value, a flag the chosen format does not take, an
-unknown format name, a missing input).
+Exit codes: 0 success; 1 the data has errors (unreadable or missing files included),
+or the system refused (permission, disk full); 2 a usage error (an unknown option
+value, a flag the chosen format does not take, an unknown format name, a missing
+input, an output that is an input); 130 interrupted (Ctrl-C).
 
 >>> import io
 >>> out = io.StringIO()
@@ -62,6 +63,13 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
         print(f"intermt: error: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
+        return 1
+    except KeyboardInterrupt:
+        print("intermt: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:  # permission denied, disk full: one line, no traceback
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"intermt: error:{where} {exc.strerror or exc}", file=sys.stderr)
         return 1
     return code
 

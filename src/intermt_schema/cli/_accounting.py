@@ -23,7 +23,7 @@ from ..formats._registry import LossReport, get_format
 from ..io._fs import atomic_output, is_local, source_problem
 from ..io._readers import file_failure, validate_path
 from ..schema._structs import DialogueTree
-from ..validation._report import Issue, RecordResult
+from ..validation._report import Issue, RecordResult, Report
 from ..validation._rules import ValidationOptions
 
 __all__ = [
@@ -258,12 +258,16 @@ def read_trees(
     tally.rejected += len(bad_lines)
     tally.accepted += imported.records - len(bad_lines)
     tally.count_issues(imported.issues)
+    by_record: dict[tuple[str | None, int | None], list[Issue]] = {}
     for issue in imported.issues:
         _print_issue(issue, out, report_format)
-        if sink is not None and issue.severity == "error":
-            sink.write(
-                msgspec.json.encode({"source": url, "line": issue.line, "errors": [issue]}) + b"\n"
-            )
+        if issue.severity == "error":
+            by_record.setdefault((issue.file, issue.line), []).append(issue)
+    if sink is not None:
+        for (file, line), errors in by_record.items():
+            raw = imported.rejected.get((file, line)) if file and line is not None else None
+            result = RecordResult(file or url, line, None, Report(errors), raw)
+            sink.write(reject_line(result))
     yield from imported.trees
 
 

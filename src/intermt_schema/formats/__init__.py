@@ -46,7 +46,7 @@ def detect_format(url: str) -> str | None:
     if url.endswith(".parquet"):
         return "parquet"
     try:
-        record = next((r for _, r, _ in read_json_records(url)), None)
+        record = next((r for _, r, _, _ in read_json_records(url)), None)
     except Exception:  # unreadable, or a missing fsspec backend: the reader reports it
         return None
     if not isinstance(record, dict):

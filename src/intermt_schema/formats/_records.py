@@ -3,7 +3,7 @@ atomically), read them back one by one, and turn them into trees without raising
 
 >>> write_json_records([{"a": 1}], "memory://doc/r.jsonl", array=False)
 1
->>> [record for _, record, _ in read_json_records("memory://doc/r.jsonl")]
+>>> [record for _, record, _, _ in read_json_records("memory://doc/r.jsonl")]
 [{'a': 1}]
 """
 
@@ -96,8 +96,9 @@ def export_records(fmt: Format, trees: Iterable[Any], url: str, **options: Any) 
     return write_records(fmt, build(trees, loss, **chosen), url, loss, **finishing)
 
 
-def read_json_records(url: str) -> Iterator[tuple[int, Any, str | None]]:
-    """Yield ``(record_number, record, error)`` from a JSON array or JSON Lines file.
+def read_json_records(url: str) -> Iterator[tuple[int, Any, str | None, bytes | None]]:
+    """Yield ``(record_number, record, error, line)`` from a JSON array or JSON Lines
+    file; ``line`` is the record's bytes in JSON Lines, None in an array.
 
     A ``.jsonl`` file is JSON Lines whatever its first line holds; another file is a
     JSON array when it starts with ``[``. A JSON array is read whole (such files are
@@ -114,19 +115,19 @@ def read_json_records(url: str) -> Iterator[tuple[int, Any, str | None]]:
             try:
                 data = json.load(f)
             except ValueError as exc:
-                yield 1, None, f"invalid JSON: {exc}"
+                yield 1, None, f"invalid JSON: {exc}", None
                 return
         for number, record in enumerate(data, start=1):
-            yield number, record, None
+            yield number, record, None, None
         return
     for number, line in iter_lines(url):
         if line is None:
-            yield number, None, "the line is too long to read"
+            yield number, None, "the line is too long to read", None
             continue
         try:
-            yield number, json.loads(line), None
+            yield number, json.loads(line), None, line
         except ValueError as exc:
-            yield number, None, f"invalid JSON: {exc}"
+            yield number, None, f"invalid JSON: {exc}", line
 
 
 RecordParser = Callable[[dict[str, Any], int, list[Issue]], list["Conversation"]]
@@ -196,6 +197,7 @@ def load_records(url: str, parse: RecordParser, merge: Any = None) -> ImportResu
 
     issues: list[Issue] = []
     conversations: list[Conversation] = []
+    rejected: dict[tuple[str, int], bytes] = {}
     count = 0
     try:
         files = [f for f in expand_inputs(url) if not f.endswith(".parquet")]
@@ -209,14 +211,39 @@ def load_records(url: str, parse: RecordParser, merge: Any = None) -> ImportResu
             issues.append(unreadable(file, "read", problem))
             continue
         try:
-            for number, record, error in read_json_records(file):
+            for number, record, error, line in read_json_records(file):
                 count += 1
-                issues += _parsed(file, number, record, error, parse, conversations)
+                found = _parsed(file, number, record, error, parse, conversations)
+                if any(i.severity == "error" for i in found):
+                    rejected[(file, number)] = _verbatim(record, line)
+                issues += found
         except Exception as exc:  # a cut archive, a folder, a special file: report it
             issues.append(unreadable(file, "read", exc))
     merged = (merge or merge_paths)(conversations)
-    trees, rejected = _valid_trees(url, merged.trees, merged.lines)
-    return ImportResult(trees, issues + merged.issues + rejected, count)
+    trees, refused = _valid_trees(url, merged.trees, merged.lines)
+    conflicts = [structs.replace(i, file=i.file or url) for i in merged.issues]
+    issues += conflicts + refused
+    _recall(rejected, issues)
+    return ImportResult(trees, issues, count, rejected)
+
+
+def _verbatim(record: Any, line: bytes | None) -> bytes:
+    """A record as read: its line in JSON Lines, its JSON in an array."""
+    return line.removesuffix(b"\n") if line is not None else msgspec.json.encode(record)
+
+
+def _recall(rejected: dict[tuple[str, int], bytes], issues: list[Issue]) -> None:
+    """Add to ``rejected`` the records refused after parsing (a conflict, a tree that
+    validation refused), read again from their files."""
+    wanted: dict[str, set[int]] = {}
+    for i in issues:
+        refused = i.severity == "error" and i.file and i.line is not None
+        if refused and (i.file, i.line) not in rejected:
+            wanted.setdefault(i.file or "", set()).add(i.line or 0)
+    for file, numbers in wanted.items():
+        for number, record, _, line in read_json_records(file):
+            if number in numbers:
+                rejected[(file, number)] = _verbatim(record, line)
 
 
 def _valid_trees(

@@ -95,11 +95,13 @@ class LossReport:
 
 @dataclass
 class ImportResult:
-    """Trees rebuilt from a file, with the problems met and the records read."""
+    """Trees rebuilt from a file, with the problems met and the records read;
+    ``rejected`` holds each refused record verbatim, by ``(file, record number)``."""
 
     trees: list[DialogueTree]
     issues: list[Issue] = field(default_factory=list)
     records: int = 0
+    rejected: dict[tuple[str, int], bytes] = field(default_factory=dict)
 
 
 Writer = Callable[..., LossReport]

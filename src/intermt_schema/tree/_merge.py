@@ -120,48 +120,70 @@ def merge_paths(
     Messages are matched by id where they have one, otherwise by a hash of their
     content and of everything before them. Conversations with the same ``tree_id``
     (or, without one, the same first message) form one tree. A message id used for
-    two different contents is reported as ``merge.conflict`` naming both records,
-    unless ``on_variant`` accepts the difference.
+    two different contents (or parents) is reported as ``merge.conflict`` naming both
+    records, unless ``on_variant`` accepts the difference; the later record is then
+    left out whole, so nothing of it lands under the earlier record's messages.
     """
     trees: dict[str, DialogueTree] = {}
     seen: dict[str, dict[str, tuple[Message, str | None]]] = {}
     issues: list[Issue] = []
     lines: dict[str, list[int]] = {}
     for conv in conversations:
-        parent: str | None = None
         ids = path_ids(conv.messages)
         if not ids:
             continue
         tree_id = conv.tree_id or ids[0]
+        known = seen.setdefault(tree_id, {})
+        conflict = _conflict(ids, conv, known, on_variant)
+        if conflict is not None:  # the whole record is refused, none of it merged
+            issues.append(
+                rule_issue(
+                    "merge.conflict",
+                    f"id {conflict!r} has different content or parent in "
+                    f"{known[conflict][1] or 'an earlier record'} and "
+                    f"{conv.origin or 'a later record'}; the later record is refused",
+                    tree=tree_id,
+                    line=conv.line,
+                )
+            )
+            continue
         tree = trees.get(tree_id)
         if tree is None:
             tree = trees[tree_id] = DialogueTree(id=tree_id, meta=conv.meta)
-            seen[tree_id] = {}
-        known = seen[tree_id]
         if conv.line is not None:
             lines.setdefault(tree_id, []).append(conv.line)
+        parent: str | None = None
         for node_id, message in zip(ids, conv.messages, strict=True):
-            entry = known.get(node_id)
-            if entry is None:
+            if node_id not in known:
                 node = structs.replace(message, id=node_id, parent=parent)
                 tree.nodes.append(node)
                 known[node_id] = (node, conv.origin)
-            elif entry[0].parent != parent or not (
-                _same_message(entry[0], message)
-                or (on_variant is not None and on_variant(entry[0], message, conv))
-            ):
-                issues.append(
-                    rule_issue(
-                        "merge.conflict",
-                        f"id {node_id!r} has different content or parent in "
-                        f"{entry[1] or 'an earlier record'} and {conv.origin or 'a later record'}",
-                        tree=tree_id,
-                    )
-                )
             parent = node_id
         tree.ratings.extend(conv.ratings)
         tree.judgments.extend(conv.judgments)
     return MergeResult(list(trees.values()), issues, lines)
+
+
+def _conflict(
+    ids: list[str],
+    conv: Conversation,
+    known: dict[str, tuple[Message, str | None]],
+    on_variant: VariantHook | None,
+) -> str | None:
+    """The first id of ``conv`` already merged with another content or parent."""
+    parent: str | None = None
+    for node_id, message in zip(ids, conv.messages, strict=True):
+        entry = known.get(node_id)
+        if entry is not None and (
+            entry[0].parent != parent
+            or not (
+                _same_message(entry[0], message)
+                or (on_variant is not None and on_variant(entry[0], message, conv))
+            )
+        ):
+            return node_id
+        parent = node_id
+    return None
 
 
 def split_paths(tree: DialogueTree) -> list[Conversation]:
