@@ -197,3 +197,26 @@ def test_a_conflicting_record_is_refused_whole(tmp_path: Path) -> None:
     assert texts == ["Hello?", "Hi."]  # nothing of record 2 under record 1's question
     assert [r.score for r in tree.ratings] == [2]
     assert set(result.rejected) == {(str(case), 2)}
+
+
+def test_a_deeply_nested_line_is_one_rejected_record_not_a_lost_file(tmp_path: Path) -> None:
+    good = {"conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Yo"}]}
+    data = tmp_path / "in.jsonl"
+    data.write_text(json.dumps(good) + "\n" + "[" * 100_000 + "]" * 100_000 + "\n")
+    result = im.get_format("sharegpt").load(str(data))
+    assert result.records == 2 and len(result.trees) == 1
+    assert [(i.code, i.line) for i in result.issues] == [("import.bad_record", 2)]
+
+
+def test_show_keeps_a_page_for_each_of_two_trees_with_one_id(tmp_path: Path) -> None:
+    pytest.importorskip("jinja2")
+    from intermt_schema.viewer import write_pages
+
+    def tree(text: str) -> im.DialogueTree:
+        message = im.Message(id="q", role="user", content=[im.TextPart(text)])
+        return im.DialogueTree(id="t", nodes=[message])
+
+    first, second = tree("first"), tree("second")
+    written = write_pages([first, second], str(tmp_path / "index.html"))
+    pages = [Path(p).read_text() for p in written[1:]]
+    assert len(set(written)) == 3 and "first" in pages[0] and "second" in pages[1]

@@ -128,6 +128,8 @@ def read_json_records(url: str) -> Iterator[tuple[int, Any, str | None, bytes | 
             yield number, json.loads(line), None, line
         except ValueError as exc:
             yield number, None, f"invalid JSON: {exc}", line
+        except RecursionError:
+            yield number, None, "the record nests too deeply to read", line
 
 
 RecordParser = Callable[[dict[str, Any], int, list[Issue]], list["Conversation"]]

@@ -393,8 +393,12 @@ def write_pages(
         return [output]
     folder = os.path.splitext(output)[0] + "_trees"
     entries = []
+    used: dict[str, int] = {}
     for tree in trees:
         name = page_name(tree.id)
+        used[name] = used.get(name, 0) + 1
+        if used[name] > 1:  # a tree id used twice: each tree keeps a page of its own
+            name = name.removesuffix(".html") + f"-{used[name]}.html"
         target = os.path.join(folder, name)
         index_href = "../" + os.path.basename(output)
         html, counts = _page(tree, images, images_root, folder, dimensions, index_href)
