@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .._errors import check_choice, require
@@ -39,6 +37,7 @@ from ..validation._checks import validate
 from ..validation._images import ImageLimits, _read_under_root, path_problem
 from ..validation._report import Issue
 from ..validation._rules import ValidationOptions
+from ._cells import EXPANDED_LIMIT, FOLD_CHARS, Cell, NodeView, _short, _strip, anchor
 
 __all__ = [
     "EXPANDED_LIMIT",
@@ -56,112 +55,6 @@ __all__ = [
 
 ImageMode = Literal["inline", "link"]
 IMAGE_MODES: tuple[ImageMode, ...] = ("inline", "link")
-
-
-FOLD_CHARS = 600
-
-
-"""Texts longer than this are folded behind a "show all" toggle."""
-
-
-EXPANDED_LIMIT = 300
-
-
-"""Trees with more messages than this open collapsed below their second level."""
-
-
-@dataclass
-class Cell:
-    """One dimension of a heat strip: its mean score (None when not rated)."""
-
-    key: str
-    title: str
-    short: str
-    score: float | None = None
-    ratings: list[Rating] = field(default_factory=list)
-    special: str | None = None
-
-    @property
-    def label(self) -> str:
-        if self.score is None:
-            return self.special or "-"
-        return f"{self.score:g}"
-
-    @property
-    def level(self) -> str:
-        """A CSS class for the colour: s0..s3, na (special value) or none."""
-        if self.score is None:
-            return "na" if self.special else "none"
-        return f"s{max(0, min(3, round(self.score)))}"
-
-    @property
-    def hover(self) -> str:
-        lines = [f"{self.title}: {self.label}"]
-        for r in self.ratings:
-            who = r.annotator or "annotator"
-            lines.append(f"{who}: {r.score}" + (f" - {r.rationale}" if r.rationale else ""))
-        return "\n".join(lines)
-
-
-def _short(key: str) -> str:
-    """An abbreviation for a strip cell.
-
-    >>> _short("text_quality"), _short("__x"), _short("")
-    ('TQ', 'X', '?')
-    """
-    return "".join(word[0] for word in key.split("_") if word).upper()[:6] or "?"
-
-
-def _strip(ratings: list[Rating], scope: str, dimensions: DimensionSet) -> list[Cell] | None:
-    """The heat strip of one target and scope; None when it has no rating."""
-    mine = [r for r in ratings if r.scope == scope]
-    if not mine:
-        return None
-    cells = []
-    known = {d.key for d in dimensions}
-    for dim in dimensions:
-        if dim.scope != scope:
-            continue
-        cell = Cell(dim.key, dim.title, _short(dim.key))
-        cell.ratings = [r for r in mine if r.dimension == dim.key]
-        scale = [r.score for r in cell.ratings if dim.low <= r.score <= dim.high]
-        if scale:
-            cell.score = sum(scale) / len(scale)
-        elif cell.ratings:
-            cell.special = dim.special.get(cell.ratings[0].score, str(cell.ratings[0].score))
-        cells.append(cell)
-    for r in mine:  # dimensions outside the set still show
-        if r.dimension not in known:
-            cells.append(Cell(r.dimension, r.dimension, _short(r.dimension), float(r.score), [r]))
-            known.add(r.dimension)
-    return cells
-
-
-@dataclass
-class NodeView:
-    """What the template needs of one message."""
-
-    id: str
-    anchor: str
-    role: str
-    parts: list[dict[str, Any]]
-    model: str | None
-    local: list[Cell] | None
-    path_strip: list[Cell] | None
-    judgments: list[dict[str, Any]]
-    issues: list[Issue]
-    children: int
-    expanded: bool = True
-
-
-def anchor(node_id: str) -> str:
-    """An HTML id for a node id (any characters allowed in the data).
-
-    >>> anchor("a b/c")
-    'n-a-b-c-539138'
-    """
-    digest = hashlib.sha256(node_id.encode()).hexdigest()[:6]
-    return "n-" + re.sub(r"[^A-Za-z0-9_-]+", "-", node_id)[:40] + "-" + digest
 
 
 def page_name(tree_id: str) -> str:
