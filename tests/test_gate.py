@@ -220,3 +220,39 @@ def test_show_keeps_a_page_for_each_of_two_trees_with_one_id(tmp_path: Path) -> 
     written = write_pages([first, second], str(tmp_path / "index.html"))
     pages = [Path(p).read_text() for p in written[1:]]
     assert len(set(written)) == 3 and "first" in pages[0] and "second" in pages[1]
+
+
+def test_a_decompression_bomb_is_refused_while_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    from intermt_schema.io import _fs
+
+    monkeypatch.setattr(_fs, "FREE_INFLATION", 1 << 20)  # the default is 16 MiB
+    array = tmp_path / "padded.json.gz"
+    with gzip.open(array, "wb") as f:  # an empty JSON array padded to 8 MiB
+        f.write(b"[" + b" " * (8 << 20) + b"]")
+    result = im.get_format("sharegpt").load(str(array))
+    assert result.records == 0
+    assert [i.code for i in result.issues] == ["file.unreadable"]
+    assert "refused as a decompression bomb" in result.issues[0].message
+    lines = tmp_path / "blank.jsonl.gz"
+    with gzip.open(lines, "wb") as f:
+        f.write(b"\n" * (8 << 20))
+    (found,) = list(im.validate_path(str(lines)))
+    assert "decompression bomb" in found.report.issues[0].message
+    ordinary = tmp_path / "trees.jsonl.gz"  # real data compresses far less: it reads
+    ordinary.write_bytes(gzip.compress((EXAMPLES / "trees.jsonl").read_bytes()))
+    assert [r.accepted for r in im.validate_path(str(ordinary))] == [True] * 6
+
+
+def test_a_json_array_streams_and_keeps_the_records_before_a_syntax_error(
+    tmp_path: Path,
+) -> None:
+    good = {"conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Yo"}]}
+    data = tmp_path / "cut.json"
+    data.write_text("[" + json.dumps(good) + ", " + json.dumps(good).replace("Yo", "Hey") + ", {")
+    result = im.get_format("sharegpt").load(str(data))
+    assert result.records == 3 and len(result.trees) == 1 and len(result.trees[0].nodes) == 3
+    assert [(i.code, i.line) for i in result.issues] == [("import.bad_record", 3)]

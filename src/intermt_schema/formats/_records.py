@@ -101,9 +101,10 @@ def read_json_records(url: str) -> Iterator[tuple[int, Any, str | None, bytes | 
     file; ``line`` is the record's bytes in JSON Lines, None in an array.
 
     A ``.jsonl`` file is JSON Lines whatever its first line holds; another file is a
-    JSON array when it starts with ``[``. A JSON array is read whole (such files are
-    small in practice); JSON Lines stream, and a line that is not JSON comes out with
-    ``record=None`` and the error text.
+    JSON array when it starts with ``[``. Both stream: a JSON array is parsed one
+    element at a time (ijson), so its size does not bound memory. A line that is not
+    JSON comes out with ``record=None`` and the error text; in an array, a syntax error
+    ends the array with one such record.
     """
     if url.endswith((".jsonl", ".jsonl.gz")):
         head = b""
@@ -111,14 +112,15 @@ def read_json_records(url: str) -> Iterator[tuple[int, Any, str | None, bytes | 
         with open_input(url) as f:
             head = f.read(1 << 16).lstrip()
     if head.startswith(b"["):
+        import ijson
+
+        number = 0
         with open_input(url) as f:
             try:
-                data = json.load(f)
-            except ValueError as exc:
-                yield 1, None, f"invalid JSON: {exc}", None
-                return
-        for number, record in enumerate(data, start=1):
-            yield number, record, None, None
+                for number, record in enumerate(ijson.items(f, "item", use_float=True), 1):
+                    yield number, record, None, None
+            except ijson.JSONError as exc:
+                yield number + 1, None, f"invalid JSON: {exc}", None
         return
     for number, line in iter_lines(url):
         if line is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import io
 import os
 import re
 import stat
@@ -46,9 +47,67 @@ def _local_path(url: str) -> str:
     return url.removeprefix("file://")
 
 
+MAX_INFLATION = 200
+"""A gzip input may decompress to at most this many times its compressed size..."""
+FREE_INFLATION = 16 << 20
+"""...once past this many decompressed bytes; beyond, it is refused as a bomb."""
+
+
 def open_input(url: str) -> Any:
-    """Open ``url`` for binary reading, decompressing by suffix (``.gz``, ``.bz2``...)."""
-    return fsspec.open(url, "rb", compression="infer").open()
+    """Open ``url`` for binary reading, decompressing by suffix (``.gz``, ``.bz2``...).
+
+    A gzip file that inflates more than :data:`MAX_INFLATION` times its size (past
+    :data:`FREE_INFLATION` bytes) raises ``ReadError`` while it is read, so a small
+    file cannot make a reader scan gigabytes.
+    """
+    if fsspec.utils.infer_compression(url) != "gzip":
+        return fsspec.open(url, "rb", compression="infer").open()
+    raw = _Counted(fsspec.open(url, "rb").open())
+    return io.BufferedReader(_Inflating(url, raw), buffer_size=1 << 16)
+
+
+class _Counted:
+    """A binary file that counts the bytes read from it."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw, self.count = raw, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self.raw.read(size)
+        self.count += len(data)
+        return data
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class _Inflating(io.RawIOBase):
+    """The decompressed bytes of a gzip file, refused past the inflation limit."""
+
+    def __init__(self, url: str, raw: _Counted) -> None:
+        super().__init__()
+        self.url, self.raw, self.out = url, raw, 0
+        self.gzip = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[call-overload]
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.gzip.read(len(buffer))
+        buffer[: len(data)] = data
+        self.out += len(data)
+        if self.out > FREE_INFLATION and self.out > MAX_INFLATION * max(self.raw.count, 1):
+            raise ReadError(
+                f"{self.url} inflates more than {MAX_INFLATION} times its compressed size; "
+                "refused as a decompression bomb"
+            )
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.gzip.close()
+            self.raw.close()
+        super().close()
 
 
 def iter_lines(url: str, max_bytes: int = 1 << 30) -> Iterator[tuple[int, bytes | None]]:
