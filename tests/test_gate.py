@@ -256,3 +256,25 @@ def test_a_json_array_streams_and_keeps_the_records_before_a_syntax_error(
     result = im.get_format("sharegpt").load(str(data))
     assert result.records == 3 and len(result.trees) == 1 and len(result.trees[0].nodes) == 3
     assert [(i.code, i.line) for i in result.issues] == [("import.bad_record", 3)]
+
+
+def test_multi_file_outputs_are_swapped_in_whole(tmp_path: Path) -> None:
+    out = tmp_path / "splits"
+    code, _ = run("split", str(EXAMPLES), "--seed", "1", "-o", str(out))
+    assert code == 0
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(first) == {".intermt-output", "train.jsonl", "validation.jsonl", "test.jsonl"}
+    code, _ = run("split", str(EXAMPLES), "--seed", "2", "--fractions", "0.5,0.5", "-o", str(out))
+    assert code == 0  # the new set replaces the old one whole: no stale test.jsonl
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".intermt-output",
+        "part-0.jsonl",
+        "part-1.jsonl",
+    ]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".splits")]  # no staging left
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    code, _ = run("export-all", str(EXAMPLES), "-o", str(foreign))
+    assert code == 1 and (foreign / "notes.txt").read_text() == "keep me"
+    assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]

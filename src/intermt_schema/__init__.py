@@ -29,6 +29,7 @@ from ._errors import (
     SchemaError,
     UnknownNameError,
     ValidationError,
+    WriteError,
 )
 from .formats import (
     ExportOptions,
@@ -147,6 +148,7 @@ __all__ = [
     "UnknownNameError",
     "ValidationError",
     "ValidationOptions",
+    "WriteError",
     "__version__",
     "apply_pairs",
     "available_dimension_sets",

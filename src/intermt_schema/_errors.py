@@ -6,6 +6,7 @@
      ├── SchemaError (also ValueError)        a document does not fit the schema
      ├── ValidationError (also ValueError)    a report holds errors (Report.raise_for_errors)
      ├── ReadError (also OSError)             a source cannot be listed, opened or read
+     ├── WriteError (also OSError)            an output cannot go where it was asked to
      ├── ConversionError (also ValueError)    a conversion cannot express its input
      ├── UnknownNameError (also KeyError)   a format or dimension-set name is not registered
      ├── OptionError (also ValueError)      an option's name or value is not one a function takes
@@ -32,6 +33,7 @@ __all__ = [
     "SchemaError",
     "UnknownNameError",
     "ValidationError",
+    "WriteError",
     "check_choice",
     "require",
 ]
@@ -63,6 +65,10 @@ class ValidationError(IntermtError, ValueError):
 class ReadError(IntermtError, OSError):
     """A source (file, folder, URL) cannot be listed, opened or read to the end; the
     message names it and says why."""
+
+
+class WriteError(IntermtError, OSError):
+    """An output cannot go where it was asked to (a folder holding other files)."""
 
 
 class ConversionError(IntermtError, ValueError):

@@ -9,6 +9,7 @@ import tempfile
 from typing import IO, Any
 
 from ..formats._registry import available_formats, get_format
+from ..io._fs import staged_folder
 from ..validation._rules import ValidationOptions
 from ._accounting import images_root_of, read_trees, refuse_overwriting, rejects_file, tally_for
 
@@ -63,18 +64,19 @@ def export_all(
             trees = read_trees(input, "jsonl", checks, tally, out, "text", sink)
             count = write_jsonl(trees, accepted)
         out.write(tally.render() + "\n")
-        for name, extra, relative in EXPORT_PLAN:
-            if name not in names:
-                continue
-            fmt = get_format(name)
-            chosen: dict[str, Any] = dict(extra)
-            if "source_root" in fmt.export_options:
-                chosen["source_root"] = root
-            if "images" in fmt.export_options:
-                chosen["images"] = "copy"
-            loss = fmt.export(read_jsonl(accepted), os.path.join(output, relative), **chosen)
-            losses.append(loss)
-            out.write(f"{relative:<36} {loss.render()}\n")
+        with staged_folder(output) as folder:  # every export, or none: one generation
+            for name, extra, relative in EXPORT_PLAN:
+                if name not in names:
+                    continue
+                fmt = get_format(name)
+                chosen: dict[str, Any] = dict(extra)
+                if "source_root" in fmt.export_options:
+                    chosen["source_root"] = root
+                if "images" in fmt.export_options:
+                    chosen["images"] = "copy"
+                loss = fmt.export(read_jsonl(accepted), os.path.join(folder, relative), **chosen)
+                losses.append(loss)
+                out.write(f"{relative:<36} {loss.render()}\n")
     out.write(f"wrote {len(losses)} exports of {count} trees to {output}\n")
     return 1 if tally.failed else 0
 

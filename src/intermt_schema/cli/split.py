@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from .._errors import OptionError
-from ..io._fs import is_local
+from ..io._fs import is_local, staged_folder
 from ..sampling.splits import check_fractions, check_group_by
 from ..validation._rules import ValidationOptions
 from ._accounting import (
@@ -56,13 +56,16 @@ def split(
         else [f"part-{i}" for i in range(len(parts))]
     )
     out.write(tally.render() + "\n")
-    for name, part in zip(names, parts, strict=True):
-        target = (
-            os.path.join(output, f"{name}.jsonl") if is_local(output) else f"{output}/{name}.jsonl"
-        )
-        write_jsonl(part, target)
-        share = len(part) / len(trees) if trees else 0.0
-        out.write(f"{name:<11} {len(part):>7} trees ({share:.1%})\n")
+    with staged_folder(output) as folder:  # all parts, or none: never two generations
+        for name, part in zip(names, parts, strict=True):
+            target = (
+                os.path.join(folder, f"{name}.jsonl")
+                if is_local(folder)
+                else f"{folder}/{name}.jsonl"
+            )
+            write_jsonl(part, target)
+            share = len(part) / len(trees) if trees else 0.0
+            out.write(f"{name:<11} {len(part):>7} trees ({share:.1%})\n")
     return 1 if tally.failed else 0
 
 

@@ -14,6 +14,7 @@ import hashlib
 import io
 import os
 import re
+import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -21,10 +22,13 @@ from typing import IO, Any, TypeVar
 
 import fsspec
 
-from .._errors import IntermtError, ReadError
+from .._errors import IntermtError, ReadError, WriteError
 
 __all__ = [
     "DATA_SUFFIXES",
+    "FREE_INFLATION",
+    "MAX_INFLATION",
+    "OUTPUT_MARK",
     "atomic_output",
     "expand_inputs",
     "is_local",
@@ -33,6 +37,7 @@ __all__ = [
     "reading",
     "safe_name",
     "source_problem",
+    "staged_folder",
 ]
 
 DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".parquet")
@@ -204,6 +209,54 @@ def source_problem(given: str, file: str) -> str | None:
     except OSError as exc:
         return f"{type(exc).__name__}: {exc}"
     return None if stat.S_ISREG(mode) else "not a regular file"
+
+
+OUTPUT_MARK = ".intermt-output"
+"""The file that marks a folder as a multi-file output this library wrote."""
+
+
+@contextlib.contextmanager
+def staged_folder(url: str, *, replace_any: bool = False) -> Iterator[str]:
+    """A folder to write a multi-file output into, swapped in at ``url`` as one unit
+    when the block ends without error: readers see the old set or the new set, never
+    a mix. A remote ``url`` is written in place. An existing folder is replaced only
+    when it is empty or this library wrote it (``replace_any`` lifts the check);
+    otherwise ``WriteError`` says so, and nothing of the user's is deleted.
+
+    >>> import os, tempfile
+    >>> target = os.path.join(tempfile.mkdtemp(), "out")
+    >>> with staged_folder(target) as stage:
+    ...     open(os.path.join(stage, "a.txt"), "w").close()
+    >>> sorted(os.listdir(target))
+    ['.intermt-output', 'a.txt']
+    """
+    if not is_local(url):
+        yield url
+        return
+    target = os.path.abspath(_local_path(url))
+    theirs = os.path.isdir(target) and os.listdir(target)
+    if theirs and not replace_any and not os.path.exists(os.path.join(target, OUTPUT_MARK)):
+        raise WriteError(
+            f"{url} is a folder with other files in it; write the output to a new folder"
+        )
+    parent = os.path.dirname(target)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix="." + os.path.basename(target) + ".", dir=parent)
+    try:
+        yield staging
+        with open(os.path.join(staging, OUTPUT_MARK), "w") as mark:
+            mark.write("written by intermt-schema; replaced whole by the next run\n")
+        os.chmod(staging, 0o777 & ~_umask())
+        if os.path.exists(target):
+            old = staging + ".old"
+            os.replace(target, old)
+            os.replace(staging, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def safe_name(text: str, suffix: str) -> str:

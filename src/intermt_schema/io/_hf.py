@@ -14,9 +14,6 @@ cannot hold a URI-only image. Supported: datasets 3.x and 4.x and newer.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -24,7 +21,7 @@ from .._errors import ConversionError, check_choice, require
 from ..schema._structs import DialogueTree, ImagePart
 from ..validation._images import embed_images
 from ._arrow import arrow_schema, row_to_tree, to_rows
-from ._fs import is_local
+from ._fs import staged_folder
 from ._tables import LEVELS, Level, PairRow, PathRow, pair_rows, path_rows, trees_from_paths
 
 __all__ = ["from_hf_dataset", "save_dataset", "to_hf_dataset", "without_bytes"]
@@ -77,21 +74,5 @@ def from_hf_dataset(dataset: Any) -> Iterator[DialogueTree]:
 def save_dataset(dataset: Any, url: str) -> None:
     """``save_to_disk`` into a fresh folder beside the target, then swap it in, so a
     failed run leaves the target as it was (remote targets are written in place)."""
-    if not is_local(url):
-        dataset.save_to_disk(url)
-        return
-    target = os.path.abspath(url.removeprefix("file://"))
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=os.path.basename(target) + ".", dir=os.path.dirname(target))
-    try:
-        dataset.save_to_disk(staging)
-        if os.path.exists(target):
-            old = staging + ".old"
-            os.replace(target, old)
-            os.replace(staging, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with staged_folder(url, replace_any=True) as folder:
+        dataset.save_to_disk(folder)
