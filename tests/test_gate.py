@@ -278,3 +278,39 @@ def test_multi_file_outputs_are_swapped_in_whole(tmp_path: Path) -> None:
     code, _ = run("export-all", str(EXAMPLES), "-o", str(foreign))
     assert code == 1 and (foreign / "notes.txt").read_text() == "keep me"
     assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
+
+
+def test_one_bad_row_of_an_hf_dataset_is_one_rejected_record(tmp_path: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    trees = list(im.read_jsonl(str(EXAMPLES / "trees.jsonl")))
+    dataset = im.to_hf_dataset(trees)
+    broken = dataset.map(lambda row, i: {"nodes": [] if i == 2 else row["nodes"]},
+                         with_indices=True)  # fmt: skip
+    broken.save_to_disk(str(tmp_path / "hf"))
+    result = im.get_format("hf").load(str(tmp_path / "hf"))
+    assert result.records == 6 and len(result.trees) == 5
+    errors = [i for i in result.issues if i.severity == "error"]
+    assert {i.line for i in errors} == {3} and "tree.no_root" in {i.code for i in errors}
+    assert json.loads(result.rejected[(str(tmp_path / "hf"), 3)])["id"] == trees[2].id
+    assert datasets is not None
+
+
+def test_a_dead_worker_ends_the_run_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from intermt_schema.scale import workers
+
+    monkeypatch.setattr(workers, "_work", _die)  # forked workers inherit the patch
+    out = tmp_path / "out.jsonl"
+    code, _ = run("convert", str(EXAMPLES / "trees.jsonl"), "--to", "trl", "--workers", "2",
+                  "-o", str(out))  # fmt: skip
+    assert code == 1
+    assert "a worker process died" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def _die(task: object) -> object:
+    """A worker's task that dies as if killed, so that the pool breaks."""
+    import os
+
+    os._exit(9)

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import msgspec
+
 from .._errors import ConversionError, check_choice, require
 from ..io._fs import atomic_output
 from ..io._hf import from_hf_dataset, save_dataset, to_hf_dataset
 from ..io._jsonl import write_jsonl
 from ..io._parquet import write_parquet
-from ..io._readers import validate_path
+from ..io._readers import row_result, validate_path
 from ..io._tables import LEVELS, Level, pairs_table, paths_table
 from ..schema._structs import DialogueTree
 from ..validation._report import unreadable
+from ..validation._rules import ValidationOptions
 from ._registry import Format, ImportResult, LossReport, register_format
 
 
@@ -76,11 +79,23 @@ def _load_hf(url: str) -> ImportResult:
         return ImportResult([], [], 0)
     except (OSError, ValueError) as exc:
         return ImportResult([], [unreadable(url, "read", exc)], 0)
-    try:
-        trees = list(from_hf_dataset(dataset))
-    except ConversionError as exc:
-        return ImportResult([], [unreadable(url, "read", exc)], 0)
-    return ImportResult(trees, [], len(trees))
+    if "nodes" not in dataset.column_names:  # a path-level dataset merges as a whole
+        try:
+            trees = list(from_hf_dataset(dataset))
+        except ConversionError as exc:
+            return ImportResult([], [unreadable(url, "read", exc)], 0)
+        return ImportResult(trees, [], len(trees))
+    result = ImportResult([], [], 0)
+    for batch in dataset.data.to_batches(max_chunksize=256):
+        for row in batch.to_pylist():  # one bad row is one rejected record, not a lost set
+            result.records += 1
+            found = row_result(row, ValidationOptions(), url, result.records)
+            if found.accepted and found.tree is not None:
+                result.trees.append(found.tree)
+            else:
+                result.rejected[(url, result.records)] = found.raw or msgspec.json.encode(row)
+            result.issues += [i for i in found.report if i.severity != "info"]
+    return result
 
 
 register_format(

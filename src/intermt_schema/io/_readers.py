@@ -224,4 +224,5 @@ def row_result(
         raw = msgspec.json.encode(row)
         return RecordResult(source, number, None, Report([issue]), raw)
     report = validate(tree, options, source=source, line=number)
-    return RecordResult(source, number, tree, report, None)
+    raw = None if report.ok else msgspec.json.encode(row)  # a rejected row is kept whole
+    return RecordResult(source, number, tree, report, raw)

@@ -8,13 +8,19 @@ input size.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import signal
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import msgspec
 
+from .._errors import IntermtError
 from ..formats._registry import LossReport
 from ..io._fs import expand_inputs, iter_lines
 from ..io._readers import DEFAULT_MAX_RECORD_BYTES, TreeIds, file_failure, line_result
@@ -75,19 +81,34 @@ def _work(task: tuple[str | None, Chunk, ValidationOptions, dict[str, Any]]) -> 
     return result
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to end this worker when its parent dies, so that a killed run leaves
+    no worker behind (elsewhere the pool's own shutdown ends them)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _in_order(tasks: Iterable[tuple[Any, Any]], workers: int) -> Iterator[tuple[Any, Any, Chunk]]:
     """``(task, extra, result)`` for each ``(task, extra)``, in order, with at most
-    ``2 * workers`` tasks in flight."""
+    ``2 * workers`` tasks in flight. A worker that dies (killed, out of memory) ends
+    the run with an ``IntermtError``, never a hang or a traceback."""
     pending: deque[tuple[Any, Any, Future[Chunk]]] = deque()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for task, extra in tasks:
-            pending.append((task, extra, pool.submit(_work, task)))
-            if len(pending) >= 2 * workers:
+    try:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent) as pool:
+            for task, extra in tasks:
+                pending.append((task, extra, pool.submit(_work, task)))
+                if len(pending) >= 2 * workers:
+                    done, kept, future = pending.popleft()
+                    yield done, kept, future.result()
+            while pending:
                 done, kept, future = pending.popleft()
                 yield done, kept, future.result()
-        while pending:
-            done, kept, future = pending.popleft()
-            yield done, kept, future.result()
+    except BrokenProcessPool:
+        raise IntermtError(
+            "a worker process died (killed, or out of memory); nothing was written"
+        ) from None
 
 
 Account = Any
