@@ -20,7 +20,7 @@ import msgspec
 from ..validation._checks import validate
 from ..validation._pointers import pointer_from_msgspec
 from ..validation._report import Issue, RecordResult, Report, unreadable
-from ..validation._rules import DEFAULT_OPTIONS, RULES, ValidationOptions
+from ..validation._rules import DEFAULT_OPTIONS, RULES, ValidationOptions, rule_issue
 from ..validation._structural import decode_and_validate
 from ._arrow import row_to_tree
 from ._fs import expand_inputs, is_local, iter_lines, source_problem
@@ -212,17 +212,8 @@ def row_result(
     except (msgspec.ValidationError, KeyError, TypeError, ValueError) as exc:
         text, path = pointer_from_msgspec(str(exc))
         tree_id = row.get("id") if isinstance(row.get("id"), str) else None
-        issue = Issue(
-            code="schema.type",
-            severity="error",
-            message=text,
-            path=path,
-            tree=tree_id,
-            file=source,
-            line=number,
-        )
-        raw = msgspec.json.encode(row)
-        return RecordResult(source, number, None, Report([issue]), raw)
+        issue = rule_issue("schema.type", text, path=path, tree=tree_id, file=source, line=number)
+        return RecordResult(source, number, None, Report([issue]), msgspec.json.encode(row))
     report = validate(tree, options, source=source, line=number)
-    raw = None if report.ok else msgspec.json.encode(row)  # a rejected row is kept whole
-    return RecordResult(source, number, tree, report, raw)
+    kept = None if report.ok else msgspec.json.encode(row)  # a rejected row is kept whole
+    return RecordResult(source, number, tree, report, kept)
