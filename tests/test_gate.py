@@ -314,3 +314,54 @@ def _die(task: object) -> object:
     import os
 
     os._exit(9)
+
+
+def test_temporary_files_of_a_killed_run_are_cleaned_and_a_live_writers_kept(
+    tmp_path: Path,
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from intermt_schema.io._fs import atomic_output
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    stale = tmp_path / f".out.jsonl.{dead}.abcd1234.tmp"
+    stale.write_text("half")
+    stale_folder = tmp_path / f".out.jsonl.{dead}.efgh5678"
+    stale_folder.mkdir()
+    live = tmp_path / f".out.jsonl.{os.getpid()}.ijkl9012.tmp"
+    live.write_text("being written")
+    mine = tmp_path / ".out.jsonl.7.notes"  # not a name this library makes
+    mine.write_text("keep")
+    with atomic_output(str(tmp_path / "out.jsonl")) as out:
+        out.write(b"{}\n")
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(["out.jsonl", live.name, mine.name])
+
+
+def test_concurrent_sharegpt_exports_keep_every_dataset_info_entry(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, intermt_schema as im\n"
+        "trees = list(im.read_jsonl(sys.argv[1]))\n"
+        "im.get_format('sharegpt').export(trees, sys.argv[2])\n"
+    )
+    runs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                code,
+                str(EXAMPLES / "trees.jsonl"),
+                str(tmp_path / f"set{i}.json"),
+            ]
+        )
+        for i in range(6)
+    ]
+    assert [r.wait() for r in runs] == [0] * 6
+    info = json.loads((tmp_path / "dataset_info.json").read_text())
+    assert sorted(info) == [f"set{i}" for i in range(6)]

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from .._errors import check_choice
-from ..io._fs import atomic_output, open_input
+from ..io._fs import atomic_output, locked, open_input
 from ..schema._structs import DialogueTree
 from ..tree._merge import Conversation
 from ..validation._report import Issue
@@ -125,16 +125,17 @@ def _dataset_info(url: str, name: str, ranking: bool, style: Style) -> None:
         "columns": columns,
         "tags": _TAGS[style],
     }
-    try:
-        with open_input(info_url) as f:
-            info = json.load(f)
-        if not isinstance(info, dict):
+    with locked(info_url):  # another export into this folder waits: no entry is lost
+        try:
+            with open_input(info_url) as f:
+                info = json.load(f)
+            if not isinstance(info, dict):
+                info = {}
+        except (OSError, ValueError):
             info = {}
-    except (OSError, ValueError):
-        info = {}
-    info[name] = entry
-    with atomic_output(info_url) as out:
-        out.write(json.dumps(info, indent=2, ensure_ascii=False).encode() + b"\n")
+        info[name] = entry
+        with atomic_output(info_url) as out:
+            out.write(json.dumps(info, indent=2, ensure_ascii=False).encode() + b"\n")
 
 
 MODES = ("sft", "ranking")

@@ -33,6 +33,7 @@ __all__ = [
     "expand_inputs",
     "is_local",
     "iter_lines",
+    "locked",
     "open_input",
     "reading",
     "safe_name",
@@ -148,7 +149,8 @@ def atomic_output(url: str) -> Iterator[IO[bytes]]:
     path = _local_path(url)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    _clean_stale(folder, os.path.basename(path))
+    fd, tmp = tempfile.mkstemp(prefix=_stage_prefix(path), suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as raw:
             if path.endswith(".gz"):
@@ -241,7 +243,8 @@ def staged_folder(url: str, *, replace_any: bool = False) -> Iterator[str]:
         )
     parent = os.path.dirname(target)
     os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix="." + os.path.basename(target) + ".", dir=parent)
+    _clean_stale(parent, os.path.basename(target))
+    staging = tempfile.mkdtemp(prefix=_stage_prefix(target), dir=parent)
     try:
         yield staging
         with open(os.path.join(staging, OUTPUT_MARK), "w") as mark:
@@ -257,6 +260,61 @@ def staged_folder(url: str, *, replace_any: bool = False) -> Iterator[str]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _stage_prefix(path: str) -> str:
+    """Temporary names beside ``path`` carry the writer's pid: ``.name.PID.xxxx``."""
+    return f".{os.path.basename(path)}.{os.getpid()}."
+
+
+def _clean_stale(folder: str, name: str) -> None:
+    """Remove the temporary files and folders that killed runs left beside ``name``
+    (their writer's process is gone); a live writer's are left alone."""
+    ours = re.compile(re.escape(f".{name}.") + r"(\d+)\.[a-z0-9_]{8}(?:\.tmp|\.old)?")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            match = ours.fullmatch(entry.name)
+            if match is None or _alive(int(match.group(1))):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, owned by someone else
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def locked(url: str) -> Iterator[None]:
+    """Hold an exclusive lock for ``url`` (a local file) while the block runs, so that
+    concurrent read-modify-write updates of one file (``dataset_info.json``) never
+    lose an entry. Remote files and systems without ``fcntl`` are not locked."""
+    if not is_local(url):
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    path = _local_path(url)
+    lock = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.lock")
+    os.makedirs(os.path.dirname(lock), exist_ok=True)
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def safe_name(text: str, suffix: str) -> str:
