@@ -365,3 +365,12 @@ def test_concurrent_sharegpt_exports_keep_every_dataset_info_entry(tmp_path: Pat
     assert [r.wait() for r in runs] == [0] * 6
     info = json.loads((tmp_path / "dataset_info.json").read_text())
     assert sorted(info) == [f"set{i}" for i in range(6)]
+
+
+def test_an_image_whose_bytes_lack_their_sha256_is_not_copied(tmp_path: Path) -> None:
+    case = Path(__file__).parent / "cases" / "image.sha256_mismatch"
+    (tree,) = im.read_jsonl(str(case / "input.jsonl"))
+    out = tmp_path / "out" / "sft.json"
+    loss = im.get_format("trl").export([tree], str(out), source_root=str(case), images="copy")
+    assert loss.dropped["images whose bytes do not have their sha256, not copied"] == 1
+    assert not (tmp_path / "out" / "images").exists()

@@ -32,7 +32,7 @@ from ..schema._structs import (
     TextPart,
 )
 from ..tree._view import TreeView
-from ..validation._images import local_file
+from ..validation._images import digest_problem, local_file
 from ..validation._report import Issue
 from ..validation._rules import rule_issue
 from ._registry import LossReport
@@ -175,13 +175,13 @@ class ImageSink:
         mode: Literal["reference", "copy", "link"] = "reference",
     ) -> None:
         self.out_dir, self.source_root, self.mode = out_dir, source_root, mode
-        self.missing = self.unwritten = self.outside = 0
+        self.missing = self.unwritten = self.outside = self.mismatched = 0
 
     def place(self, ref: ImageRef) -> str:
         local = self.out_dir is not None and is_local(self.out_dir)
         if ref.path:
             if self.mode != "reference" and self.source_root and local:
-                self._place_file(ref.path)
+                self._place_file(ref.path, ref)
             return ref.path
         if ref.bytes is not None:
             ext = {"image/jpeg": ".jpg", "image/webp": ".webp", "image/gif": ".gif"}.get(
@@ -202,9 +202,10 @@ class ImageSink:
         """Count in ``loss`` the images that could not be placed."""
         loss.drop("images not found to copy", self.missing)
         loss.drop("images outside the dataset root, not copied", self.outside)
+        loss.drop("images whose bytes do not have their sha256, not copied", self.mismatched)
         loss.drop("inline images not written (no image folder)", self.unwritten)
 
-    def _place_file(self, relative: str) -> None:
+    def _place_file(self, relative: str, ref: ImageRef) -> None:
         assert self.source_root is not None and self.out_dir is not None
         source, problem = local_file(self.source_root, relative)  # the containment rule
         if source is None:
@@ -222,7 +223,11 @@ class ImageSink:
                 os.symlink(os.path.abspath(source), target)
         else:
             with open(source, "rb") as f:
-                _write_whole(target, f.read())
+                data = f.read()
+            if digest_problem(ref, data):  # not the image the tree names: not copied
+                self.mismatched += 1
+                return
+            _write_whole(target, data)
 
 
 def _write_whole(target: str, data: bytes) -> None:

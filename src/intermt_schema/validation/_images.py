@@ -9,6 +9,7 @@ True
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import os
 import posixpath
@@ -25,6 +26,7 @@ from ..schema._structs import DialogueTree, ImagePart, ImageRef
 __all__ = [
     "ImageLimits",
     "check_image",
+    "digest_problem",
     "embed_images",
     "escapes_root",
     "is_local_root",
@@ -173,7 +175,7 @@ def check_image(ref: ImageRef, root: str | None, limits: ImageLimits) -> list[tu
     """
     problems: list[tuple[str, str]] = []
     if ref.bytes is not None:
-        found = _decode_problem(ref.bytes, limits)
+        found = digest_problem(ref, ref.bytes) or _decode_problem(ref.bytes, limits)
         if found:
             problems.append(found)
     elif ref.path is not None and path_problem(ref.path) is None and root is not None:
@@ -184,10 +186,17 @@ def check_image(ref: ImageRef, root: str | None, limits: ImageLimits) -> list[tu
         if problem:
             problems.append(problem)
         elif data is not None:
-            found = _decode_problem(data, limits)
+            found = digest_problem(ref, data) or _decode_problem(data, limits)
             if found:
                 problems.append(found)
     return problems
+
+
+def digest_problem(ref: ImageRef, data: bytes) -> tuple[str, str] | None:
+    """``image.sha256_mismatch`` when ``ref`` declares a sha256 its bytes do not have."""
+    if ref.sha256 and hashlib.sha256(data).hexdigest() != ref.sha256:
+        return "image.sha256_mismatch", "the image's bytes do not have its declared sha256"
+    return None
 
 
 def embed_images(tree: DialogueTree, root: str, limits: ImageLimits | None = None) -> DialogueTree:
@@ -203,7 +212,7 @@ def embed_images(tree: DialogueTree, root: str, limits: ImageLimits | None = Non
             ref = part.image if type(part) is ImagePart else None
             if ref is not None and ref.bytes is None and ref.path and not path_problem(ref.path):
                 data, problem = _read_under_root(ref.path, root, limits)
-                if data is not None and problem is None:
+                if data is not None and problem is None and not digest_problem(ref, data):
                     part = ImagePart(image=structs.replace(ref, bytes=data))
             content.append(part)
         nodes.append(structs.replace(node, content=content))

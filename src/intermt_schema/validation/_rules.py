@@ -51,6 +51,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "image.missing": ("error", "an image file does not exist"),
     "image.undecodable": ("error", "an image does not decode"),
     "image.too_large": ("error", "an image exceeds the pixel or byte limit"),
+    "image.sha256_mismatch": ("error", "an image's bytes do not have its declared sha256"),
     "corpus.duplicate_tree_id": ("warning", "a tree id was already used by an earlier record"),
     "import.bad_record": ("error", "an imported record cannot be read into conversations"),
     "import.placeholder_mismatch": (
