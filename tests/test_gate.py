@@ -372,5 +372,5 @@ def test_an_image_whose_bytes_lack_their_sha256_is_not_copied(tmp_path: Path) ->
     (tree,) = im.read_jsonl(str(case / "input.jsonl"))
     out = tmp_path / "out" / "sft.json"
     loss = im.get_format("trl").export([tree], str(out), source_root=str(case), images="copy")
-    assert loss.dropped["images whose bytes do not have their sha256, not copied"] == 1
+    assert loss.dropped["images whose bytes do not have their sha256, not placed"] == 1
     assert not (tmp_path / "out" / "images").exists()

@@ -202,7 +202,7 @@ class ImageSink:
         """Count in ``loss`` the images that could not be placed."""
         loss.drop("images not found to copy", self.missing)
         loss.drop("images outside the dataset root, not copied", self.outside)
-        loss.drop("images whose bytes do not have their sha256, not copied", self.mismatched)
+        loss.drop("images whose bytes do not have their sha256, not placed", self.mismatched)
         loss.drop("inline images not written (no image folder)", self.unwritten)
 
     def _place_file(self, relative: str, ref: ImageRef) -> None:
@@ -217,16 +217,18 @@ class ImageSink:
         target = os.path.join(self.out_dir, relative)  # relative is safe: no "..", not absolute
         if os.path.abspath(source) == os.path.abspath(target) or os.path.exists(target):
             return
+        data = b""
+        if self.mode != "link" or ref.sha256:
+            with open(source, "rb") as f:
+                data = f.read()
+            if digest_problem(ref, data):  # not the image the tree names: not placed
+                self.mismatched += 1
+                return
         os.makedirs(os.path.dirname(target), exist_ok=True)
         if self.mode == "link":
             with contextlib.suppress(FileExistsError):  # another worker linked it
                 os.symlink(os.path.abspath(source), target)
         else:
-            with open(source, "rb") as f:
-                data = f.read()
-            if digest_problem(ref, data):  # not the image the tree names: not copied
-                self.mismatched += 1
-                return
             _write_whole(target, data)
 
 
