@@ -1,5 +1,5 @@
 """``intermt convert --workers N``: chunks of JSON lines go to worker processes, which
-validate and convert them with :mod:`intermt_schema.batches`; the parent writes the
+validate and convert them with :mod:`intermt_schema.scale.batches`; the parent writes the
 results in input order and accounts for every record.
 
 At most ``2 * workers`` chunks are in flight, so memory stays bounded whatever the
@@ -114,7 +114,7 @@ def _in_order(tasks: Iterable[tuple[Any, Any]], workers: int) -> Iterator[tuple[
 Account = Any
 
 
-"""``(result, accepted)`` -> None: counts and reports one record (see ``_pipeline``)."""
+"""``(result, accepted)`` -> None: counts and reports one record (``cli._accounting``)."""
 
 
 def _rows(
