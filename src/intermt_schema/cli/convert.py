@@ -13,8 +13,8 @@ from typing import IO, Any
 
 from .._errors import OptionError
 from ..formats._options import ASSISTANT_IMAGES, IMAGES, ExportOptions, LoadOptions
-from ..formats._records import write_records
-from ..formats._registry import Format, LossReport, available_formats, folder_of, get_format
+from ..formats._records import split_options, write_records
+from ..formats._registry import Format, LossReport, available_formats, get_format
 from ..io._fs import expand_inputs
 from ..io._tables import LEVELS
 from ..validation._report import RecordResult
@@ -151,11 +151,7 @@ def _convert_in_workers(
     if target.records is None:
         trees = parallel_trees(input, checks, workers, count)
         return target.export(trees, output, **export_options)
-    chosen: dict[str, Any] = {k: v for k, v in export_options.items()
-                              if k in target.export_options}  # fmt: skip
-    if "image_folder" in target.export_options:
-        chosen["image_folder"] = folder_of(output)
-    finishing = {k: v for k, v in export_options.items() if k in target.finish_options}
+    chosen, finishing = split_options(target, output, export_options)
     loss = LossReport(format=target.name)
     list(target.build_records([], loss, **chosen))  # names the report
     records = parallel_records(input, target.name, checks, chosen, workers, count, loss)

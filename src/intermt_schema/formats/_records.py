@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
@@ -44,6 +44,7 @@ __all__ = [
     "load_records",
     "preference",
     "read_json_records",
+    "split_options",
     "write_json_records",
     "write_records",
 ]
@@ -88,12 +89,20 @@ def export_records(fmt: Format, trees: Iterable[Any], url: str, **options: Any) 
     options. The options were checked by :meth:`Format.export`."""
     build = fmt.records
     assert build is not None, f"{fmt.name} is not a record format"
+    chosen, finishing = split_options(fmt, url, options)
+    loss = LossReport(format=fmt.name)
+    return write_records(fmt, build(trees, loss, **chosen), url, loss, **finishing)
+
+
+def split_options(
+    fmt: Format, url: str, options: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A record format's export options for its record builder (with ``image_folder``
+    set to the folder of ``url``) and for its ``finish``."""
     chosen = {k: v for k, v in options.items() if k in fmt.export_options}
     if "image_folder" in fmt.export_options:
         chosen["image_folder"] = folder_of(url)
-    finishing = {k: v for k, v in options.items() if k in fmt.finish_options}
-    loss = LossReport(format=fmt.name)
-    return write_records(fmt, build(trees, loss, **chosen), url, loss, **finishing)
+    return chosen, {k: v for k, v in options.items() if k in fmt.finish_options}
 
 
 def read_json_records(url: str) -> Iterator[tuple[int, Any, str | None, bytes | None]]:
