@@ -12,7 +12,7 @@ import pytest
 import intermt_schema as im
 from intermt_schema.cli import main
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, count_cases
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -374,3 +374,69 @@ def test_an_image_whose_bytes_lack_their_sha256_is_not_copied(tmp_path: Path) ->
     loss = im.get_format("trl").export([tree], str(out), source_root=str(case), images="copy")
     assert loss.dropped["images whose bytes do not have their sha256, not placed"] == 1
     assert not (tmp_path / "out" / "images").exists()
+
+
+def test_line_splitting_is_exact_however_the_chunks_fall() -> None:
+    """``iter_lines`` reads in chunks and skips blank runs by C-level search; whatever
+    the chunk boundaries, it gives the same numbered lines as splitting the whole."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from intermt_schema.io._fs import _split_lines
+
+    seen = count_cases("test_line_splitting_is_exact_however_the_chunks_fall")
+    pieces = st.sampled_from([b"\n", b"  ", b"\r\n", b"\t\n", b"{}", b"abc", b"x" * 9])
+
+    @settings(derandomize=True, max_examples=400)
+    @given(st.lists(pieces, max_size=30), st.lists(st.integers(1, 12), min_size=1), st.data())
+    def check(parts: list[bytes], sizes: list[int], data: st.DataObject) -> None:
+        text = b"".join(parts)
+        limit = data.draw(st.integers(1, 12))
+        chunks, at = [], 0
+        for size in sizes * (len(text) + 1):
+            if at >= len(text):
+                break
+            chunks.append(text[at : at + size])
+            at += size
+        expected = []
+        for number, line in enumerate(text.split(b"\n"), 1):
+            if line.strip():  # a line starts at its first non-blank byte
+                line = line.lstrip() + (b"\n" if number <= text.count(b"\n") else b"")
+                expected.append((number, None if len(line.rstrip(b"\n")) > limit else line))
+        assert list(_split_lines(iter(chunks), limit)) == expected
+        seen["blank run across a chunk edge"] += any(
+            c[:1].isspace() and chunks[i - 1][-1:].isspace() for i, c in enumerate(chunks) if i
+        )
+        seen["line across a chunk edge"] += any(not c.endswith(b"\n") for c in chunks[:-1])
+        seen["line over the limit"] += any(line is None for _, line in expected)
+
+    check()
+    assert min(seen.values()) >= 20, seen
+
+
+def test_the_record_limit_applies_to_parquet_rows_and_json_array_elements(
+    tmp_path: Path,
+) -> None:
+    from intermt_schema.formats._records import read_json_records
+    from intermt_schema.io._parquet import iter_rows
+
+    def tree(name: str, text: str) -> im.DialogueTree:
+        part = im.TextPart(text)
+        return im.DialogueTree(id=name, nodes=[im.Message(id="q", role="user", content=[part])])
+
+    trees = [tree("a", "Hi"), tree("big", "x" * 300_000), tree("b", "Hi")]
+    parquet = tmp_path / "t.parquet"
+    im.write_parquet(trees, str(parquet), rows_per_group=1)
+    assert [row and row["id"] for _, row in iter_rows(str(parquet), 100_000)] == [
+        "a", None, "b",
+    ]  # fmt: skip
+    results = list(im.validate_path(str(parquet), max_record_bytes=100_000))
+    assert [r.report.issues[0].code if r.report.issues else "ok" for r in results] == [
+        "ok", "record.too_large", "ok",
+    ]  # fmt: skip
+    array = tmp_path / "a.json"
+    array.write_text(json.dumps([{"a": 1}, {"b": "x" * 400_000}, {"c": 2}]))
+    records = list(read_json_records(str(array), 100_000))
+    assert [(n, e) for n, _, e, _ in records] == [
+        (1, None), (2, "the record is longer than 100000 bytes"),
+    ]  # fmt: skip

@@ -19,12 +19,14 @@ import msgspec
 from msgspec import structs
 
 from ..io._fs import (
+    DEFAULT_MAX_RECORD_BYTES,
     atomic_output,
     expand_inputs,
     is_local,
     iter_lines,
     open_input,
     source_problem,
+    too_large_text,
 )
 from ..schema._structs import ROLES, DialogueTree, ImageRef, Judgment, Message, Role
 from ..validation._report import Issue, unreadable
@@ -105,15 +107,18 @@ def split_options(
     return chosen, {k: v for k, v in options.items() if k in fmt.finish_options}
 
 
-def read_json_records(url: str) -> Iterator[tuple[int, Any, str | None, bytes | None]]:
+def read_json_records(
+    url: str, max_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[tuple[int, Any, str | None, bytes | None]]:
     """Yield ``(record_number, record, error, line)`` from a JSON array or JSON Lines
     file; ``line`` is the record's bytes in JSON Lines, None in an array.
 
     A ``.jsonl`` file is JSON Lines whatever its first line holds; another file is a
     JSON array when it starts with ``[``. Both stream: a JSON array is parsed one
     element at a time (ijson), so its size does not bound memory. A line that is not
-    JSON comes out with ``record=None`` and the error text; in an array, a syntax error
-    ends the array with one such record.
+    JSON, or longer than ``max_bytes``, comes out with ``record=None`` and the error
+    text; in an array, a syntax error or an element longer than ``max_bytes`` ends the
+    array with one such record.
     """
     if url.endswith((".jsonl", ".jsonl.gz")):
         head = b""
@@ -121,19 +126,11 @@ def read_json_records(url: str) -> Iterator[tuple[int, Any, str | None, bytes | 
         with open_input(url) as f:
             head = f.read(1 << 16).lstrip()
     if head.startswith(b"["):
-        import ijson
-
-        number = 0
-        with open_input(url) as f:
-            try:
-                for number, record in enumerate(ijson.items(f, "item", use_float=True), 1):
-                    yield number, record, None, None
-            except ijson.JSONError as exc:
-                yield number + 1, None, f"invalid JSON: {exc}", None
+        yield from _array_records(url, max_bytes)
         return
-    for number, line in iter_lines(url):
+    for number, line in iter_lines(url, max_bytes):
         if line is None:
-            yield number, None, "the line is too long to read", None
+            yield number, None, too_large_text(max_bytes), None
             continue
         try:
             yield number, json.loads(line), None, line
@@ -141,6 +138,41 @@ def read_json_records(url: str) -> Iterator[tuple[int, Any, str | None, bytes | 
             yield number, None, f"invalid JSON: {exc}", line
         except RecursionError:
             yield number, None, "the record nests too deeply to read", line
+
+
+def _array_records(url: str, max_bytes: int) -> Iterator[tuple[int, Any, str | None, None]]:
+    import ijson
+
+    number = 0
+    with open_input(url) as f:
+        budget = _RecordBudget(f, max_bytes)
+        try:
+            for number, record in enumerate(ijson.items(budget, "item", use_float=True), 1):
+                budget.spent = 0
+                yield number, record, None, None
+        except ijson.JSONError as exc:
+            yield number + 1, None, f"invalid JSON: {exc}", None
+        except _OverBudget:
+            yield number + 1, None, too_large_text(max_bytes), None
+
+
+class _OverBudget(Exception):
+    pass
+
+
+class _RecordBudget:
+    """A binary file whose reads fail once more than ``max_bytes`` (plus one read's
+    worth) pass without ``spent`` being reset, that is, within one record."""
+
+    def __init__(self, raw: Any, max_bytes: int) -> None:
+        self.raw, self.max_bytes, self.spent = raw, max_bytes, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self.raw.read(size)
+        self.spent += len(data)
+        if self.spent > self.max_bytes + max(size, 0):
+            raise _OverBudget
+        return data
 
 
 RecordParser = Callable[[dict[str, Any], int, list[Issue]], list["Conversation"]]

@@ -26,6 +26,7 @@ from .._errors import IntermtError, ReadError, WriteError
 
 __all__ = [
     "DATA_SUFFIXES",
+    "DEFAULT_MAX_RECORD_BYTES",
     "FREE_INFLATION",
     "MAX_INFLATION",
     "OUTPUT_MARK",
@@ -39,6 +40,7 @@ __all__ = [
     "safe_name",
     "source_problem",
     "staged_folder",
+    "too_large_text",
 ]
 
 DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".parquet")
@@ -116,22 +118,79 @@ class _Inflating(io.RawIOBase):
         super().close()
 
 
-def iter_lines(url: str, max_bytes: int = 1 << 30) -> Iterator[tuple[int, bytes | None]]:
-    """Yield ``(line_number, line)`` for each non-blank line; ``None`` for a line longer
-    than ``max_bytes``, which is skipped without being held in memory."""
+DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
+"""A record (a line, a Parquet row, an element of a JSON array) longer than this is
+refused as too large, unread."""
+
+
+def too_large_text(max_bytes: int) -> str:
+    """What a reader says of a record over the size limit.
+
+    >>> too_large_text(10)
+    'the record is longer than 10 bytes'
+    """
+    return f"the record is longer than {max_bytes} bytes"
+
+
+_CONTENT = re.compile(rb"[^ \t\r\n\f\v]")
+READ_CHUNK = 1 << 20
+
+
+def iter_lines(
+    url: str, max_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[tuple[int, bytes | None]]:
+    """Yield ``(line_number, line)`` for each non-blank line, from its first non-blank
+    byte; ``None`` for a line longer than ``max_bytes``, which is skipped without being
+    held in memory.
+
+    The file is read in chunks, and runs of blank lines are counted and skipped by
+    C-level searches, so a file of millions of empty lines takes as long as reading it.
+    """
     with open_input(url) as f:
-        number = 0
-        while True:
-            line = f.readline(max_bytes + 1)
-            if not line:
-                return
-            number += 1
-            if len(line) > max_bytes and not line.endswith(b"\n"):
-                while line and not line.endswith(b"\n"):
-                    line = f.readline(1 << 20)
-                yield number, None
-            elif line.strip():
-                yield number, line
+        yield from _split_lines(iter(lambda: f.read(READ_CHUNK), b""), max_bytes)
+
+
+def _split_lines(chunks: Iterator[bytes], max_bytes: int) -> Iterator[tuple[int, bytes | None]]:
+    """The non-blank lines of a byte stream given in chunks (see ``iter_lines``).
+
+    >>> list(_split_lines(iter([b"a\\n\\n  \\nb", b"c\\nxxxxx\\n"]), 3))
+    [(1, b'a\\n'), (4, b'bc\\n'), (5, None)]
+    """
+    number = 1  # the line the cursor is in
+    parts: list[bytes] = []  # the current line so far, once it has content
+    size = 0
+    dropping = False  # the current line is too long: skip to its end
+    for chunk in chunks:
+        pos, end = 0, len(chunk)
+        while pos < end:
+            if not parts and not dropping:
+                found = None if pos == 0 and chunk.isspace() else _CONTENT.search(chunk, pos)
+                if found is None:
+                    number += chunk.count(b"\n", pos)
+                    break
+                number += chunk.count(b"\n", pos, found.start())
+                pos = found.start()
+            newline = chunk.find(b"\n", pos)
+            stop = end if newline < 0 else newline + 1
+            if not dropping:
+                size += (end if newline < 0 else newline) - pos
+                if size > max_bytes:
+                    dropping, size = True, 0
+                    parts.clear()
+                else:
+                    parts.append(chunk[pos:stop])
+            pos = stop
+            if newline >= 0:
+                line = b"".join(parts)
+                if dropping or line.strip():
+                    yield number, None if dropping else line
+                parts.clear()
+                size, dropping = 0, False
+                number += 1
+    if dropping:
+        yield number, None
+    elif parts and (line := b"".join(parts)).strip():
+        yield number, line
 
 
 @contextlib.contextmanager

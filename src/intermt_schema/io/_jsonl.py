@@ -16,7 +16,7 @@ import msgspec
 from .._errors import SchemaError
 from ..schema._structs import DialogueTree, decode_tree
 from ..validation._pointers import pointer_from_msgspec
-from ._fs import atomic_output, iter_lines, reading
+from ._fs import DEFAULT_MAX_RECORD_BYTES, atomic_output, iter_lines, reading, too_large_text
 
 __all__ = ["read_jsonl", "write_jsonl"]
 
@@ -36,7 +36,7 @@ def read_jsonl(url: str) -> Iterator[DialogueTree]:
     """
     for number, line in reading(url, iter_lines(url)):
         if line is None:
-            raise SchemaError(f"{url}:{number}: the line is too long to read")
+            raise SchemaError(f"{url}:{number}: {too_large_text(DEFAULT_MAX_RECORD_BYTES)}")
         try:
             yield decode_tree(line)
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:

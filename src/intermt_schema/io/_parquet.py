@@ -22,9 +22,9 @@ from .._errors import SchemaError, require
 from ..schema._structs import DialogueTree
 from ..validation._pointers import pointer_from_msgspec
 from ._arrow import arrow_schema, row_to_tree, to_rows
-from ._fs import atomic_output, open_input, reading
+from ._fs import DEFAULT_MAX_RECORD_BYTES, atomic_output, open_input, reading, too_large_text
 
-__all__ = ["ROWS_PER_GROUP", "read_parquet", "write_parquet"]
+__all__ = ["ROWS_PER_GROUP", "iter_rows", "read_parquet", "write_parquet"]
 
 ROWS_PER_GROUP = 1000
 
@@ -49,18 +49,41 @@ def write_parquet(
     return count
 
 
-def _iter_rows(url: str, batch_rows: int = 256) -> Iterator[dict[str, Any]]:
+def iter_rows(
+    url: str, max_bytes: int = DEFAULT_MAX_RECORD_BYTES, batch_rows: int = 256
+) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    """Yield ``(row_number, row)`` for each row of a Parquet file, and ``None`` for a
+    row larger than ``max_bytes`` in Arrow memory, which is never made into Python
+    objects. A row group larger than the limit is read one row at a time, and a
+    one-row group that large is not decoded at all.
+    """
     pq = require("pyarrow.parquet", "parquet")
+    number = 0
     with open_input(url) as f:
         parquet = pq.ParquetFile(f)
-        for batch in parquet.iter_batches(batch_size=batch_rows):
-            yield from batch.to_pylist()
+        for group in range(parquet.num_row_groups):
+            meta = parquet.metadata.row_group(group)
+            if meta.num_rows == 1 and meta.total_byte_size > max_bytes:
+                number += 1
+                yield number, None
+                continue
+            size = 1 if meta.total_byte_size > max_bytes else batch_rows
+            for batch in parquet.iter_batches(batch_size=size, row_groups=[group]):
+                if batch.nbytes > max_bytes:
+                    number += 1
+                    yield number, None
+                    continue
+                for row in batch.to_pylist():
+                    number += 1
+                    yield number, row
 
 
 def read_parquet(url: str) -> Iterator[DialogueTree]:
     """Stream trees from a canonical Parquet file; ``SchemaError`` names a bad row, and
     ``ReadError`` a file that cannot be opened or is not Parquet."""
-    for number, row in enumerate(reading(url, _iter_rows(url)), start=1):
+    for number, row in reading(url, iter_rows(url)):
+        if row is None:
+            raise SchemaError(f"{url}: row {number}: {too_large_text(DEFAULT_MAX_RECORD_BYTES)}")
         try:
             yield row_to_tree(row)
         except (msgspec.ValidationError, KeyError, TypeError, ValueError) as exc:

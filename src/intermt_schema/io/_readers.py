@@ -23,8 +23,15 @@ from ..validation._report import Issue, RecordResult, Report, unreadable
 from ..validation._rules import DEFAULT_OPTIONS, RULES, ValidationOptions, rule_issue
 from ..validation._structural import decode_and_validate
 from ._arrow import row_to_tree
-from ._fs import expand_inputs, is_local, iter_lines, source_problem
-from ._parquet import _iter_rows
+from ._fs import (
+    DEFAULT_MAX_RECORD_BYTES,
+    expand_inputs,
+    is_local,
+    iter_lines,
+    source_problem,
+    too_large_text,
+)
+from ._parquet import iter_rows
 
 __all__ = [
     "DEFAULT_MAX_RECORD_BYTES",
@@ -32,14 +39,10 @@ __all__ = [
     "RecordReader",
     "TreeIds",
     "file_failure",
-    "iter_parquet_records",
     "line_result",
     "row_result",
     "validate_path",
 ]
-
-DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
-
 
 RecordReader = Callable[[str, ValidationOptions, int], Iterator[RecordResult]]
 
@@ -50,14 +53,7 @@ def line_result(
     """One JSON line, decoded and validated; ``None`` or a longer line than
     ``max_bytes`` is rejected as ``record.too_large``."""
     if line is None or len(line) - line.endswith(b"\n") > max_bytes:
-        issue = Issue(
-            code="record.too_large",
-            severity="error",
-            file=source,
-            line=number,
-            message=f"the record is longer than {max_bytes} bytes",
-        )
-        return RecordResult(source, number, None, Report([issue]), None)
+        return _too_large(source, number, max_bytes)
     tree, report = decode_and_validate(line, options, source=source, line=number)
     return RecordResult(source, number, tree, report, line)
 
@@ -67,12 +63,19 @@ def _jsonl_records(url: str, options: ValidationOptions, max_bytes: int) -> Iter
         yield line_result(line, options, url, number, max_bytes)
 
 
+def _too_large(source: str, number: int, max_bytes: int) -> RecordResult:
+    issue = rule_issue("record.too_large", too_large_text(max_bytes), file=source, line=number)
+    return RecordResult(source, number, None, Report([issue]), None)
+
+
 def _parquet_records(
     url: str, options: ValidationOptions, max_bytes: int
 ) -> Iterator[RecordResult]:
-    from ._readers import iter_parquet_records
-
-    return iter_parquet_records(url, options, max_bytes)
+    for number, row in iter_rows(url, max_bytes):
+        if row is None:
+            yield _too_large(url, number, max_bytes)
+        else:
+            yield row_result(row, options, url, number)
 
 
 READERS: dict[str, RecordReader] = {
@@ -192,14 +195,6 @@ def _local_dir(path: str) -> str:
     import os
 
     return os.path.dirname(os.path.abspath(path.removeprefix("file://")))
-
-
-def iter_parquet_records(
-    url: str, options: ValidationOptions, max_bytes: int
-) -> Iterator[RecordResult]:
-    """Validation results for each row (see ``validate_path``)."""
-    for number, row in enumerate(_iter_rows(url), start=1):
-        yield row_result(row, options, url, number)
 
 
 def row_result(
