@@ -440,3 +440,34 @@ def test_the_record_limit_applies_to_parquet_rows_and_json_array_elements(
     assert [(n, e) for n, _, e, _ in records] == [
         (1, None), (2, "the record is longer than 100000 bytes"),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ["copy", "link"])
+def test_a_second_dataset_in_one_folder_never_takes_or_overwrites_anothers_image(
+    tmp_path: Path, mode: str
+) -> None:
+    """Two datasets name ``images/1.png`` with different bytes; exported into one
+    training folder, each record still names its own image's bytes."""
+    out = tmp_path / "lf"
+    named = {}
+    for name, colour in [("first", b"RED"), ("second", b"BLUE"), ("again", b"BLUE")]:
+        root = tmp_path / name
+        (root / "images").mkdir(parents=True)
+        (root / "images" / "1.png").write_bytes(colour)
+        image = im.ImagePart(image=im.ImageRef(path="images/1.png"))
+        tree = im.DialogueTree(
+            id=name,
+            nodes=[
+                im.Message(id="q", role="user", content=[image, im.TextPart("What?")]),
+                im.Message(id="a", parent="q", role="assistant", content=[im.TextPart("A.")]),
+            ],
+        )
+        target = out / f"{name}.json"
+        im.get_format("sharegpt").export([tree], str(target), source_root=str(root), images=mode)
+        (record,) = json.loads(target.read_text())
+        named[name] = (record["images"][0], colour)
+    assert named["first"][0] == "images/1.png" and named["second"][0] != "images/1.png"
+    assert named["again"] == named["second"]  # the same bytes find their earlier copy
+    for path, colour in named.values():
+        assert (out / path).read_bytes() == colour
+    assert len(list((out / "images").iterdir())) == 2

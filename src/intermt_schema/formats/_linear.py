@@ -11,16 +11,12 @@ counts them, and images after the last user turn are dropped and counted.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from msgspec import structs
 
-from ..io._fs import is_local
 from ..schema._structs import (
     DialogueTree,
     ImagePart,
@@ -32,7 +28,6 @@ from ..schema._structs import (
     TextPart,
 )
 from ..tree._view import TreeView
-from ..validation._images import digest_problem, local_file
 from ..validation._report import Issue
 from ..validation._rules import rule_issue
 from ._registry import LossReport
@@ -40,7 +35,6 @@ from ._registry import LossReport
 __all__ = [
     "PLACEHOLDERS_META",
     "AssistantImages",
-    "ImageSink",
     "LinearOptions",
     "Turn",
     "check_alternation",
@@ -157,87 +151,6 @@ def parts_from_placeholders(
         if i < len(images):
             parts.append(ImagePart(image=images[i]))
     return parts, True
-
-
-class ImageSink:
-    """Turns image references into the strings a training file names.
-
-    ``mode="reference"`` writes paths as they are (relative to the dataset root, which
-    becomes the trainer's image folder); ``"copy"`` and ``"link"`` place the files
-    under ``out_dir`` at the same relative paths. Inline bytes are always written to
-    ``out_dir/images/<sha256>.<ext>``; a ``uri`` is written as it is.
-    """
-
-    def __init__(
-        self,
-        out_dir: str | None,
-        source_root: str | None = None,
-        mode: Literal["reference", "copy", "link"] = "reference",
-    ) -> None:
-        self.out_dir, self.source_root, self.mode = out_dir, source_root, mode
-        self.missing = self.unwritten = self.outside = self.mismatched = 0
-
-    def place(self, ref: ImageRef) -> str:
-        local = self.out_dir is not None and is_local(self.out_dir)
-        if ref.path:
-            if self.mode != "reference" and self.source_root and local:
-                self._place_file(ref.path, ref)
-            return ref.path
-        if ref.bytes is not None:
-            ext = {"image/jpeg": ".jpg", "image/webp": ".webp", "image/gif": ".gif"}.get(
-                ref.mime or "", ".png"
-            )
-            name = f"images/{ref.sha256 or hashlib.sha256(ref.bytes).hexdigest()}{ext}"
-            if self.out_dir is None:
-                self.unwritten += 1
-            elif local:
-                target = os.path.join(self.out_dir, name)
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                if not os.path.exists(target):
-                    _write_whole(target, ref.bytes)
-            return name
-        return ref.uri or ""
-
-    def account(self, loss: LossReport) -> None:
-        """Count in ``loss`` the images that could not be placed."""
-        loss.drop("images not found to copy", self.missing)
-        loss.drop("images outside the dataset root, not copied", self.outside)
-        loss.drop("images whose bytes do not have their sha256, not placed", self.mismatched)
-        loss.drop("inline images not written (no image folder)", self.unwritten)
-
-    def _place_file(self, relative: str, ref: ImageRef) -> None:
-        assert self.source_root is not None and self.out_dir is not None
-        source, problem = local_file(self.source_root, relative)  # the containment rule
-        if source is None:
-            if problem is not None and problem[0] == "image.missing":
-                self.missing += 1
-            else:
-                self.outside += 1
-            return
-        target = os.path.join(self.out_dir, relative)  # relative is safe: no "..", not absolute
-        if os.path.abspath(source) == os.path.abspath(target) or os.path.exists(target):
-            return
-        data = b""
-        if self.mode != "link" or ref.sha256:
-            with open(source, "rb") as f:
-                data = f.read()
-            if digest_problem(ref, data):  # not the image the tree names: not placed
-                self.mismatched += 1
-                return
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        if self.mode == "link":
-            with contextlib.suppress(FileExistsError):  # another worker linked it
-                os.symlink(os.path.abspath(source), target)
-        else:
-            _write_whole(target, data)
-
-
-def _write_whole(target: str, data: bytes) -> None:
-    """Write a file so that no reader (or concurrent worker) sees it half-written."""
-    temp = f"{target}.{os.getpid()}.part"
-    with open(temp, "wb") as f:
-        f.write(data)
-    os.replace(temp, target)
 
 
 def judgment_pairs(

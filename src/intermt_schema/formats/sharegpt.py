@@ -21,7 +21,6 @@ from ..schema._structs import DialogueTree
 from ..tree._merge import Conversation
 from ..validation._report import Issue
 from ._linear import (
-    ImageSink,
     LinearOptions,
     Turn,
     check_alternation,
@@ -31,6 +30,7 @@ from ._linear import (
     with_images,
 )
 from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES
+from ._placing import ImageSink
 from ._records import has_turns, image_ref, load_records, preference
 from ._registry import Format, ImportResult, LossReport, register_format, sibling
 

@@ -21,8 +21,9 @@ from .._errors import check_choice
 from ..schema._structs import DialogueTree, ImagePart, ImageRef, Message, Part, TextPart
 from ..tree._merge import Conversation
 from ..validation._report import Issue
-from ._linear import ImageSink, LinearOptions, Turn, pair_turns, sft_turns, with_images
+from ._linear import LinearOptions, Turn, pair_turns, sft_turns, with_images
 from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES
+from ._placing import ImageSink
 from ._records import image_ref, known_role, load_records, preference
 from ._registry import Format, ImportResult, LossReport, register_format
 
