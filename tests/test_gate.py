@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -471,3 +472,53 @@ def test_a_second_dataset_in_one_folder_never_takes_or_overwrites_anothers_image
     for path, colour in named.values():
         assert (out / path).read_bytes() == colour
     assert len(list((out / "images").iterdir())) == 2
+
+
+def _wide_and_comb(width: int) -> tuple[im.DialogueTree, im.DialogueTree]:
+    def message(node: str, parent: str | None, role: str) -> im.Message:
+        return im.Message(id=node, parent=parent, role=role, content=[im.TextPart(node)])  # type: ignore[arg-type]
+
+    wide = [message("q", None, "user")] + [message(f"a{i}", "q", "assistant") for i in range(width)]
+    comb, parent = [], None
+    for i in range(width):
+        comb.append(message(f"s{i}", parent, "user" if i % 2 == 0 else "assistant"))
+        parent = f"s{i}"
+        if i % 2 == 0:
+            comb.append(message(f"leaf{i}", parent, "assistant"))
+    return im.DialogueTree(id="wide", nodes=wide), im.DialogueTree(id="comb", nodes=comb)
+
+
+@pytest.mark.parametrize("shuffled", [False, True], ids=["in order", "children first"])
+def test_trees_whose_paths_or_pairs_grow_quadratically_are_refused(shuffled: bool) -> None:
+    """A small record of a wide or comb-shaped tree would make an export write its
+    square; validation bounds what the other commands derive from an accepted tree."""
+    wide, comb = _wide_and_comb(1200)
+    if shuffled:  # the slow path of the structural check counts the same
+        wide, comb = (msgspec_replace(t, nodes=t.nodes[::-1]) for t in (wide, comb))
+    assert [i.message for i in im.validate(wide).issues if i.code == "tree.too_large"] == [
+        "its answers make 719400 possible pairs; the limit is 200000"
+    ]
+    messages = sum(len(path) for path in im.TreeView(comb).paths())
+    assert messages > 300_000
+    assert [i.message for i in im.validate(comb).issues if i.code == "tree.too_large"] == []
+    tight = im.ValidationOptions(max_path_messages=300_000)
+    assert [i.message for i in im.validate(comb, tight).issues if i.code == "tree.too_large"] == [
+        f"its root-to-leaf paths hold {messages} messages; the limit is 300000"
+    ]
+    small_wide, small_comb = _wide_and_comb(300)
+    assert im.validate(small_wide).ok and im.validate(small_comb).ok
+
+
+def test_stats_count_paths_in_linear_time_and_agree_with_the_paths() -> None:
+    wide, comb = _wide_and_comb(300)
+    for tree in (wide, comb):
+        stats = im.tree_stats([tree])
+        paths = im.TreeView(tree).paths()
+        assert stats["paths"] == len(paths)
+        assert stats["path_turns"] == Counter(sum(m.role == "user" for m in p) for p in paths)
+
+
+def msgspec_replace(tree: im.DialogueTree, **changes: object) -> im.DialogueTree:
+    import msgspec
+
+    return msgspec.structs.replace(tree, **changes)

@@ -43,9 +43,12 @@ def tree_stats(trees: Any) -> dict[str, Any]:
     for tree in trees:
         view = TreeView(tree)
         stats["trees"] += 1
-        paths = view.paths()
-        stats["paths"] += len(paths)
-        stats["path_turns"].update(sum(1 for m in p if m.role == "user") for p in paths)
+        users: dict[str | None, int] = {None: 0}  # user turns from the root to a node
+        for _, node in view.walk():  # linear in nodes, whatever the paths add up to
+            users[node.id] = users[node.parent] + (node.role == "user")
+            if not view.children(node.id):
+                stats["paths"] += 1
+                stats["path_turns"][users[node.id]] += 1
         stats["nodes"].update(n.role for n in tree.nodes)
         stats["branch_points"] += len(view.branch_points())
         stats["images"] += sum(1 for n in tree.nodes for p in n.content if type(p) is ImagePart)

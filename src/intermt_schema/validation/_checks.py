@@ -12,6 +12,7 @@ JSON pointer. ``strict`` turns warnings into errors.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import msgspec
 
@@ -20,6 +21,7 @@ from ..schema._structs import (
     RESERVED_TREE_EXTRA,
     DialogueTree,
     ImagePart,
+    Message,
     TextPart,
 )
 from ._images import check_image, escapes_root, is_local_root, path_problem
@@ -94,7 +96,41 @@ def _well_formed(tree: DialogueTree, options: ValidationOptions) -> dict[str, in
             return None
     if max(depth) > options.max_depth:
         return None
+    if _quadratic_size(tree, depth, lambda: _child_counts(nodes, index), options):
+        return None
     return index
+
+
+def _child_counts(nodes: list[Message], index: dict[str, int]) -> list[int]:
+    """For each node (by index), how many children it has."""
+    counts = [0] * len(nodes)
+    for node in nodes:
+        if node.parent is not None and node.parent in index:
+            counts[index[node.parent]] += 1
+    return counts
+
+
+def _quadratic_size(
+    tree: DialogueTree,
+    depth: list[int],
+    child_counts: Callable[[], list[int]],
+    options: ValidationOptions,
+) -> str | None:
+    """Why the tree's paths or possible pairs exceed their limits, or None. Both are at
+    most quadratic in the node count, so small trees are not counted at all."""
+    n = len(depth)
+    if n * (n + 1) // 2 <= min(options.max_path_messages, options.max_pairs):
+        return None
+    kids = child_counts()
+    messages = sum(d + 1 for d, k in zip(depth, kids, strict=True) if not k)
+    if messages > options.max_path_messages:
+        limit = options.max_path_messages
+        return f"its root-to-leaf paths hold {messages} messages; the limit is {limit}"
+    rated = len({r.target for r in tree.ratings if r.scope == "global"})
+    pairs = sum(k * (k - 1) // 2 for k in kids) + rated * (rated - 1) // 2
+    if pairs > options.max_pairs:
+        return f"its answers make {pairs} possible pairs; the limit is {options.max_pairs}"
+    return None
 
 
 def _check_structure(
@@ -170,6 +206,9 @@ def _check_structure(
         if kids and index[node.id] == i:
             stack.extend(reversed(kids))
     _report_cycles(tree, index, reached, out)
+    too_big = _quadratic_size(tree, depth, lambda: _child_counts(nodes, index), options)
+    if too_big:
+        out.add("tree.too_large", "/nodes", too_big)
     return index
 
 

@@ -31,7 +31,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "tree.missing_parent": ("error", "a node's parent does not exist"),
     "tree.cycle": ("error", "following parents from a node never reaches the root"),
     "tree.role_order": ("error", "roles do not alternate user/assistant after an optional system"),
-    "tree.too_large": ("error", "the tree has more nodes or depth than the limits allow"),
+    "tree.too_large": ("error", "the tree exceeds a limit: nodes, depth, path messages or pairs"),
     "message.empty": ("warning", "a message has no content parts"),
     "text.leftover_markup": ("info", "text holds generation leftovers such as '[[' or ']]'"),
     "rating.missing_target": ("error", "a rating names a node that does not exist"),
@@ -103,6 +103,10 @@ class ValidationOptions:
     - ``images_root``: where relative image paths resolve (a folder or fsspec URL).
     - ``check_images``: open every image and check that it decodes (needs Pillow).
     - ``max_nodes`` / ``max_depth``: bounds on tree size.
+    - ``max_path_messages``: a bound on the messages of all root-to-leaf paths together
+      (what a training export writes); ``max_pairs``: on the pairs of sibling answers
+      and of globally rated paths (what ``strategy="all"`` makes). Both grow with the
+      square of a tree's size, so a small record cannot make an export a bomb.
     """
 
     dimensions: DimensionSet = INTERMT
@@ -112,6 +116,8 @@ class ValidationOptions:
     check_images: bool = False
     max_nodes: int = 1_000_000
     max_depth: int = 100_000
+    max_path_messages: int = 1_000_000
+    max_pairs: int = 200_000
     image_limits: ImageLimits = field(default_factory=ImageLimits)
 
 
