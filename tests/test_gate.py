@@ -475,29 +475,41 @@ def test_a_second_dataset_in_one_folder_never_takes_or_overwrites_anothers_image
 
 
 def _wide_and_comb(width: int) -> tuple[im.DialogueTree, im.DialogueTree]:
+    """A question with ``width`` rated answers, and a chain of ``width`` messages with
+    an answer hanging off each question."""
+
     def message(node: str, parent: str | None, role: str) -> im.Message:
         return im.Message(id=node, parent=parent, role=role, content=[im.TextPart(node)])  # type: ignore[arg-type]
 
     wide = [message("q", None, "user")] + [message(f"a{i}", "q", "assistant") for i in range(width)]
+    ratings = [
+        im.Rating(target=f"a{i}", scope="local", dimension="context_coherence", score=i % 4)
+        for i in range(width)
+    ]
     comb, parent = [], None
     for i in range(width):
         comb.append(message(f"s{i}", parent, "user" if i % 2 == 0 else "assistant"))
         parent = f"s{i}"
         if i % 2 == 0:
             comb.append(message(f"leaf{i}", parent, "assistant"))
-    return im.DialogueTree(id="wide", nodes=wide), im.DialogueTree(id="comb", nodes=comb)
+    return (
+        im.DialogueTree(id="wide", nodes=wide, ratings=ratings),
+        im.DialogueTree(id="comb", nodes=comb),
+    )
 
 
 @pytest.mark.parametrize("shuffled", [False, True], ids=["in order", "children first"])
 def test_trees_whose_paths_or_pairs_grow_quadratically_are_refused(shuffled: bool) -> None:
-    """A small record of a wide or comb-shaped tree would make an export write its
-    square; validation bounds what the other commands derive from an accepted tree."""
+    """A small record of a comb-shaped tree, or of a question with many rated answers,
+    would make an export write its square; validation bounds what the other commands
+    derive from an accepted tree. Linear shapes (a star of answers) pass."""
     wide, comb = _wide_and_comb(1200)
     if shuffled:  # the slow path of the structural check counts the same
         wide, comb = (msgspec_replace(t, nodes=t.nodes[::-1]) for t in (wide, comb))
     assert [i.message for i in im.validate(wide).issues if i.code == "tree.too_large"] == [
-        "its answers make 719400 possible pairs; the limit is 200000"
+        "its ratings make 719400 possible pairs; the limit is 200000"
     ]
+    assert im.validate(msgspec_replace(wide, ratings=[])).ok  # unrated: linear paths
     messages = sum(len(path) for path in im.TreeView(comb).paths())
     assert messages > 300_000
     assert [i.message for i in im.validate(comb).issues if i.code == "tree.too_large"] == []
@@ -509,6 +521,12 @@ def test_trees_whose_paths_or_pairs_grow_quadratically_are_refused(shuffled: boo
     assert im.validate(small_wide).ok and im.validate(small_comb).ok
 
 
+def msgspec_replace(tree: im.DialogueTree, **changes: object) -> im.DialogueTree:
+    import msgspec
+
+    return msgspec.structs.replace(tree, **changes)
+
+
 def test_stats_count_paths_in_linear_time_and_agree_with_the_paths() -> None:
     wide, comb = _wide_and_comb(300)
     for tree in (wide, comb):
@@ -516,9 +534,3 @@ def test_stats_count_paths_in_linear_time_and_agree_with_the_paths() -> None:
         paths = im.TreeView(tree).paths()
         assert stats["paths"] == len(paths)
         assert stats["path_turns"] == Counter(sum(m.role == "user" for m in p) for p in paths)
-
-
-def msgspec_replace(tree: im.DialogueTree, **changes: object) -> im.DialogueTree:
-    import msgspec
-
-    return msgspec.structs.replace(tree, **changes)

@@ -30,11 +30,11 @@ from ..io._fs import (
 )
 from ..schema._structs import ROLES, DialogueTree, ImageRef, Judgment, Message, Role
 from ..validation._report import Issue, unreadable
-from ..validation._rules import rule_issue
+from ..validation._rules import ValidationOptions, rule_issue
 from ._registry import Format, ImportResult, LossReport, folder_of
 
 if TYPE_CHECKING:
-    from ..tree._merge import Conversation
+    from ..tree._merge import Conversation, MergeResult
 
 __all__ = [
     "RecordParser",
@@ -141,19 +141,29 @@ def read_json_records(
 
 
 def _array_records(url: str, max_bytes: int) -> Iterator[tuple[int, Any, str | None, None]]:
+    """The elements of a JSON array, parsed by ijson's fastest backend; if it fails
+    (its C parser refuses integers past 64 bits), again from the start with its pure
+    Python backend, skipping what was yielded. Only a failure of both ends the array."""
     import ijson
 
-    number = 0
-    with open_input(url) as f:
-        budget = _RecordBudget(f, max_bytes)
-        try:
-            for number, record in enumerate(ijson.items(budget, "item", use_float=True), 1):
-                budget.spent = 0
-                yield number, record, None, None
-        except ijson.JSONError as exc:
-            yield number + 1, None, f"invalid JSON: {exc}", None
-        except _OverBudget:
-            yield number + 1, None, too_large_text(max_bytes), None
+    done = 0
+    failure: Exception | None = None
+    for backend in (ijson, ijson.get_backend("python")):
+        with open_input(url) as f:
+            budget = _RecordBudget(f, max_bytes)
+            try:
+                for number, record in enumerate(backend.items(budget, "item", use_float=True), 1):
+                    budget.spent = 0
+                    if number > done:
+                        done = number
+                        yield number, record, None, None
+                return
+            except ijson.JSONError as exc:
+                failure = exc
+            except _OverBudget:
+                yield done + 1, None, too_large_text(max_bytes), None
+                return
+    yield done + 1, None, f"invalid JSON: {failure}", None
 
 
 class _OverBudget(Exception):
@@ -244,6 +254,7 @@ def load_records(url: str, parse: RecordParser, merge: Any = None) -> ImportResu
     conversations: list[Conversation] = []
     rejected: dict[tuple[str, int], bytes] = {}
     count = 0
+    merging = merge or merge_paths
     try:
         files = [f for f in expand_inputs(url) if not f.endswith(".parquet")]
     except Exception as exc:  # a missing file, a missing fsspec backend
@@ -258,13 +269,14 @@ def load_records(url: str, parse: RecordParser, merge: Any = None) -> ImportResu
         try:
             for number, record, error, line in read_json_records(file):
                 count += 1
-                found = _parsed(file, number, record, error, parse, conversations)
+                found, parsed = _parsed(file, number, record, error, parse, merging)
+                conversations += parsed
                 if any(i.severity == "error" for i in found):
                     rejected[(file, number)] = _verbatim(record, line)
                 issues += found
         except Exception as exc:  # a cut archive, a folder, a special file: report it
             issues.append(unreadable(file, "read", exc))
-    merged = (merge or merge_paths)(conversations)
+    merged = merging(conversations)
     trees, refused = _valid_trees(url, merged.trees, merged.lines)
     conflicts = [structs.replace(i, file=i.file or url) for i in merged.issues]
     issues += conflicts + refused
@@ -274,7 +286,39 @@ def load_records(url: str, parse: RecordParser, merge: Any = None) -> ImportResu
 
 def _verbatim(record: Any, line: bytes | None) -> bytes:
     """A record as read: its line in JSON Lines, its JSON in an array."""
-    return line.removesuffix(b"\n") if line is not None else msgspec.json.encode(record)
+    if line is not None:
+        return line.removesuffix(b"\n")
+    try:
+        return msgspec.json.encode(record)
+    except RecursionError:  # nested deeper than an encoder recurses
+        return _encode_flat(record)
+
+
+def _encode_flat(value: Any) -> bytes:
+    """JSON for ``value`` without recursion, however deep it nests.
+
+    >>> _encode_flat({"a": [[1], {"b": None}]})
+    b'{"a":[[1],{"b":null}]}'
+    """
+    out: list[bytes] = []
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, bytes):  # a piece of JSON text pushed earlier
+            out.append(item)
+        elif isinstance(item, dict):
+            pieces: list[Any] = [b"{"]
+            for i, (key, inner) in enumerate(item.items()):
+                pieces += [b"," if i else b"", msgspec.json.encode(str(key)) + b":", inner]
+            stack += reversed([*pieces, b"}"])
+        elif isinstance(item, list):
+            pieces = [b"["]
+            for i, inner in enumerate(item):
+                pieces += [b"," if i else b"", inner]
+            stack += reversed([*pieces, b"]"])
+        else:
+            out.append(msgspec.json.encode(item))
+    return b"".join(out)
 
 
 def _recall(rejected: dict[tuple[str, int], bytes], issues: list[Issue]) -> None:
@@ -291,6 +335,13 @@ def _recall(rejected: dict[tuple[str, int], bytes], issues: list[Issue]) -> None
                 rejected[(file, number)] = _verbatim(record, line)
 
 
+def _import_options(url: str) -> ValidationOptions:
+    """How imported trees are validated: as canonical ones, images under the input's
+    folder."""
+    root = os.path.dirname(os.path.abspath(url)) if is_local(url) else None
+    return ValidationOptions(images_root=root)
+
+
 def _valid_trees(
     url: str, trees: list[DialogueTree], lines: dict[str, list[int]]
 ) -> tuple[list[DialogueTree], list[Issue]]:
@@ -298,10 +349,8 @@ def _valid_trees(
     imported tree passes the same rules as a canonical one before any exporter sees
     it. Every source line of a refused tree is rejected with it."""
     from ..validation._checks import validate
-    from ..validation._rules import ValidationOptions
 
-    root = os.path.dirname(os.path.abspath(url)) if is_local(url) else None
-    options = ValidationOptions(images_root=root)
+    options = _import_options(url)
     kept: list[DialogueTree] = []
     issues: list[Issue] = []
     for tree in trees:
@@ -331,20 +380,45 @@ def _parsed(
     record: Any,
     error: str | None,
     parse: RecordParser,
-    conversations: list[Conversation],
-) -> list[Issue]:
-    """The issues of one record, its conversations appended to ``conversations``."""
+    merge: Callable[[list[Conversation]], MergeResult],
+) -> tuple[list[Issue], list[Conversation]]:
+    """The issues of one record, and its conversations when it has no error."""
     if error is None and not isinstance(record, dict):
         error = "a record must be a JSON object"
     if error is None:
         found: list[Issue] = []
         try:
-            conversations += [structs.replace(c, line=number) for c in parse(record, number, found)]
+            conversations = [structs.replace(c, line=number) for c in parse(record, number, found)]
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             error = f"{type(exc).__name__}: {exc}"
-        else:  # the parser's issues, placed at this record
-            return [structs.replace(i, file=url, line=number) for i in found]
-    return [bad_record(url, number, error)]
+        else:  # the parser's issues, and the record's own tree's, placed at this record
+            found += _record_problems(url, conversations, merge)
+            found = [structs.replace(i, file=url, line=number) for i in found]
+            refused = any(i.severity == "error" for i in found)
+            return found, [] if refused else conversations
+    return [bad_record(url, number, error)], []
+
+
+def _record_problems(
+    url: str,
+    conversations: list[Conversation],
+    merge: Callable[[list[Conversation]], MergeResult],
+) -> list[Issue]:
+    """The errors of the trees one record makes on its own, decoded from their JSON
+    and validated as a canonical file's would be. A value of the wrong type (a text
+    that is not a string) or a broken turn order is refused with its own record, and
+    never reaches the merge, another record's tree, or an exporter."""
+    from ..validation._structural import decode_and_validate
+
+    try:
+        merged = merge(conversations)
+    except (TypeError, ValueError, AttributeError) as exc:
+        return [rule_issue("import.bad_record", f"{type(exc).__name__}: {exc}")]
+    options = _import_options(url)
+    issues = [i for i in merged.issues if i.severity == "error"]
+    for tree in merged.trees:
+        issues += decode_and_validate(msgspec.json.encode(tree), options)[1].errors
+    return issues
 
 
 def preference(

@@ -110,17 +110,36 @@ def _child_counts(nodes: list[Message], index: dict[str, int]) -> list[int]:
     return counts
 
 
+PATH_MESSAGES_PER_NODE = 32
+"""Paths may always hold this many messages per node (a bushy tree's paths hold about
+half its depth per node); ``max_path_messages`` bounds what goes beyond."""
+
+
 def _quadratic_size(
     tree: DialogueTree,
     depth: list[int],
     child_counts: Callable[[], list[int]],
     options: ValidationOptions,
 ) -> str | None:
-    """Why the tree's paths or possible pairs exceed their limits, or None. Both are at
-    most quadratic in the node count, so small trees are not counted at all."""
+    """Why the messages of the tree's paths, or the pairs its ratings allow, exceed
+    their limits, or None. Both are at most quadratic in the node count, so small trees
+    are not counted at all."""
     n = len(depth)
     if n * (n + 1) // 2 <= min(options.max_path_messages, options.max_pairs):
         return None
+    limit = max(options.max_path_messages, PATH_MESSAGES_PER_NODE * n)
+    messages = sum(d + 1 for d, k in zip(depth, child_counts(), strict=True) if not k)
+    if messages > limit:
+        return f"its root-to-leaf paths hold {messages} messages; the limit is {limit}"
+    parents = {node.id: node.parent for node in tree.nodes}
+    rated: dict[tuple[str, str | None], set[str]] = {}  # rated answers by scope and group
+    for r in tree.ratings:
+        group = parents.get(r.target) if r.scope == "local" else None
+        rated.setdefault((r.scope, group), set()).add(r.target)
+    pairs = sum(len(t) * (len(t) - 1) // 2 for t in rated.values())
+    if pairs > options.max_pairs:
+        return f"its ratings make {pairs} possible pairs; the limit is {options.max_pairs}"
+    return None
     kids = child_counts()
     messages = sum(d + 1 for d, k in zip(depth, kids, strict=True) if not k)
     if messages > options.max_path_messages:

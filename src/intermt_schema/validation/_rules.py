@@ -104,9 +104,10 @@ class ValidationOptions:
     - ``check_images``: open every image and check that it decodes (needs Pillow).
     - ``max_nodes`` / ``max_depth``: bounds on tree size.
     - ``max_path_messages``: a bound on the messages of all root-to-leaf paths together
-      (what a training export writes); ``max_pairs``: on the pairs of sibling answers
-      and of globally rated paths (what ``strategy="all"`` makes). Both grow with the
-      square of a tree's size, so a small record cannot make an export a bomb.
+      (what a training export writes), beyond 32 per node; ``max_pairs``: on the pairs
+      of rated sibling answers and of rated paths (what ``strategy="all"`` makes).
+      Both can grow with the square of a tree's size; these bounds keep a small record
+      from making an export a bomb.
     """
 
     dimensions: DimensionSet = INTERMT
