@@ -42,3 +42,68 @@ def test_hf_load_dataset_restores_embedded_images_as_image(tmp_path: Path) -> No
     assert parts and all(isinstance(p["image"], pil.Image) for p in parts)
     expected = [p.image for n in tree.nodes for p in n.content if isinstance(p, im.ImagePart)]
     assert [p["image"].size for p in parts] == [(r.width, r.height) for r in expected]
+
+
+def _images_of(value: object) -> list[object]:
+    """Every decoded image value in a row returned by ``datasets``."""
+    if isinstance(value, dict):
+        if set(value) >= {"type", "image"} and value["type"] == "image":
+            return [value["image"]]
+        return [i for inner in value.values() for i in _images_of(inner)]
+    if isinstance(value, list):
+        return [i for inner in value for i in _images_of(inner)]
+    return []
+
+
+@pytest.mark.parametrize("level", ["tree", "path", "pair"])
+def test_every_parquet_file_from_the_examples_loads_with_pil_images(
+    tmp_path: Path, level: str
+) -> None:
+    """``convert --to parquet`` embeds the image files it can reach, so
+    ``datasets.load_dataset("parquet")`` opens the file anywhere, with PIL images."""
+    datasets = pytest.importorskip("datasets")
+    pil = pytest.importorskip("PIL.Image")
+    from intermt_schema.cli import main
+
+    target = tmp_path / "elsewhere" / f"{level}.parquet"
+    assert main(["convert", str(EXAMPLES), "--to", "parquet", "--level", level,
+                 "-o", str(target), "-q"]) == 0  # fmt: skip
+    rows = datasets.load_dataset("parquet", data_files=str(target), split="train")
+    images = [image for row in rows for image in _images_of(row)]
+    assert images and all(isinstance(image, pil.Image) for image in images)
+    if level == "tree":  # the trees come back with their paths, and now their bytes
+        back = list(im.read_parquet(str(target)))
+        source = list(im.read_jsonl(str(EXAMPLES / "trees.jsonl")))
+        assert [r.path for t in back for r in t.images()] == [
+            r.path for t in source for r in t.images()
+        ]
+        assert all(r.bytes for t in back for r in t.images())
+
+
+def test_parquet_with_an_unreachable_image_declares_no_image_feature_and_says_so(
+    tmp_path: Path,
+) -> None:
+    datasets = pytest.importorskip("datasets")
+    tree = next(im.read_jsonl(str(EXAMPLES / "trees.jsonl")))
+    target = tmp_path / "t.parquet"
+    loss = im.get_format("parquet").export([tree], str(target), source_root=str(tmp_path))
+    missing = sum(1 for _ in tree.images())
+    assert loss.notes == [
+        f"{missing} images carry no bytes (not found under the images root, or a URI only), "
+        "so the file declares no Image feature: datasets gives {bytes, path}"
+    ]
+    rows = datasets.load_dataset("parquet", data_files=str(target), split="train")
+    images = _images_of(rows[0])
+    assert images and all(set(i) == {"bytes", "path"} for i in images)  # type: ignore[arg-type]
+
+
+def test_hf_round_trip_keeps_relative_image_paths(tmp_path: Path) -> None:
+    pytest.importorskip("datasets")
+    source = list(im.read_jsonl(str(EXAMPLES / "trees.jsonl")))
+    hf = im.get_format("hf")
+    hf.export(source, str(tmp_path / "hf"), source_root=str(EXAMPLES))
+    back = hf.load(str(tmp_path / "hf")).trees
+    assert [r.path for t in back for r in t.images()] == [
+        r.path for t in source for r in t.images()
+    ]
+    assert all(r.path and r.path.startswith("images/") for t in back for r in t.images())

@@ -15,9 +15,9 @@ from .._errors import ConversionError, check_choice, require
 from ..io._fs import atomic_output
 from ..io._hf import from_hf_dataset, save_dataset, to_hf_dataset
 from ..io._jsonl import write_jsonl
-from ..io._parquet import write_parquet
+from ..io._parquet import write_parquet_counted
 from ..io._readers import row_result, validate_path
-from ..io._tables import LEVELS, Level, pairs_table, paths_table
+from ..io._tables import LEVELS, Level, embedded, pairs_table, paths_table
 from ..schema._structs import DialogueTree
 from ..validation._report import unreadable
 from ..validation._rules import ValidationOptions
@@ -38,16 +38,32 @@ def _export_jsonl(trees: Iterable[DialogueTree], url: str) -> LossReport:
     return LossReport(format="jsonl", records=write_jsonl(trees, url))
 
 
-def _export_parquet(trees: Iterable[DialogueTree], url: str, level: Level = "tree") -> LossReport:
-    """Trees (lossless), or the path-level (lossless) or pair-level table."""
+def _export_parquet(
+    trees: Iterable[DialogueTree],
+    url: str,
+    level: Level = "tree",
+    source_root: str | None = None,
+) -> LossReport:
+    """Trees (lossless), or the path-level (lossless) or pair-level table, with the
+    image files under ``source_root`` embedded as bytes."""
     check_choice("level", level, LEVELS)
     if level == "tree":
-        return LossReport(format="parquet", records=write_parquet(trees, url))
-    pq = require("pyarrow.parquet", "parquet")
-    table = paths_table(trees) if level == "path" else pairs_table(trees)
-    with atomic_output(url) as sink:
-        pq.write_table(table, sink, compression="zstd")
-    return _level_report(LossReport(format=f"parquet ({level} table)", records=table.num_rows))
+        rows, unembedded = write_parquet_counted(trees, url, images_root=source_root)
+        loss = LossReport(format="parquet", records=rows)
+    else:
+        pq = require("pyarrow.parquet", "parquet")
+        items = embedded(trees, source_root)
+        unembedded = sum(image.bytes is None for tree in items for image in tree.images())
+        table = paths_table(items) if level == "path" else pairs_table(items)
+        with atomic_output(url) as sink:
+            pq.write_table(table, sink, compression="zstd")
+        loss = _level_report(LossReport(format=f"parquet ({level} table)", records=table.num_rows))
+    if unembedded:
+        loss.notes.append(
+            f"{unembedded} images carry no bytes (not found under the images root, or a URI "
+            "only), so the file declares no Image feature: datasets gives {bytes, path}"
+        )
+    return loss
 
 
 def _level_report(loss: LossReport) -> LossReport:
@@ -116,7 +132,7 @@ register_format(
         writer=_export_parquet,
         reader=_load_canonical,
         suffix=".parquet",
-        export_options={"level": LEVELS},
+        export_options={"level": LEVELS, "source_root": str},
     )
 )
 register_format(

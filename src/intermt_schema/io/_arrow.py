@@ -7,7 +7,7 @@ Mapping rules, applied by walking ``msgspec.inspect`` type information:
 - a tagged union of structs maps to one struct holding the tag and every member's fields;
 - free-form dicts (``meta``, ``outcomes``) map to JSON text, which every engine reads;
 - an ``ImageRef`` maps to ``image: struct<bytes, path>`` -- the storage of the Hugging
-  Face ``Image`` feature -- plus ``image_info`` with its other fields.
+  Face ``Image`` feature -- plus ``image_info`` with its other fields and the path.
 
 >>> schema = arrow_schema()
 >>> schema.field("nodes").type.value_type.field("role").type
@@ -138,17 +138,19 @@ def _struct(fields: dict[str, _Node], drop_null: frozenset[str]) -> _Node:
 
 
 def _image_part() -> _Node:
-    """``ImagePart`` as HF ``Image`` storage (bytes, path) plus ``image_info``."""
+    """``ImagePart`` as HF ``Image`` storage (bytes, path) plus ``image_info`` with the
+    other fields and the path again, which ``datasets`` cuts to its basename when it
+    embeds the bytes (``image_info.path`` wins on the way back)."""
     pa = _pa()
-    info_fields = [f for f in mi.type_info(ImageRef).fields if f.name not in ("bytes", "path")]  # type: ignore[attr-defined]
+    info_fields = [f for f in mi.type_info(ImageRef).fields if f.name != "bytes"]  # type: ignore[attr-defined]
     info = _struct({f.encode_name: _node(f.type) for f in info_fields}, frozenset())
     image_arrow = pa.struct([pa.field("bytes", pa.binary()), pa.field("path", pa.string())])
     info_names = [f.encode_name for f in info_fields]
 
     def to_arrow(part: Any) -> Any:
         ref = part.pop("image")
-        part["image"] = {"bytes": ref.pop("bytes", None), "path": ref.pop("path", None)}
-        part["image_info"] = ref or None
+        part["image"] = {"bytes": ref.pop("bytes", None), "path": ref.get("path")}
+        part["image_info"] = ref or None  # the path again: datasets keeps only its basename
         return part
 
     def from_arrow(part: Any) -> Any:

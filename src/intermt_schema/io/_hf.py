@@ -18,20 +18,22 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .._errors import ConversionError, check_choice, require
-from ..schema._structs import DialogueTree, ImagePart
-from ..validation._images import embed_images
+from ..schema._structs import DialogueTree
 from ._arrow import arrow_schema, row_to_tree, to_rows
 from ._fs import staged_folder
-from ._tables import LEVELS, Level, PairRow, PathRow, pair_rows, path_rows, trees_from_paths
+from ._tables import (
+    LEVELS,
+    Level,
+    PairRow,
+    PathRow,
+    embedded,
+    pair_rows,
+    path_rows,
+    trees_from_paths,
+    without_bytes,
+)
 
-__all__ = ["from_hf_dataset", "save_dataset", "to_hf_dataset", "without_bytes"]
-
-
-def without_bytes(tree: DialogueTree) -> bool:
-    """Whether some image of ``tree`` carries no bytes."""
-    return any(
-        type(p) is ImagePart and p.image.bytes is None for n in tree.nodes for p in n.content
-    )
+__all__ = ["from_hf_dataset", "save_dataset", "to_hf_dataset"]
 
 
 def to_hf_dataset(
@@ -42,7 +44,7 @@ def to_hf_dataset(
     check_choice("level", level, LEVELS)
     datasets = require("datasets", "hf")
     pa = require("pyarrow", "parquet")
-    items = [embed_images(t, images_root) if images_root else t for t in trees]
+    items = embedded(trees, images_root)
     hf_images = not any(map(without_bytes, items))
     if level == "tree":
         schema, rows = arrow_schema(hf_images), to_rows(items)

@@ -13,40 +13,88 @@ restores every image as an ``Image`` feature.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from itertools import islice
 from typing import Any
 
 import msgspec
 
 from .._errors import SchemaError, require
 from ..schema._structs import DialogueTree
+from ..validation._images import embed_images
 from ..validation._pointers import pointer_from_msgspec
 from ._arrow import arrow_schema, row_to_tree, to_rows
 from ._fs import DEFAULT_MAX_RECORD_BYTES, atomic_output, open_input, reading, too_large_text
 
-__all__ = ["ROWS_PER_GROUP", "iter_rows", "read_parquet", "write_parquet"]
+__all__ = [
+    "GROUP_IMAGE_BYTES",
+    "ROWS_PER_GROUP",
+    "iter_rows",
+    "read_parquet",
+    "write_parquet",
+    "write_parquet_counted",
+]
 
 ROWS_PER_GROUP = 1000
 
 
 def write_parquet(
-    trees: Iterable[DialogueTree], url: str, *, rows_per_group: int = ROWS_PER_GROUP
+    trees: Iterable[DialogueTree],
+    url: str,
+    *,
+    rows_per_group: int = ROWS_PER_GROUP,
+    images_root: str | None = None,
 ) -> int:
     """Write trees to Parquet (atomically for local files); returns the count.
 
-    Memory stays bounded by one row group.
+    ``images_root`` embeds the image files under it as bytes. The file declares Hugging
+    Face ``Image`` features only when every image carries its bytes, so that
+    ``datasets.load_dataset("parquet")`` gives PIL images wherever the file goes;
+    otherwise images stay ``{bytes, path}`` structs (see :func:`write_parquet_counted`).
+    Memory stays bounded by one row group (``rows_per_group`` rows, or 64 MB of images).
     """
+    return write_parquet_counted(
+        trees, url, rows_per_group=rows_per_group, images_root=images_root
+    )[0]
+
+
+GROUP_IMAGE_BYTES = 64 << 20
+
+
+def write_parquet_counted(
+    trees: Iterable[DialogueTree],
+    url: str,
+    *,
+    rows_per_group: int = ROWS_PER_GROUP,
+    images_root: str | None = None,
+) -> tuple[int, int]:
+    """:func:`write_parquet`, returning the rows written and the images that carry no
+    bytes (not found under ``images_root``, or a URI only)."""
     pa = require("pyarrow", "parquet")
     pq = require("pyarrow.parquet", "parquet")
-    schema = arrow_schema()
-    count = 0
-    it = iter(trees)
-    with atomic_output(url) as sink, pq.ParquetWriter(sink, schema, compression="zstd") as writer:
-        while chunk := list(islice(it, rows_per_group)):
-            rows = to_rows(chunk)
-            writer.write_table(pa.Table.from_pylist(rows, schema=schema))
-            count += len(rows)
-    return count
+    plain = arrow_schema(hf_images=False)
+    count = unembedded = 0
+    with (
+        atomic_output(url) as sink,
+        pq.ParquetWriter(sink, plain, compression="zstd", store_schema=False) as writer,
+    ):
+        group: list[DialogueTree] = []
+        size = 0
+        for tree in trees:
+            if images_root:
+                tree = embed_images(tree, images_root)
+            for image in tree.images():
+                size += len(image.bytes or b"")
+                unembedded += image.bytes is None
+            group.append(tree)
+            if len(group) >= rows_per_group or size >= GROUP_IMAGE_BYTES:
+                writer.write_table(pa.Table.from_pylist(to_rows(group), schema=plain))
+                count += len(group)
+                group, size = [], 0
+        if group or not count:
+            writer.write_table(pa.Table.from_pylist(to_rows(group), schema=plain))
+            count += len(group)
+        if not unembedded:  # declared at the end, once every image is known to have bytes
+            writer.add_key_value_metadata(arrow_schema().metadata)
+    return count, unembedded
 
 
 def iter_rows(

@@ -27,6 +27,7 @@ from .._errors import require
 from ..schema._structs import DialogueTree, Judgment, Message, Outcome, Rating, Scope, TreeMeta
 from ..tree._merge import Conversation, merge_paths, split_paths
 from ..tree._view import TreeView
+from ..validation._images import embed_images
 from ._arrow import arrow_schema, from_row, to_rows
 
 __all__ = [
@@ -34,11 +35,13 @@ __all__ = [
     "Level",
     "PairRow",
     "PathRow",
+    "embedded",
     "pair_rows",
     "pairs_table",
     "path_rows",
     "paths_table",
     "trees_from_paths",
+    "without_bytes",
 ]
 
 Level = Literal["tree", "path", "pair"]
@@ -102,14 +105,28 @@ def _table(rows: Iterable[Struct], cls: type, hf_images: bool = True) -> Any:
     return pa.Table.from_pylist(to_rows(rows), schema=arrow_schema(hf_images, cls))
 
 
-def paths_table(trees: Iterable[DialogueTree]) -> Any:
-    """A ``pyarrow.Table`` with one row per root-to-leaf path."""
-    return _table(path_rows(trees), PathRow)
+def paths_table(trees: Iterable[DialogueTree], images_root: str | None = None) -> Any:
+    """A ``pyarrow.Table`` with one row per root-to-leaf path; ``images_root`` embeds
+    image files (``Image`` features are declared when every image has its bytes)."""
+    items = embedded(trees, images_root)
+    return _table(path_rows(items), PathRow, not any(map(without_bytes, items)))
 
 
-def pairs_table(trees: Iterable[DialogueTree]) -> Any:
-    """A ``pyarrow.Table`` with one row per judgment between siblings."""
-    return _table(pair_rows(trees), PairRow)
+def pairs_table(trees: Iterable[DialogueTree], images_root: str | None = None) -> Any:
+    """A ``pyarrow.Table`` with one row per judgment between siblings (``images_root``
+    as in :func:`paths_table`)."""
+    items = embedded(trees, images_root)
+    return _table(pair_rows(items), PairRow, not any(map(without_bytes, items)))
+
+
+def embedded(trees: Iterable[DialogueTree], images_root: str | None) -> list[DialogueTree]:
+    """The trees, with the image files under ``images_root`` embedded as bytes."""
+    return [embed_images(t, images_root) if images_root else t for t in trees]
+
+
+def without_bytes(tree: DialogueTree) -> bool:
+    """Whether some image of ``tree`` carries no bytes."""
+    return any(image.bytes is None for image in tree.images())
 
 
 def trees_from_paths(table: Any) -> list[DialogueTree]:

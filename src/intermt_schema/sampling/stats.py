@@ -13,7 +13,6 @@ from collections import Counter
 from typing import Any
 
 from ..io._fs import safe_name
-from ..schema._structs import ImagePart
 from ..tree._view import TreeView
 from ._criteria import STRATEGIES
 
@@ -51,7 +50,7 @@ def tree_stats(trees: Any) -> dict[str, Any]:
                 stats["path_turns"][users[node.id]] += 1
         stats["nodes"].update(n.role for n in tree.nodes)
         stats["branch_points"] += len(view.branch_points())
-        stats["images"] += sum(1 for n in tree.nodes for p in n.content if type(p) is ImagePart)
+        stats["images"] += sum(1 for _ in tree.images())
         by_target: dict[tuple[str, str, str], list[int]] = {}
         for r in tree.ratings:
             stats["ratings"][r.dimension] += 1

@@ -18,6 +18,7 @@ these classes (see ``_derive.py``, ``_jsonschema.py`` and ``io/parquet.py``).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal, TypeAlias
 
 import msgspec
@@ -249,6 +250,19 @@ class DialogueTree(Struct, kw_only=True, gc=False):
     nodes: list[Message] = field(default_factory=list)
     ratings: list[Rating] = field(default_factory=list)
     judgments: list[Judgment] = field(default_factory=list)
+
+    def images(self) -> Iterator[ImageRef]:
+        """Every image of the tree, node by node, in content order.
+
+        >>> tree = DialogueTree(id="t", nodes=[Message(id="q", role="user",
+        ...     content=[ImagePart(image=ImageRef(path="a.png")), TextPart("?")])])
+        >>> [ref.path for ref in tree.images()]
+        ['a.png']
+        """
+        for node in self.nodes:
+            for part in node.content:
+                if type(part) is ImagePart:
+                    yield part.image
 
 
 # Encoding is always canonical: the same tree gives the same bytes.

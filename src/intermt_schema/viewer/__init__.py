@@ -207,7 +207,7 @@ def _context(
             "paths": len(view.paths()),
             "ratings": len(tree.ratings),
             "judgments": len(tree.judgments),
-            "images": sum(1 for n in tree.nodes for p in n.content if type(p) is ImagePart),
+            "images": sum(1 for _ in tree.images()),
         },
         "dimensions": list(dimensions),
         "short": _short,
