@@ -418,7 +418,7 @@ def test_line_splitting_is_exact_however_the_chunks_fall() -> None:
 def test_the_record_limit_applies_to_parquet_rows_and_json_array_elements(
     tmp_path: Path,
 ) -> None:
-    from intermt_schema.formats._records import read_json_records
+    from intermt_schema.io._json_records import read_json_records
     from intermt_schema.io._parquet import iter_rows
 
     def tree(name: str, text: str) -> im.DialogueTree:

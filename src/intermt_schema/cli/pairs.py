@@ -7,8 +7,8 @@ import sys
 from typing import IO, Any
 
 from .._errors import OptionError, check_choice
-from ..formats._records import write_json_records
 from ..formats._registry import get_format
+from ..io._json_records import write_json_records
 from ..sampling._criteria import AGGREGATES, STRATEGIES, PairOptions
 from ..validation._rules import ValidationOptions
 from ._accounting import (

@@ -8,9 +8,10 @@ True
 
 from __future__ import annotations
 
+from ..io._json_records import read_json_records
 from . import canonical, intermt_bench, llava, openai, sharegpt, trl  # noqa: F401  (registering)
 from ._options import ExportOptions, LoadOptions
-from ._records import read_json_records, write_records
+from ._records import write_records
 from ._registry import (
     Format,
     ImportResult,

@@ -55,9 +55,11 @@ class ImageSink:
         mode: Literal["reference", "copy", "link"] = "reference",
     ) -> None:
         self.out_dir, self.source_root, self.mode = out_dir, source_root, mode
-        self.missing = self.unwritten = self.outside = self.mismatched = 0
+        self.placed = self.missing = self.unwritten = self.outside = self.mismatched = 0
 
     def place(self, ref: ImageRef) -> str:
+        """The string the record names ``ref`` by, once the file is placed."""
+        self.placed += 1
         local = self.out_dir is not None and is_local(self.out_dir)
         if ref.path:
             if self.mode != "reference" and self.source_root and local:
@@ -76,7 +78,8 @@ class ImageSink:
         return ref.uri or ""
 
     def account(self, loss: LossReport) -> None:
-        """Count in ``loss`` the images that could not be placed."""
+        """Count in ``loss`` the images named, and those that could not be placed."""
+        loss.images += self.placed
         loss.drop("images not found to copy", self.missing)
         loss.drop("images outside the dataset root, not copied", self.outside)
         loss.drop("images whose bytes do not have their sha256, not placed", self.mismatched)

@@ -1,33 +1,25 @@
-"""The plumbing of record formats: write records (a JSON array or JSON Lines,
-atomically), read them back one by one, and turn them into trees without raising.
+"""The plumbing of record formats: export trees as a format's records, and import
+records into trees without raising, each record validated on its own and accounted for.
 
->>> write_json_records([{"a": 1}], "memory://doc/r.jsonl", array=False)
-1
->>> [record for _, record, _, _ in read_json_records("memory://doc/r.jsonl")]
-[{'a': 1}]
+>>> from intermt_schema.io._json_records import write_json_records
+>>> _ = write_json_records([{"messages": []}, 5], "memory://doc/r.jsonl", array=False)
+>>> result = load_records("memory://doc/r.jsonl", lambda record, number, issues: [])
+>>> result.records, sorted(result.rejected)
+(2, [('memory://doc/r.jsonl', 2)])
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 from msgspec import structs
 
-from ..io._fs import (
-    DEFAULT_MAX_RECORD_BYTES,
-    atomic_output,
-    expand_inputs,
-    is_local,
-    iter_lines,
-    open_input,
-    source_problem,
-    too_large_text,
-)
+from ..io._fs import expand_inputs, is_local, source_problem
+from ..io._json_records import read_json_records, verbatim, write_json_records
 from ..schema._structs import ROLES, DialogueTree, ImageRef, Judgment, Message, Role
 from ..validation._report import Issue, unreadable
 from ..validation._rules import ValidationOptions, rule_issue
@@ -45,33 +37,9 @@ __all__ = [
     "known_role",
     "load_records",
     "preference",
-    "read_json_records",
     "split_options",
-    "write_json_records",
     "write_records",
 ]
-
-
-_encoder = msgspec.json.Encoder()
-
-
-def write_json_records(records: Iterable[Any], url: str, *, array: bool) -> int:
-    """Write records as a JSON array (``array=True``) or JSON Lines, streaming and
-    atomically; returns the count."""
-    count = 0
-    with atomic_output(url) as out:
-        if array:
-            out.write(b"[")
-        for record in records:
-            if array:
-                out.write(b",\n" if count else b"\n")
-                out.write(_encoder.encode(record))
-            else:
-                out.write(_encoder.encode(record) + b"\n")
-            count += 1
-        if array:
-            out.write(b"\n]\n")
-    return count
 
 
 def write_records(
@@ -81,7 +49,7 @@ def write_records(
     count."""
     loss.records = write_json_records(records, url, array=fmt.array)
     if fmt.finish is not None:
-        fmt.finish(url, **options)
+        fmt.finish(url, loss, **options)
     return loss
 
 
@@ -105,91 +73,6 @@ def split_options(
     if "image_folder" in fmt.export_options:
         chosen["image_folder"] = folder_of(url)
     return chosen, {k: v for k, v in options.items() if k in fmt.finish_options}
-
-
-def read_json_records(
-    url: str, max_bytes: int = DEFAULT_MAX_RECORD_BYTES
-) -> Iterator[tuple[int, Any, str | None, bytes | None]]:
-    """Yield ``(record_number, record, error, line)`` from a JSON array or JSON Lines
-    file; ``line`` is the record's bytes in JSON Lines, None in an array.
-
-    A ``.jsonl`` file is JSON Lines whatever its first line holds; another file is a
-    JSON array when it starts with ``[``. Both stream: a JSON array is parsed one
-    element at a time (ijson), so its size does not bound memory. A line that is not
-    JSON, or longer than ``max_bytes``, comes out with ``record=None`` and the error
-    text; in an array, a syntax error or an element longer than ``max_bytes`` ends the
-    array with one such record.
-    """
-    if url.endswith((".jsonl", ".jsonl.gz")):
-        head = b""
-    else:
-        with open_input(url) as f:
-            head = f.read(1 << 16).lstrip()
-    if head.startswith(b"["):
-        yield from _array_records(url, max_bytes)
-        return
-    for number, line in iter_lines(url, max_bytes):
-        if line is None:
-            yield number, None, too_large_text(max_bytes), None
-            continue
-        try:
-            yield number, json.loads(line), None, line
-        except ValueError as exc:
-            yield number, None, f"invalid JSON: {exc}", line
-        except RecursionError:
-            yield number, None, "the record nests too deeply to read", line
-
-
-def _array_records(url: str, max_bytes: int) -> Iterator[tuple[int, Any, str | None, None]]:
-    """The elements of a JSON array, parsed by ijson's fastest backend; if it fails
-    (its C parser refuses integers past 64 bits), again from the start with its pure
-    Python backend, skipping what was yielded. Only a failure of both ends the array."""
-    import ijson
-
-    done = 0
-    failure: Exception | None = None
-    for backend in (ijson, ijson.get_backend("python")):
-        with open_input(url) as f:
-            budget = _RecordBudget(f, max_bytes)
-            try:
-                for number, record in enumerate(backend.items(budget, "item", use_float=True), 1):
-                    budget.spent = 0
-                    if number > done:
-                        done = number
-                        yield number, record, None, None
-                return
-            except ijson.JSONError as exc:
-                failure = exc
-            except _OverBudget:
-                yield done + 1, None, too_large_text(max_bytes), None
-                return
-    yield done + 1, None, f"invalid JSON: {failure}", None
-
-
-class _OverBudget(Exception):
-    pass
-
-
-class _RecordBudget:
-    """A binary file whose reads fail once more than ``max_bytes`` (plus one read's
-    worth) pass without ``spent`` being reset, that is, within one record."""
-
-    def __init__(self, raw: Any, max_bytes: int) -> None:
-        self.raw, self.max_bytes, self.spent = raw, max_bytes, 0
-
-    def read(self, size: int = -1) -> bytes:
-        data: bytes = self.raw.read(size)
-        self.spent += len(data)
-        if self.spent > self.max_bytes + max(size, 0):
-            raise _OverBudget
-        return data
-
-
-RecordParser = Callable[[dict[str, Any], int, list[Issue]], list["Conversation"]]
-
-
-"""``(record, record_number, issues) -> conversations``; may raise KeyError, TypeError,
-ValueError, AttributeError or IndexError for a malformed record."""
 
 
 def image_ref(text: str) -> ImageRef:
@@ -242,6 +125,13 @@ def bad_record(url: str, number: int, message: str) -> Issue:
     return rule_issue("import.bad_record", message, file=url, line=number)
 
 
+RecordParser = Callable[[dict[str, Any], int, list[Issue]], list["Conversation"]]
+
+
+"""``(record, record_number, issues) -> conversations``; may raise KeyError, TypeError,
+ValueError, AttributeError or IndexError for a malformed record."""
+
+
 def load_records(url: str, parse: RecordParser, merge: Any = None) -> ImportResult:
     """Read every record of a JSON array or JSON Lines file (or of each such file in a
     folder) into conversations with ``parse``, then merge them into trees. A record
@@ -272,7 +162,7 @@ def load_records(url: str, parse: RecordParser, merge: Any = None) -> ImportResu
                 found, parsed = _parsed(file, number, record, error, parse, merging)
                 conversations += parsed
                 if any(i.severity == "error" for i in found):
-                    rejected[(file, number)] = _verbatim(record, line)
+                    rejected[(file, number)] = verbatim(record, line)
                 issues += found
         except Exception as exc:  # a cut archive, a folder, a special file: report it
             issues.append(unreadable(file, "read", exc))
@@ -282,43 +172,6 @@ def load_records(url: str, parse: RecordParser, merge: Any = None) -> ImportResu
     issues += conflicts + refused
     _recall(rejected, issues)
     return ImportResult(trees, issues, count, rejected)
-
-
-def _verbatim(record: Any, line: bytes | None) -> bytes:
-    """A record as read: its line in JSON Lines, its JSON in an array."""
-    if line is not None:
-        return line.removesuffix(b"\n")
-    try:
-        return msgspec.json.encode(record)
-    except RecursionError:  # nested deeper than an encoder recurses
-        return _encode_flat(record)
-
-
-def _encode_flat(value: Any) -> bytes:
-    """JSON for ``value`` without recursion, however deep it nests.
-
-    >>> _encode_flat({"a": [[1], {"b": None}]})
-    b'{"a":[[1],{"b":null}]}'
-    """
-    out: list[bytes] = []
-    stack: list[Any] = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, bytes):  # a piece of JSON text pushed earlier
-            out.append(item)
-        elif isinstance(item, dict):
-            pieces: list[Any] = [b"{"]
-            for i, (key, inner) in enumerate(item.items()):
-                pieces += [b"," if i else b"", msgspec.json.encode(str(key)) + b":", inner]
-            stack += reversed([*pieces, b"}"])
-        elif isinstance(item, list):
-            pieces = [b"["]
-            for i, inner in enumerate(item):
-                pieces += [b"," if i else b"", inner]
-            stack += reversed([*pieces, b"]"])
-        else:
-            out.append(msgspec.json.encode(item))
-    return b"".join(out)
 
 
 def _recall(rejected: dict[tuple[str, int], bytes], issues: list[Issue]) -> None:
@@ -332,7 +185,7 @@ def _recall(rejected: dict[tuple[str, int], bytes], issues: list[Issue]) -> None
     for file, numbers in wanted.items():
         for number, record, _, line in read_json_records(file):
             if number in numbers:
-                rejected[(file, number)] = _verbatim(record, line)
+                rejected[(file, number)] = verbatim(record, line)
 
 
 def _import_options(url: str) -> ValidationOptions:

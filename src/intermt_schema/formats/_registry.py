@@ -52,6 +52,7 @@ class LossReport:
 
     format: str
     records: int = 0
+    images: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
     changed: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
@@ -72,13 +73,15 @@ class LossReport:
 
     def merge(self, other: LossReport) -> None:
         self.records += other.records
+        self.images += other.images
         self.dropped.update(other.dropped)
         self.changed.update(other.changed)
         self.notes.extend(other.notes)
 
     def render(self) -> str:
         lost = ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items())) or "nothing"
-        text = f"{self.format}: {self.records} records written; dropped: {lost}"
+        written = f"{self.records} records" + (f" with {self.images} images" if self.images else "")
+        text = f"{self.format}: {written} written; dropped: {lost}"
         if self.changed:
             text += "; changed: " + ", ".join(f"{k} {v}" for k, v in sorted(self.changed.items()))
         return "\n".join([text, *(f"  note: {n}" for n in self.notes)])
@@ -130,7 +133,8 @@ class Format:
     A record format (its output a sequence of JSON records) gives ``records`` instead
     of ``writer`` (see :data:`RecordBuilder`), so that batches can be converted
     anywhere (:mod:`intermt_schema.scale`); ``array`` says whether the file is one JSON
-    array, and ``finish(url, **finish_options)`` writes what goes beside it.
+    array, and ``finish(url, loss, **finish_options)`` writes what goes beside it (and may
+    amend the file, knowing from ``loss`` what was written).
     ``image_folder``, where a record format places copied images, is set by export to
     the output's folder. ``detect(first_record)`` says whether a file whose first
     record is this is in the format (see :func:`intermt_schema.formats.detect_format`).

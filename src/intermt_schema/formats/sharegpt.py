@@ -169,6 +169,7 @@ def records(
 
 def finish(
     url: str,
+    loss: LossReport | None = None,
     mode: str = "sft",
     *,
     name: str | None = None,

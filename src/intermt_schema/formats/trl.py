@@ -18,10 +18,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from .._errors import check_choice
+from ..io._json_records import rewrite_records
 from ..schema._structs import DialogueTree, ImagePart, ImageRef, Message, Part, TextPart
 from ..tree._merge import Conversation
 from ..validation._report import Issue
-from ._linear import LinearOptions, Turn, pair_turns, sft_turns, with_images
+from ._linear import LinearOptions, Turn, pair_turns, sft_turns
 from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES
 from ._placing import ImageSink
 from ._records import image_ref, known_role, load_records, preference
@@ -53,18 +54,17 @@ def _records(
     if mode == "sft":
         for _, _, turns in sft_turns(trees, options, loss):
             images = [sink.place(r) for t in turns for r in t.images]
-            yield with_images({"messages": [_message(t) for t in turns]}, images)
+            yield {"messages": [_message(t) for t in turns], "images": images}
         return
     for turns, chosen, rejected in pair_turns(trees, options, criterion, loss):
         images = [sink.place(r) for t in turns for r in t.images]
         head = [_message(t) for t in turns]
         if mode == "preference":
-            pair = {"prompt": head, "chosen": [_message(chosen)], "rejected": [_message(rejected)]}
-            yield with_images(pair, images)
+            chosen_, rejected_ = [_message(chosen)], [_message(rejected)]
+            yield {"prompt": head, "chosen": chosen_, "rejected": rejected_, "images": images}
             continue
         for side, label in ((chosen, True), (rejected, False)):
-            row = {"prompt": head, "completion": [_message(side)], "label": label}
-            yield with_images(row, list(images))
+            yield {"prompt": head, "completion": [_message(side)], "label": label, "images": images}
 
 
 MODES = ("sft", "preference", "kto")
@@ -87,6 +87,15 @@ def records(
     sink = ImageSink(image_folder, source_root, images)
     yield from _records(trees, mode, sink, LinearOptions(_MARK, assistant_images), criterion, loss)
     sink.account(loss)
+
+
+def finish(url: str, loss: LossReport) -> None:
+    """Every row has an ``images`` list (``[]`` where a row has none), because TRL's
+    collator fails on the ``None`` that ``load_dataset("json")`` fills in for a missing
+    one. When no row names an image, the column is removed, so that TRL treats the
+    dataset as text-only."""
+    if loss.records and not loss.images:
+        rewrite_records(url, lambda row: {k: v for k, v in row.items() if k != "images"})
 
 
 def export(
@@ -186,6 +195,7 @@ FORMAT = register_format(
         reader=load,
         suffix=".jsonl",
         records=records,
+        finish=finish,
         detect=detect,
         description="TRL conversational rows: sft, preference (explicit prompt) or kto (--mode)",
         export_options={

@@ -17,7 +17,14 @@ from ..schema._dimensions import INTERMT, DimensionSet
 from ._images import ImageLimits
 from ._report import Issue, Severity
 
-__all__ = ["DEFAULT_OPTIONS", "RULES", "RoleOrder", "ValidationOptions", "rule_issue"]
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "RULES",
+    "IssueCollector",
+    "RoleOrder",
+    "ValidationOptions",
+    "rule_issue",
+]
 
 RULES: dict[str, tuple[Severity, str]] = {
     "schema.json": ("error", "the record is not valid JSON"),
@@ -123,3 +130,26 @@ class ValidationOptions:
 
 
 DEFAULT_OPTIONS = ValidationOptions()
+
+
+class IssueCollector:
+    """Appends issues with the tree's locator and the configured severity."""
+
+    __slots__ = ("issues", "line", "source", "strict", "tree")
+
+    def __init__(self, tree: str | None, source: str | None, line: int | None, strict: bool):
+        self.issues: list[Issue] = []
+        self.tree, self.source, self.line, self.strict = tree, source, line, strict
+
+    def add(self, code: str, path: str, message: str) -> None:
+        self.issues.append(
+            rule_issue(
+                code,
+                message,
+                path=path,
+                tree=self.tree,
+                file=self.source,
+                line=self.line,
+                strict=self.strict,
+            )
+        )

@@ -14,10 +14,10 @@ from typing import Any
 import msgspec
 
 from ..schema._structs import DialogueTree, decode_tree
-from ._checks import _Collector, validate
+from ._checks import validate
 from ._pointers import pointer_from_loc, pointer_from_msgspec
 from ._report import Issue, Report
-from ._rules import DEFAULT_OPTIONS, ValidationOptions
+from ._rules import DEFAULT_OPTIONS, IssueCollector, ValidationOptions
 
 __all__ = ["decode_and_validate", "structural_issues"]
 
@@ -30,7 +30,7 @@ def structural_issues(
 
     from ..schema._pydantic import pydantic_model
 
-    out = _Collector(None, source, line, False)
+    out = IssueCollector(None, source, line, False)
     try:
         document = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
