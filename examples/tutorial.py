@@ -38,10 +38,11 @@ def main(out: Path) -> int:
     )
     print(report.render())
 
-    # 5. a LLaMA-Factory ranking dataset with its dataset_info.json
+    # 5. a LLaMA-Factory ranking dataset with its dataset_info.json, images copied in
     target = out / "lf" / "intermt_rank.json"
+    paired = apply_pairs(imported.trees, pairs)
     loss = get_format("sharegpt").export(
-        apply_pairs(imported.trees, pairs), str(target), mode="ranking", source_root=str(DATA)
+        paired, str(target), mode="ranking", source_root=str(DATA), images="copy"
     )
     print(loss.render())
     records = json.loads(target.read_text())

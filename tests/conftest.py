@@ -19,7 +19,7 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
-collect_ignore = ["typing"]  # checked by mypy, not run
+collect_ignore = ["typing", "trainers"]  # checked by mypy; run in their own environment
 
 PROPERTY_COUNTS: dict[str, Counter[str]] = {}
 """What each property test exercised, by case (filled by ``count_cases``)."""

@@ -80,6 +80,7 @@ def qwen2_vl(out: Path, texts: list[str]) -> None:
         Qwen2VLForConditionalGeneration,
         Qwen2VLImageProcessorPil,
         Qwen2VLProcessor,
+        Qwen2VLVideoProcessor,
     )
 
     tok = tokenizer(texts, VISION)
@@ -108,7 +109,10 @@ def qwen2_vl(out: Path, texts: list[str]) -> None:
     model = Qwen2VLForConditionalGeneration(config)
     images = Qwen2VLImageProcessorPil(min_pixels=28 * 28 * 4, max_pixels=56 * 56 * 4)
     processor = Qwen2VLProcessor(
-        image_processor=images, tokenizer=tok, chat_template=tok.chat_template
+        image_processor=images,
+        tokenizer=tok,
+        video_processor=Qwen2VLVideoProcessor(),
+        chat_template=tok.chat_template,
     )  # type: ignore[attr-defined]
     model.save_pretrained(out)
     processor.save_pretrained(out)

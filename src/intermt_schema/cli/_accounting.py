@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import dataclasses
 import os
 import shutil
 import sys
@@ -23,6 +24,7 @@ from ..formats._registry import LossReport, get_format
 from ..io._fs import atomic_output, is_local, source_problem
 from ..io._readers import file_failure, validate_path
 from ..schema._structs import DialogueTree
+from ..tree._edits import rebase_image_paths
 from ..validation._report import Issue, RecordResult, Report
 from ..validation._rules import ValidationOptions
 
@@ -237,13 +239,27 @@ def read_trees(
     report_format: str,
     sink: IO[bytes] | None,
     load_options: LoadOptions | None = None,
+    *,
+    per_file_images: bool = False,
 ) -> Iterator[DialogueTree]:
-    """Stream the accepted trees of any input; count and report every record."""
+    """Stream the accepted trees of any input; count and report every record.
+
+    With ``per_file_images`` and a local folder of canonical files, each file's image
+    paths resolve against that file's own folder, as trainers and ``datasets`` resolve
+    them, and come out relative to the folder given, so that one images root (the
+    folder) serves every tree."""
     if source in CANONICAL:
+        folder = _local_folder(url) if per_file_images else None
+        if folder is not None:
+            options = dataclasses.replace(options, images_root=None)  # each file's own
         for result in validate_path(url, options):
             account(result, tally, out, report_format, sink)
             if result.accepted and result.tree is not None:
-                yield result.tree
+                if folder is None:
+                    yield result.tree
+                    continue
+                below = os.path.relpath(os.path.dirname(os.path.abspath(result.source)), folder)
+                yield rebase_image_paths(result.tree, below.replace(os.sep, "/"))
         return
     fmt = get_format(source)
     try:
@@ -269,6 +285,11 @@ def read_trees(
             result = RecordResult(file or url, line, None, Report(errors), raw)
             sink.write(reject_line(result))
     yield from imported.trees
+
+
+def _local_folder(url: str) -> str | None:
+    path = url.removeprefix("file://")
+    return os.path.abspath(path) if is_local(url) and os.path.isdir(path) else None
 
 
 def print_summary(out: IO[str], fmt: str, tally: Tally, losses: list[LossReport]) -> None:

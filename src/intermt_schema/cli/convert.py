@@ -8,6 +8,7 @@ error naming the formats that do.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import IO, Any
 
@@ -104,8 +105,15 @@ def convert(
         export_options["source_root"] = root
     checks = ValidationOptions(images_root=root)
     tally = tally_for(quiet)
+    per_file = images_root is None  # a folder's files each resolve images in their folder
     if workers > 1 and not (from_name == "jsonl" and _all_jsonl(input)):
         print("intermt: --workers applies to JSON Lines input; using one process", file=sys.stderr)
+        workers = 1
+    if workers > 1 and per_file and os.path.isdir(input.removeprefix("file://")):
+        print(
+            "intermt: --workers on a folder needs --images-root; using one process",
+            file=sys.stderr,
+        )
         workers = 1
     with rejects_file(rejects) as sink:
         if workers > 1:
@@ -115,8 +123,9 @@ def convert(
             )  # fmt: skip
         else:
             trees = read_trees(
-                input, from_name, checks, tally, out, report_format, sink, load_options
-            )
+                input, from_name, checks, tally, out, report_format, sink, load_options,
+                per_file_images=per_file,
+            )  # fmt: skip
             loss = target.export(trees, output, **export_options)
     print_summary(out, report_format, tally, [loss])
     return 1 if tally.failed else 0

@@ -61,7 +61,9 @@ def export_all(
         # validate once; every export then streams the accepted trees back
         accepted = os.path.join(tmp, "accepted.jsonl")
         with rejects_file(rejects) as sink:
-            trees = read_trees(input, "jsonl", checks, tally, out, "text", sink)
+            trees = read_trees(
+                input, "jsonl", checks, tally, out, "text", sink, per_file_images=True
+            )
             count = write_jsonl(trees, accepted)
         out.write(tally.render() + "\n")
         with staged_folder(output) as folder:  # every export, or none: one generation

@@ -7,6 +7,7 @@ import sys
 from typing import IO, Any
 
 from .._errors import OptionError, check_choice
+from ..formats._options import IMAGES
 from ..formats._registry import get_format
 from ..io._json_records import write_json_records
 from ..sampling._criteria import AGGREGATES, STRATEGIES, PairOptions
@@ -61,6 +62,7 @@ def pairs(
     to: str,
     options: PairOptions | None = None,
     images_root: str | None = None,
+    images: str = "reference",
     source: str | None = None,
     rejects: str | None = None,
     quiet: bool = True,
@@ -69,12 +71,17 @@ def pairs(
     """Sample preference pairs from ``input`` (``options`` as for
     :func:`intermt_schema.iter_pairs`) and write them to ``output`` as ``to`` (one of
     :data:`PAIR_TARGETS`, or ``pairs`` for the pairs with their provenance), one tree
-    at a time; returns the exit code."""
+    at a time; returns the exit code. ``images`` (``reference``, ``copy`` or ``link``)
+    places image files beside a training output, as ``convert`` does."""
     from ..sampling._criteria import check_pair_options
     from ..sampling.pairs import PairReport, apply_pairs, iter_pairs
 
     check_choice("pair target", to, ["pairs", *PAIR_TARGETS])
+    check_choice("images", images, IMAGES)
     check_pair_options(options or {})
+    fmt = get_format(PAIR_TARGETS[to][0]) if to in PAIR_TARGETS else None
+    if images != "reference" and (fmt is None or "images" not in fmt.export_options):
+        raise OptionError(f"--images {images}: --to {to} writes no image files")
     refuse_overwriting([input], output, rejects)
     from_name = source_format(input, source)
     root = images_root_of(input, images_root)
@@ -82,17 +89,21 @@ def pairs(
     report = PairReport()
     checks = ValidationOptions(images_root=root)
     with rejects_file(rejects) as sink:  # streaming: one tree at a time
-        trees = read_trees(input, from_name, checks, tally, out, "text", sink)
+        trees = read_trees(
+            input, from_name, checks, tally, out, "text", sink,
+            per_file_images=images_root is None,
+        )  # fmt: skip
         per_tree = iter_pairs(trees, report, **(options or {}))
         if to == "pairs":
             found = (p for _, some in per_tree for p in some)
             summary = f"pairs: {write_json_records(found, output, array=False)} records written"
         else:
-            name, extra = PAIR_TARGETS[to]
-            fmt = get_format(name)
-            chosen: dict[str, Any] = dict(extra)
+            assert fmt is not None
+            chosen: dict[str, Any] = dict(PAIR_TARGETS[to][1])
             if "source_root" in fmt.export_options:
                 chosen["source_root"] = root
+            if "images" in fmt.export_options:
+                chosen["images"] = images
             paired = (t for tree, some in per_tree for t in apply_pairs([tree], some))
             summary = fmt.export(paired, output, **chosen).render()
     out.write(tally.render() + "\n" + report.render() + "\n" + summary + "\n")
@@ -109,7 +120,7 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
     )  # fmt: skip
     return pairs(
         args.input, args.output, to=args.target, options=options, images_root=args.images_root,
-        source=args.source, rejects=args.rejects, quiet=args.quiet, out=out,
+        images=args.images, source=args.source, rejects=args.rejects, quiet=args.quiet, out=out,
     )  # fmt: skip
 
 
@@ -144,6 +155,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--cap-per-tree", type=int, help="at most N pairs per tree (the first N produced)"
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--images",
+        choices=IMAGES,
+        default="reference",
+        help="name image paths as they are (default), or copy/link the files beside the output",
+    )
     p.add_argument("--images-root", help="folder the input's image paths are relative to")
     p.add_argument("--to", dest="target", required=True, choices=["pairs", *PAIR_TARGETS])
     p.add_argument("-o", "--output", required=True)

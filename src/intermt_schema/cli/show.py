@@ -51,8 +51,10 @@ def show(
     root = images_root_of(input, images_root)
     tally = tally_for(quiet)
     with rejects_file(rejects) as sink:
-        trees = read_trees(input, from_name, ValidationOptions(images_root=root), tally, out,
-                           "text", sink)  # fmt: skip
+        trees = read_trees(
+            input, from_name, ValidationOptions(images_root=root), tally, out, "text", sink,
+            per_file_images=images_root is None,
+        )  # fmt: skip
         if tree is None:
             written = write_pages(trees, output, images=images, images_root=root)
         else:

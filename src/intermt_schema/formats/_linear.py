@@ -168,8 +168,12 @@ def judgment_pairs(
             loss.drop("tied judgments")
             continue
         siblings = view.sibling_pair(judgment.a, judgment.b)
-        if siblings is None:
-            loss.drop("judgments whose targets are not siblings")
+        if siblings is None:  # a record holds one prompt and two answers to it
+            loss.drop(
+                "global pairs of whole paths (a record needs two answers to one prompt)"
+                if judgment.scope == "global"
+                else "judgments whose targets are not siblings"
+            )
             continue
         a, b = siblings
         chosen, rejected = (a, b) if outcome == "a" else (b, a)

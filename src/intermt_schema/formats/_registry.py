@@ -80,8 +80,8 @@ class LossReport:
 
     def render(self) -> str:
         lost = ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items())) or "nothing"
-        written = f"{self.records} records" + (f" with {self.images} images" if self.images else "")
-        text = f"{self.format}: {written} written; dropped: {lost}"
+        images = f" ({self.images} images)" if self.images else ""
+        text = f"{self.format}: {self.records} records written{images}; dropped: {lost}"
         if self.changed:
             text += "; changed: " + ", ".join(f"{k} {v}" for k, v in sorted(self.changed.items()))
         return "\n".join([text, *(f"  note: {n}" for n in self.notes)])

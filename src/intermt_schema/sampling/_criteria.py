@@ -12,6 +12,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Literal, TypedDict
 
 from .._errors import OptionError, check_choice
@@ -19,10 +20,12 @@ from ..schema._dimensions import known_dimensions
 
 __all__ = [
     "AGGREGATES",
+    "MISSING",
     "STRATEGIES",
     "Aggregate",
     "Criterion",
     "PairOptions",
+    "PairReport",
     "Strategy",
     "check_criterion",
     "check_pair_options",
@@ -170,3 +173,37 @@ def check_pair_options(options: PairOptions) -> None:
             raise OptionError(f"{name} must be at least 1, not {cap}")
     if options.get("margin", 0.0) < 0:
         raise OptionError(f"margin must not be negative, not {options.get('margin')}")
+
+
+MISSING = "missing a criterion dimension"
+"""How the pair report names ratings that lack a dimension of the criterion."""
+
+
+@dataclass
+class PairReport:
+    """Pairs made per strategy and source, and what could not be paired, by reason."""
+
+    produced: Counter[str] = field(default_factory=Counter)
+    unpaired_ratings: Counter[str] = field(default_factory=Counter)
+    unpaired_judgments: Counter[str] = field(default_factory=Counter)
+    ratings_used: int = 0
+    judgments_used: int = 0
+
+    def render(self) -> str:
+        lines = [
+            "pairs: " + (", ".join(f"{k} {v}" for k, v in sorted(self.produced.items())) or "none")
+        ]
+        lines.append(
+            f"ratings used {self.ratings_used}; not paired: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(self.unpaired_ratings.items())) or "none")
+        )
+        lines.append(
+            f"judgments used {self.judgments_used}; not paired: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(self.unpaired_judgments.items())) or "none")
+        )
+        if not self.produced and any(k.startswith(MISSING) for k in self.unpaired_ratings):
+            lines.append(
+                "hint: the ratings lack dimensions the criterion needs; name a rated "
+                "dimension with --criterion (a dimension, DIM=W,... or lex:DIM,...)"
+            )
+        return "\n".join(lines)

@@ -23,17 +23,17 @@ from __future__ import annotations
 import hashlib
 import itertools
 import random
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from msgspec import Struct, structs
 
 from ._criteria import (
+    MISSING,
     Aggregate,
     Criterion,
     PairOptions,
+    PairReport,
     Strategy,
     _aggregate,
     _compare,
@@ -66,31 +66,6 @@ class PreferencePair(Struct, frozen=True, kw_only=True):
     margin: float | None = None
     tie: bool = False
     seed: int = 0
-
-
-@dataclass
-class PairReport:
-    """Pairs made per strategy and source, and what could not be paired, by reason."""
-
-    produced: Counter[str] = field(default_factory=Counter)
-    unpaired_ratings: Counter[str] = field(default_factory=Counter)
-    unpaired_judgments: Counter[str] = field(default_factory=Counter)
-    ratings_used: int = 0
-    judgments_used: int = 0
-
-    def render(self) -> str:
-        lines = [
-            "pairs: " + (", ".join(f"{k} {v}" for k, v in sorted(self.produced.items())) or "none")
-        ]
-        lines.append(
-            f"ratings used {self.ratings_used}; not paired: "
-            + (", ".join(f"{k} {v}" for k, v in sorted(self.unpaired_ratings.items())) or "none")
-        )
-        lines.append(
-            f"judgments used {self.judgments_used}; not paired: "
-            + (", ".join(f"{k} {v}" for k, v in sorted(self.unpaired_judgments.items())) or "none")
-        )
-        return "\n".join(lines)
 
 
 def _rng(seed: int, *parts: str) -> random.Random:
@@ -136,7 +111,8 @@ def _rating_pairs(
             scored[target] = _key(criterion, {d: _aggregate(by_dim[d], how) for d in dims})
             counts[target] = n
         else:
-            report.unpaired_ratings["missing a criterion dimension"] += n
+            rated = ", ".join(sorted(by_dim))
+            report.unpaired_ratings[f"{MISSING} (rated: {rated})"] += n
     groups: dict[str, list[str]] = {}
     for target in scored:
         group = (parents[target] or "") if scope == "local" else ""

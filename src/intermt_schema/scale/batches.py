@@ -95,14 +95,16 @@ CONVERT_COLUMNS = {
     "issues": "string",
     "dropped": "string",
     "changed": "string",
+    "images": "int64",
 }
 
 
 """What :func:`convert_batch` returns: one row per output record (JSON text), or one
 row with ``record`` null for a rejected tree or a tree that gave no record. A tree's
 first row carries its ``issues`` (a JSON array; an error among them means it was
-rejected), ``dropped``, what its conversion could not express, and ``changed``, what
-it kept but reshaped (JSON objects of counts); its other rows carry ``[]`` and ``{}``."""
+rejected), ``dropped``, what its conversion could not express, ``changed``, what it
+kept but reshaped (JSON objects of counts), and ``images``, how many images its records
+name; its other rows carry ``[]``, ``{}`` and 0."""
 
 
 PAIR_COLUMNS = {**{k: v for k, v in CONVERT_COLUMNS.items() if k != "record"}, "pair": "string"}
@@ -178,7 +180,7 @@ def record_formats() -> list[str]:
     return [f.name for f in available_formats() if f.records is not None]
 
 
-Produce = Callable[[DialogueTree], tuple[list[Any], Mapping[str, int], Mapping[str, int]]]
+Produce = Callable[[DialogueTree], tuple[list[Any], LossReport]]
 
 
 """``tree -> (items, dropped, changed)``."""
@@ -198,12 +200,13 @@ def _per_tree(
     out: dict[str, list[Any]] = {name: [] for name in types}
     for result in _results(columns, options, max_record_bytes):
         items: list[str | None] = [None]
-        issues, dropped, changed = result.report.to_json().decode(), "{}", "{}"
+        issues, dropped, changed, images = result.report.to_json().decode(), "{}", "{}", 0
         if result.accepted and result.tree is not None:
-            made, lost, reshaped = produce(result.tree)
+            made, loss = produce(result.tree)
             items = [msgspec.json.encode(x).decode() for x in made] or [None]
-            dropped = msgspec.json.encode(dict(lost)).decode()
-            changed = msgspec.json.encode(dict(reshaped)).decode()
+            dropped = msgspec.json.encode(dict(loss.dropped)).decode()
+            changed = msgspec.json.encode(dict(loss.changed)).decode()
+            images = loss.images
         for i, item in enumerate(items):
             out["source"].append(result.source)
             out["line"].append(result.line)
@@ -212,6 +215,7 @@ def _per_tree(
             out["issues"].append(issues if i == 0 else "[]")
             out["dropped"].append(dropped if i == 0 else "{}")
             out["changed"].append(changed if i == 0 else "{}")
+            out["images"].append(images if i == 0 else 0)
     return _output(out, types, arrow)
 
 
@@ -231,7 +235,7 @@ def convert_batch(
     ...         '[{"type": "text", "text": "Hi"}]}, {"id": "a", "parent": "q", '
     ...         '"role": "assistant", "content": [{"type": "text", "text": "Hello"}]}]}')
     >>> convert_batch({"text": [line]}, "trl")["record"]
-    ['{"messages":[{"role":"user","content":[{"type":"text","text":"Hi"}]},{"role":"assistant","content":[{"type":"text","text":"Hello"}]}]}']
+    ['{"messages":[{"role":"user","content":[{"type":"text","text":"Hi"}]},{"role":"assistant","content":[{"type":"text","text":"Hello"}]}],"images":[]}']
     """
     fmt = get_format(format)
     check_choice("record format", format, record_formats())
@@ -239,9 +243,9 @@ def convert_batch(
     build = fmt.records
     assert build is not None
 
-    def produce(tree: DialogueTree) -> tuple[list[Any], Mapping[str, int], Mapping[str, int]]:
+    def produce(tree: DialogueTree) -> tuple[list[Any], LossReport]:
         loss = LossReport(format=format)
-        return list(build([tree], loss, **export_options)), loss.dropped, loss.changed
+        return list(build([tree], loss, **export_options)), loss
 
     return _per_tree(batch, produce, "record", CONVERT_COLUMNS, options, max_record_bytes)
 
@@ -262,9 +266,10 @@ def pairs_batch(
 
     check_pair_options(sampling)
 
-    def produce(tree: DialogueTree) -> tuple[list[Any], Mapping[str, int], Mapping[str, int]]:
+    def produce(tree: DialogueTree) -> tuple[list[Any], LossReport]:
         pairs, report = sample_pairs([tree], **sampling)
-        return pairs, report.unpaired_ratings + report.unpaired_judgments, {}
+        unpaired = report.unpaired_ratings + report.unpaired_judgments
+        return pairs, LossReport(format="pairs", dropped=unpaired)
 
     return _per_tree(batch, produce, "pair", PAIR_COLUMNS, options, max_record_bytes)
 

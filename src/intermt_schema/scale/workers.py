@@ -172,6 +172,7 @@ def parallel_records(
     for out, i in _rows(url, target, options, export_options, workers, account):
         loss.dropped.update(msgspec.json.decode(out["dropped"][i]))
         loss.changed.update(msgspec.json.decode(out["changed"][i]))
+        loss.images += out["images"][i]
         record = out["record"][i]
         if record is not None:
             yield msgspec.Raw(record.encode())

@@ -10,18 +10,20 @@ True
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Sequence
 
 from msgspec import structs
 
 from ..schema._structs import (
     DialogueTree,
+    ImagePart,
     Message,
     Part,
 )
 from ._view import TreeView
 
-__all__ = ["aggregate_scores", "keep_best_branch", "map_content", "prune"]
+__all__ = ["aggregate_scores", "keep_best_branch", "map_content", "prune", "rebase_image_paths"]
 
 
 def aggregate_scores(
@@ -92,3 +94,27 @@ def keep_best_branch(
 def map_content(tree: DialogueTree, fn: Callable[[Message], list[Part]]) -> DialogueTree:
     """A new tree whose every message's content is ``fn(message)``."""
     return structs.replace(tree, nodes=[structs.replace(n, content=fn(n)) for n in tree.nodes])
+
+
+def rebase_image_paths(tree: DialogueTree, folder: str) -> DialogueTree:
+    """The tree with each relative image path put under ``folder`` (a relative POSIX
+    path): paths relative to a data file's folder become relative to a folder above it.
+
+    >>> import intermt_schema as im
+    >>> t = im.DialogueTree(id="t", nodes=[im.Message(id="q", role="user",
+    ...     content=[im.ImagePart(image=im.ImageRef(path="images/a.png"))])])
+    >>> next(rebase_image_paths(t, "data").images()).path
+    'data/images/a.png'
+    """
+    if folder in ("", "."):
+        return tree
+
+    def moved(message: Message) -> list[Part]:
+        return [
+            ImagePart(image=structs.replace(p.image, path=posixpath.join(folder, p.image.path)))
+            if type(p) is ImagePart and p.image.path and not p.image.path.startswith("/")
+            else p
+            for p in message.content
+        ]
+
+    return map_content(tree, moved)
