@@ -33,10 +33,10 @@ from ._accounting import (
     tally_for,
 )
 
-__all__ = ["FORMAT_FLAGS", "add_parser", "convert", "format_options", "run"]
+__all__ = ["FORMAT_FLAGS", "add_limits", "add_parser", "convert", "format_options", "run"]
 
 FORMAT_FLAGS = ("mode", "layout", "level", "criterion", "images", "assistant_images",
-                "single_image", "urls")  # fmt: skip
+                "single_image", "urls", "max_images", "max_chars")  # fmt: skip
 """The ``convert`` flags that are options of a format (each taken by some formats)."""
 
 
@@ -176,6 +176,19 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
     )  # fmt: skip
 
 
+def add_limits(parser: argparse.ArgumentParser) -> None:
+    """``--max-images`` and ``--max-chars``, the training exports' opt-in filters (see
+    ``intermt stats`` for the lengths to choose them by)."""
+    parser.add_argument(
+        "--max-images", type=int, metavar="N", help="llava, sharegpt, trl: leave out records "
+        "with more than N images (counted in the loss report)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-chars", type=int, metavar="N", help="llava, sharegpt, trl: leave out records "
+        "longer than N characters, placeholders included (counted)",
+    )  # fmt: skip
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("convert", help="convert between formats (see 'intermt formats')")
     add_input(p)
@@ -203,6 +216,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--single-image", action="store_true", help="llava: original one-image LLaVA")
     p.add_argument("--urls", choices=["path", "data"], help="openai: image URLs (default path)")
+    add_limits(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="report format")
     p.add_argument(
         "--workers",

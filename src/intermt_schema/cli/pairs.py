@@ -21,6 +21,7 @@ from ._accounting import (
     source_format,
     tally_for,
 )
+from .convert import add_limits
 
 __all__ = ["PAIR_TARGETS", "add_parser", "pairs", "parse_criterion", "run"]
 
@@ -63,6 +64,7 @@ def pairs(
     options: PairOptions | None = None,
     images_root: str | None = None,
     images: str = "reference",
+    limits: dict[str, int] | None = None,
     source: str | None = None,
     rejects: str | None = None,
     quiet: bool = True,
@@ -72,7 +74,8 @@ def pairs(
     :func:`intermt_schema.iter_pairs`) and write them to ``output`` as ``to`` (one of
     :data:`PAIR_TARGETS`, or ``pairs`` for the pairs with their provenance), one tree
     at a time; returns the exit code. ``images`` (``reference``, ``copy`` or ``link``)
-    places image files beside a training output, as ``convert`` does."""
+    places image files beside a training output, as ``convert`` does; ``limits``
+    (``max_images``, ``max_chars``) leave out longer records, counted."""
     from ..sampling._criteria import check_pair_options
     from ..sampling.pairs import PairReport, apply_pairs, iter_pairs
 
@@ -82,6 +85,10 @@ def pairs(
     fmt = get_format(PAIR_TARGETS[to][0]) if to in PAIR_TARGETS else None
     if images != "reference" and (fmt is None or "images" not in fmt.export_options):
         raise OptionError(f"--images {images}: --to {to} writes no image files")
+    for name, value in (limits or {}).items():
+        if value is not None and (fmt is None or name not in fmt.export_options):
+            flag = "--" + name.replace("_", "-")
+            raise OptionError(f"{flag} is not an option of --to {to}; training formats take it")
     refuse_overwriting([input], output, rejects)
     from_name = source_format(input, source)
     root = images_root_of(input, images_root)
@@ -104,6 +111,7 @@ def pairs(
                 chosen["source_root"] = root
             if "images" in fmt.export_options:
                 chosen["images"] = images
+            chosen.update((k, v) for k, v in (limits or {}).items() if v is not None)
             paired = (t for tree, some in per_tree for t in apply_pairs([tree], some))
             summary = fmt.export(paired, output, **chosen).render()
     out.write(tally.render() + "\n" + report.render() + "\n" + summary + "\n")
@@ -120,7 +128,8 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
     )  # fmt: skip
     return pairs(
         args.input, args.output, to=args.target, options=options, images_root=args.images_root,
-        images=args.images, source=args.source, rejects=args.rejects, quiet=args.quiet, out=out,
+        images=args.images, limits={"max_images": args.max_images, "max_chars": args.max_chars},
+        source=args.source, rejects=args.rejects, quiet=args.quiet, out=out,
     )  # fmt: skip
 
 
@@ -162,6 +171,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="name image paths as they are (default), or copy/link the files beside the output",
     )
     p.add_argument("--images-root", help="folder the input's image paths are relative to")
+    add_limits(p)
     p.add_argument("--to", dest="target", required=True, choices=["pairs", *PAIR_TARGETS])
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(run=run)

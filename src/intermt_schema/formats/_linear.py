@@ -49,6 +49,7 @@ __all__ = [
     "tree_pairs",
     "turn_messages",
     "with_images",
+    "within_limits",
 ]
 
 PLACEHOLDERS_META = "intermt_placeholders"
@@ -62,10 +63,13 @@ AssistantImages = Literal["move", "drop"]
 
 @dataclass(frozen=True)
 class LinearOptions:
-    """``token``: the image placeholder; ``assistant_images``: ``move`` or ``drop``."""
+    """``token``: the image placeholder; ``assistant_images``: ``move`` or ``drop``;
+    ``max_images`` and ``max_chars``: records beyond them are left out and counted."""
 
     token: str = "<image>"
     assistant_images: AssistantImages = "move"
+    max_images: int | None = None
+    max_chars: int | None = None
 
 
 @dataclass
@@ -210,6 +214,24 @@ def sft_paths(tree: DialogueTree, loss: LossReport) -> Iterator[list[Message]]:
             loss.drop("paths without an answer")
 
 
+def within_limits(turns: Sequence[Turn], options: LinearOptions, loss: LossReport) -> bool:
+    """Whether a record of these turns has at most ``options.max_images`` images and
+    ``options.max_chars`` characters; one that has more is counted in ``loss``.
+
+    >>> loss = LossReport(format="x")
+    >>> within_limits([Turn("user", "Hello")], LinearOptions(max_chars=3), loss), dict(loss.dropped)
+    (False, {'records over --max-chars 3': 1})
+    """
+    limit = options.max_images
+    if limit is not None and sum(len(t.images) for t in turns) > limit:
+        loss.drop(f"records over --max-images {limit}")
+        return False
+    if options.max_chars is not None and sum(len(t.text) for t in turns) > options.max_chars:
+        loss.drop(f"records over --max-chars {options.max_chars}")
+        return False
+    return True
+
+
 def sft_turns(
     trees: Iterable[DialogueTree], options: LinearOptions, loss: LossReport
 ) -> Iterator[tuple[DialogueTree, list[Message], list[Turn]]]:
@@ -217,7 +239,7 @@ def sft_turns(
     for tree in trees:
         for path in sft_paths(tree, loss):
             turns = linearize(path, options, loss)
-            if turns is not None:
+            if turns is not None and within_limits(turns, options, loss):
                 yield tree, path, turns
 
 
@@ -231,7 +253,10 @@ def pair_turns(
         for _, chosen, rejected, prompt in tree_pairs(tree, criterion, loss):
             turns = linearize(prompt, options, loss)
             sides = [linearize([m], answers_only, loss) for m in (chosen, rejected)]
-            if turns is not None and sides[0] is not None and sides[1] is not None:
+            if turns is None or sides[0] is None or sides[1] is None:
+                continue
+            longer = max(sides[0][0], sides[1][0], key=lambda turn: len(turn.text))
+            if within_limits([*turns, longer], options, loss):
                 yield turns, sides[0][0], sides[1][0]
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "ASSISTANT_IMAGES",
     "CRITERION",
     "IMAGES",
+    "LIMITS",
     "AssistantImages",
     "Choices",
     "ExportOptions",
@@ -59,8 +60,13 @@ def check_criterion(criterion: str) -> None:
 CRITERION: Callable[[str], None] = check_criterion
 """The declaration of a criterion option: ``overall`` or a registered dimension."""
 
-Choices = tuple[str, ...] | type[bool] | type[str] | Callable[[str], None]
-"""What an option accepts: these choices, a bool, any string, or what a check allows."""
+Choices = tuple[str, ...] | type[bool] | type[str] | type[int] | Callable[[str], None]
+"""What an option accepts: these choices, a bool, any string, a positive integer, or
+what a check allows."""
+
+LIMITS: dict[str, Choices] = {"max_images": int, "max_chars": int}
+"""The training exports' opt-in filters: records with more images or characters are
+left out, and counted in the loss report."""
 
 
 class ExportOptions(TypedDict, total=False):
@@ -78,6 +84,8 @@ class ExportOptions(TypedDict, total=False):
     detail: Literal["auto", "low", "high"]
     style: Literal["role", "from"]
     image_folder: str | None
+    max_images: int | None
+    max_chars: int | None
 
 
 class LoadOptions(TypedDict, total=False):
@@ -107,6 +115,9 @@ def check_options(
         try:
             if isinstance(kind, tuple):
                 check_choice(name, value, kind)
+            elif kind is int:
+                if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                    raise OptionError(f"{name} must be a positive integer, not {value!r}")
             elif kind is bool or kind is str:
                 if not isinstance(value, kind):
                     raise OptionError(f"{name} must be a {kind.__name__}, not {value!r}")

@@ -28,8 +28,9 @@ from ._linear import (
     sft_turns,
     tree_pairs,
     turn_messages,
+    within_limits,
 )
-from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES
+from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES, LIMITS
 from ._placing import ImageSink
 from ._records import has_turns, image_ref, load_records, preference
 from ._registry import Format, ImportResult, LossReport, register_format
@@ -103,6 +104,9 @@ def _dpo(
             answers = [linearize([m], drop, loss) for m in (chosen, rejected)]
             if answers[0] is None or answers[1] is None:
                 continue
+            longer = max(answers[0][0], answers[1][0], key=lambda turn: len(turn.text))
+            if not within_limits([*spoken, longer], options, loss):
+                continue
             paths = [sink.place(ref) for ref in spoken[0].images]
             yield {
                 "id": record_id(tree, chosen, rejected),
@@ -127,12 +131,14 @@ def records(
     source_root: str | None = None,
     assistant_images: Literal["move", "drop"] = "move",
     image_folder: str | None = None,
+    max_images: int | None = None,
+    max_chars: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """LLaVA records, one by one; ``image_folder`` receives copied or inline images."""
     check_choice("mode", mode, MODES)
     loss.format = f"llava ({mode})"
     sink = ImageSink(image_folder, source_root, images)
-    options = LinearOptions(TOKEN, assistant_images)
+    options = LinearOptions(TOKEN, assistant_images, max_images, max_chars)
     if mode == "dpo":
         yield from _dpo(trees, sink, options, criterion, loss)
     else:
@@ -222,6 +228,7 @@ FORMAT = register_format(
             "source_root": str,
             "assistant_images": ASSISTANT_IMAGES,
             "image_folder": str,
+            **LIMITS,
         },
     )
 )

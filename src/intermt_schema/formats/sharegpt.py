@@ -29,7 +29,7 @@ from ._linear import (
     turn_messages,
     with_images,
 )
-from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES
+from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES, LIMITS
 from ._placing import ImageSink
 from ._records import has_turns, image_ref, load_records, preference
 from ._registry import Format, ImportResult, LossReport, register_format, sibling
@@ -153,13 +153,15 @@ def records(
     assistant_images: Literal["move", "drop"] = "move",
     style: Style = "role",
     image_folder: str | None = None,
+    max_images: int | None = None,
+    max_chars: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """ShareGPT records, one by one; ``image_folder`` receives copied or inline images."""
     check_choice("mode", mode, MODES)
     check_choice("style", style, STYLES)
     loss.format = f"sharegpt ({mode})"
     sink = ImageSink(image_folder, source_root, images)
-    options = LinearOptions(TOKEN, assistant_images)
+    options = LinearOptions(TOKEN, assistant_images, max_images, max_chars)
     if mode == "ranking":
         yield from _ranking_records(trees, sink, options, criterion, style, loss)
     else:
@@ -279,6 +281,7 @@ FORMAT = register_format(
             "source_root": str,
             "assistant_images": ASSISTANT_IMAGES,
             "image_folder": str,
+            **LIMITS,
         },
     )
 )

@@ -23,7 +23,7 @@ from ..schema._structs import DialogueTree, ImagePart, ImageRef, Message, Part, 
 from ..tree._merge import Conversation
 from ..validation._report import Issue
 from ._linear import LinearOptions, Turn, pair_turns, sft_turns
-from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES
+from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES, LIMITS
 from ._placing import ImageSink
 from ._records import image_ref, known_role, load_records, preference
 from ._registry import Format, ImportResult, LossReport, register_format
@@ -80,12 +80,15 @@ def records(
     source_root: str | None = None,
     assistant_images: Literal["move", "drop"] = "move",
     image_folder: str | None = None,
+    max_images: int | None = None,
+    max_chars: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """TRL rows, one by one; ``image_folder`` receives copied or inline images."""
     check_choice("mode", mode, MODES)
     loss.format = f"trl ({mode})"
     sink = ImageSink(image_folder, source_root, images)
-    yield from _records(trees, mode, sink, LinearOptions(_MARK, assistant_images), criterion, loss)
+    options = LinearOptions(_MARK, assistant_images, max_images, max_chars)
+    yield from _records(trees, mode, sink, options, criterion, loss)
     sink.account(loss)
 
 
@@ -205,6 +208,7 @@ FORMAT = register_format(
             "source_root": str,
             "assistant_images": ASSISTANT_IMAGES,
             "image_folder": str,
+            **LIMITS,
         },
     )
 )

@@ -15,6 +15,7 @@ from typing import Any
 from ..io._fs import safe_name
 from ..tree._view import TreeView
 from ._criteria import STRATEGIES
+from ._lengths import RecordLengths, render_lengths
 
 __all__ = ["plot_stats", "render_stats", "tree_stats"]
 
@@ -22,7 +23,8 @@ __all__ = ["plot_stats", "render_stats", "tree_stats"]
 def tree_stats(trees: Any) -> dict[str, Any]:
     """Counts over trees, streaming: paths, nodes by role, branch points, turns per path,
     images, ratings and their score distribution by dimension, judgment outcomes and tie
-    rates, annotator agreement, and pair yield per strategy."""
+    rates, annotator agreement, pair yield per strategy, and the lengths of the
+    training records (see :class:`RecordLengths`)."""
     from .pairs import sample_pairs
 
     stats: dict[str, Any] = {
@@ -39,9 +41,11 @@ def tree_stats(trees: Any) -> dict[str, Any]:
         "pair_yield": Counter(),
     }
     agree = {"pairs": 0, "exact": 0, "abs_diff": 0}
+    lengths = RecordLengths()
     for tree in trees:
         view = TreeView(tree)
         stats["trees"] += 1
+        lengths.add(tree)
         users: dict[str | None, int] = {None: 0}  # user turns from the root to a node
         for _, node in view.walk():  # linear in nodes, whatever the paths add up to
             users[node.id] = users[node.parent] + (node.role == "user")
@@ -77,6 +81,7 @@ def tree_stats(trees: Any) -> dict[str, Any]:
         "exact": agree["exact"] / agree["pairs"] if agree["pairs"] else None,
         "mean_abs_diff": agree["abs_diff"] / agree["pairs"] if agree["pairs"] else None,
     }
+    stats["lengths"] = lengths.summary()
     return stats
 
 
@@ -112,6 +117,8 @@ def render_stats(stats: dict[str, Any]) -> str:
             f"{a['mean_abs_diff']:.2f} over {a['pairs']} score pairs "
             "(pairwise, same target and dimension)"
         )
+    if "lengths" in stats:
+        lines += render_lengths(stats["lengths"])
     return "\n".join(lines)
 
 
