@@ -49,25 +49,31 @@ def blank_lines(folder: Path, mb: int) -> Path:
 
 
 def one_huge_record(folder: Path, mb: int) -> Path:
-    """One tree whose single message holds ``mb`` MB of text, gzipped."""
-    path = folder / f"record-{mb}.jsonl.gz"
-    tree = im.DialogueTree(
-        id="huge",
-        nodes=[im.Message(id="q", role="user", content=[im.TextPart("x" * (mb << 20))])],
-    )
-    with gzip.open(path, "wb") as f:
-        f.write(_line(tree))
+    """One tree whose single message holds ``mb`` MB of text."""
+    path = folder / f"record-{mb}.jsonl"
+    path.write_bytes(_line(_huge(mb)))
     return path
+
+
+def gzipped_record(folder: Path, mb: int) -> Path:
+    """The same, gzipped: a few KB that inflate to ``mb`` MB."""
+    path = folder / f"record-{mb}.jsonl.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(_line(_huge(mb)))
+    return path
+
+
+def _huge(mb: int) -> im.DialogueTree:
+    text = "x" * (mb << 20)
+    return im.DialogueTree(
+        id="huge", nodes=[im.Message(id="q", role="user", content=[im.TextPart(text)])]
+    )
 
 
 def huge_parquet_row(folder: Path, mb: int) -> Path:
     """A Parquet file of one row holding ``mb`` MB of text."""
     path = folder / f"row-{mb}.parquet"
-    tree = im.DialogueTree(
-        id="huge",
-        nodes=[im.Message(id="q", role="user", content=[im.TextPart("x" * (mb << 20))])],
-    )
-    im.write_parquet([tree], str(path))
+    im.write_parquet([_huge(mb)], str(path))
     return path
 
 
@@ -94,6 +100,21 @@ def chain_tree(folder: Path, thousands: int) -> Path:
     return path
 
 
+def comb_tree(folder: Path, thousands: int) -> Path:
+    """One tree: a chain of ``thousands`` x 1000 turns with an answer off each question,
+    whose paths hold a number of messages that grows with the square of its size."""
+    path = folder / f"comb-{thousands}k.jsonl"
+    nodes, parent = [], None
+    for i in range(thousands * 1000):
+        role: im.Role = "user" if i % 2 == 0 else "assistant"
+        nodes.append(im.Message(id=f"s{i}", parent=parent, role=role, content=[]))
+        parent = f"s{i}"
+        if role == "user":
+            nodes.append(im.Message(id=f"l{i}", parent=parent, role="assistant", content=[]))
+    path.write_bytes(_line(im.DialogueTree(id="comb", nodes=nodes)))
+    return path
+
+
 def _star(answers: int) -> im.DialogueTree:
     nodes = [im.Message(id="q", role="user", content=[im.TextPart("Which?")])]
     nodes += [
@@ -108,22 +129,30 @@ def _line(tree: im.DialogueTree) -> bytes:
 
 
 CASES: list[Case] = [
-    ("gzip JSON array bomb (MB inflated)", gzip_array_bomb, ["convert", "{}", "--to", "jsonl"]),
+    (
+        "gzip JSON array bomb, sharegpt import (MB inflated)",
+        gzip_array_bomb,
+        ["convert", "{}", "--from", "sharegpt", "--to", "jsonl"],
+    ),
     ("blank lines (MB)", blank_lines, ["validate", "{}"]),
-    ("one huge record, gzipped (MB)", one_huge_record, ["validate", "{}"]),
+    ("one huge record (MB)", one_huge_record, ["validate", "{}"]),
+    ("one huge record, gzipped (MB)", gzipped_record, ["validate", "{}"]),
     ("one huge Parquet row (MB)", huge_parquet_row, ["validate", "{}"]),
     ("star tree, validate (k answers)", star_tree, ["validate", "{}"]),
     ("star tree, to sharegpt (k answers)", star_tree, ["convert", "{}", "--to", "sharegpt"]),
     ("star tree, stats (k answers)", star_tree, ["stats", "{}"]),
     ("chain tree, to sharegpt (k turns)", chain_tree, ["convert", "{}", "--to", "sharegpt"]),
+    ("comb tree, to sharegpt (k turns)", comb_tree, ["convert", "{}", "--to", "sharegpt"]),
 ]
 SIZES: dict[Callable[[Path, int], Path], int] = {
     gzip_array_bomb: 100,
     blank_lines: 64,
     one_huge_record: 20,
+    gzipped_record: 20,
     huge_parquet_row: 20,
     star_tree: 20,
     chain_tree: 10,
+    comb_tree: 4,
 }
 
 
@@ -152,23 +181,29 @@ def main() -> None:
         parser.error("--scale must be positive")
     folder = Path(args.keep or tempfile.mkdtemp(prefix="bombs-"))
     folder.mkdir(parents=True, exist_ok=True)
-    print("| case | 1x size | peak MB 1x | peak MB 10x | ratio | s 1x | s 10x | exit |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print(
+        "| case | 1x | input MB 1x / 10x | peak MB 1x | peak MB 10x | ratio | s 1x | s 10x |",
+        end="",
+    )
+    print(" exit |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     made: dict[tuple[Callable[[Path, int], Path], int], Path] = {}
     for title, make, command in CASES:
         size = max(1, int(SIZES[make] * args.scale))
-        results = []
+        results, sizes = [], []
         for factor in (1, 10):
             key = (make, size * factor)
             if key not in made:
                 made[key] = make(folder, size * factor)
             path = made[key]
+            sizes.append(path.stat().st_size / (1 << 20))
             suffix = ".json" if "sharegpt" in command else ".jsonl"
             out = folder / f"out-{path.stem}-{command[0]}{suffix}"
             results.append(measure([c.replace("{}", str(path)) for c in command], out))
         (m1, s1, e1), (m10, s10, e10) = results
         print(
-            f"| {title} | {size} | {m1:.0f} | {m10:.0f} | {m10 / m1:.2f} "
+            f"| {title} | {size} | {sizes[0]:.1f} / {sizes[1]:.1f} | {m1:.0f} | {m10:.0f} "
+            f"| {m10 / m1:.2f} "
             f"| {s1:.2f} | {s10:.2f} | {e1}, {e10} |"
         )
     if not args.keep:

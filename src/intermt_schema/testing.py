@@ -21,6 +21,8 @@ from msgspec import structs
 
 from .schema._dimensions import INTERMT, DimensionSet
 from .schema._structs import (
+    RESERVED_MESSAGE_META,
+    RESERVED_TREE_EXTRA,
     DialogueTree,
     Generator,
     ImagePart,
@@ -169,6 +171,11 @@ def _judgments(draw: st.DrawFn, nodes: list[Message], dims: DimensionSet) -> lis
     return judgments
 
 
+def _free_keys(reserved: dict[str, Any]) -> st.SearchStrategy[str]:
+    """Meta keys other than the reserved ones, whose values have types of their own."""
+    return texts.filter(lambda key: key not in reserved)
+
+
 @st.composite
 def trees(
     draw: st.DrawFn,
@@ -189,6 +196,7 @@ def trees(
     ``annotators`` annotators, as InterMT does (judgments are drawn either way).
     """
     count = draw(st.integers(min_nodes, max(min_nodes, max_nodes)))
+    message_meta = st.dictionaries(_free_keys(RESERVED_MESSAGE_META), json_values, max_size=2)
     prefix = draw(st.sampled_from(["n", "node-", "ü"]))
     nodes: list[Message] = []
     for i in range(count):
@@ -212,7 +220,9 @@ def trees(
                         tools=st.lists(st.just("dalle"), max_size=1),
                     )
                 ),
-                meta=draw(st.dictionaries(texts, json_values, max_size=2)),
+                meta=draw(
+                    st.dictionaries(_free_keys(RESERVED_MESSAGE_META), json_values, max_size=2)
+                ),
             )
         )
     assistants = [n.id for n in nodes if n.role == "assistant"]
@@ -223,7 +233,7 @@ def trees(
                 TreeMeta,
                 source=st.none() | texts,
                 category=st.none() | texts,
-                extra=st.dictionaries(texts, json_values, max_size=2),
+                extra=st.dictionaries(_free_keys(RESERVED_TREE_EXTRA), json_values, max_size=2),
             )
         ),
         nodes=nodes,

@@ -12,15 +12,15 @@ from collections.abc import Iterable
 import msgspec
 
 from .._errors import ConversionError, check_choice, require
-from ..io._fs import atomic_output
+from ..io._fs import DEFAULT_MAX_RECORD_BYTES, atomic_output, too_large_text
 from ..io._hf import from_hf_dataset, save_dataset, to_hf_dataset
 from ..io._jsonl import write_jsonl
-from ..io._parquet import write_parquet_counted
+from ..io._parquet import bounded_rows, write_parquet_counted
 from ..io._readers import row_result, validate_path
 from ..io._tables import LEVELS, Level, embedded, pairs_table, paths_table
 from ..schema._structs import DialogueTree
 from ..validation._report import unreadable
-from ..validation._rules import ValidationOptions
+from ..validation._rules import ValidationOptions, rule_issue
 from ._registry import Format, ImportResult, LossReport, register_format
 
 
@@ -103,8 +103,14 @@ def _load_hf(url: str) -> ImportResult:
         return ImportResult(trees, [], len(trees))
     result = ImportResult([], [], 0)
     for batch in dataset.data.to_batches(max_chunksize=256):
-        for row in batch.to_pylist():  # one bad row is one rejected record, not a lost set
+        for row in bounded_rows(batch, DEFAULT_MAX_RECORD_BYTES):  # one bad row: one record
             result.records += 1
+            if row is None:
+                text = too_large_text(DEFAULT_MAX_RECORD_BYTES)
+                result.issues.append(
+                    rule_issue("record.too_large", text, file=url, line=result.records)
+                )
+                continue
             found = row_result(row, ValidationOptions(), url, result.records)
             if found.accepted and found.tree is not None:
                 result.trees.append(found.tree)

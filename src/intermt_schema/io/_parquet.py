@@ -27,6 +27,7 @@ from ._fs import DEFAULT_MAX_RECORD_BYTES, atomic_output, open_input, reading, t
 __all__ = [
     "GROUP_IMAGE_BYTES",
     "ROWS_PER_GROUP",
+    "bounded_rows",
     "iter_rows",
     "read_parquet",
     "write_parquet",
@@ -117,13 +118,20 @@ def iter_rows(
                 continue
             size = 1 if meta.total_byte_size > max_bytes else batch_rows
             for batch in parquet.iter_batches(batch_size=size, row_groups=[group]):
-                if batch.nbytes > max_bytes:
-                    number += 1
-                    yield number, None
-                    continue
-                for row in batch.to_pylist():
+                for row in bounded_rows(batch, max_bytes):
                     number += 1
                     yield number, row
+
+
+def bounded_rows(batch: Any, max_bytes: int) -> Iterator[dict[str, Any] | None]:
+    """The rows of an Arrow record batch as dicts, and ``None`` for a row larger than
+    ``max_bytes`` in Arrow memory (never made into Python objects)."""
+    if batch.nbytes <= max_bytes:
+        yield from batch.to_pylist()
+        return
+    for i in range(batch.num_rows):
+        row = batch.slice(i, 1)
+        yield None if row.nbytes > max_bytes else row.to_pylist()[0]
 
 
 def read_parquet(url: str) -> Iterator[DialogueTree]:
