@@ -220,9 +220,7 @@ def trees(
                         tools=st.lists(st.just("dalle"), max_size=1),
                     )
                 ),
-                meta=draw(
-                    st.dictionaries(_free_keys(RESERVED_MESSAGE_META), json_values, max_size=2)
-                ),
+                meta=draw(message_meta),
             )
         )
     assistants = [n.id for n in nodes if n.role == "assistant"]
