@@ -253,3 +253,37 @@ def test_hf_export_embeds_images_as_image_features(tmp_path: Path) -> None:
     for source, embedded in pairs:  # each image's bytes are its file's bytes
         assert source.path is not None and source.bytes is None
         assert embedded.bytes == (EXAMPLES / source.path).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("fixture", "fmt", "dropped"),
+    [
+        (("llamafactory", "kto_en_demo_sample.json"), "sharegpt", {"record key 'label'": 20}),
+        (("llamafactory", "mllm_video_demo.json"), "sharegpt", {"record key 'videos'": 3}),
+        (("llamafactory", "mllm_audio_demo.json"), "sharegpt", {"record key 'audios'": 3}),
+        (("trl", "conv_unpaired.jsonl"), "trl", {"record key 'label'": 1}),
+        (
+            ("llava", "llava_next_readme_examples.json"),
+            "llava",
+            {"record key 'id'": 2, "record key 'data_source'": 1},
+        ),
+        (
+            ("llamafactory", "glaive_toolcall_en_demo_sample.json"),
+            "sharegpt",
+            {
+                "record key 'tools'": 12,
+                "records already held by an earlier one (a duplicate or a prefix)": 1,
+            },
+        ),
+        (("llamafactory", "mllm_demo.json"), "sharegpt", {}),
+    ],
+)
+def test_what_an_importer_does_not_carry_is_counted_never_lost_quietly(
+    fixture: tuple[str, str], fmt: str, dropped: dict[str, int]
+) -> None:
+    """Keys no canonical field holds, and records an earlier record already held, are
+    counted in the import's loss report (real files of other tools)."""
+    result = im.get_format(fmt).load(str(fixture_path(*fixture)))
+    assert dict(result.dropped) == dropped
+    if dropped:
+        assert result.render_dropped(fmt).startswith(f"{fmt} import: dropped: ")

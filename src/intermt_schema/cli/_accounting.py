@@ -274,6 +274,11 @@ def read_trees(
     tally.rejected += len(bad_lines)
     tally.accepted += imported.records - len(bad_lines)
     tally.count_issues(imported.issues)
+    if imported.dropped:  # what accepted records held that no tree does: said, not lost
+        if report_format == "json":
+            out.write(msgspec.json.encode({"import_dropped": imported.dropped}).decode() + "\n")
+        else:
+            out.write(imported.render_dropped(source) + "\n")
     by_record: dict[tuple[str | None, int | None], list[Issue]] = {}
     for issue in imported.issues:
         _print_issue(issue, out, report_format)

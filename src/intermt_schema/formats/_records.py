@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
@@ -132,17 +133,24 @@ RecordParser = Callable[[dict[str, Any], int, list[Issue]], list["Conversation"]
 ValueError, AttributeError or IndexError for a malformed record."""
 
 
-def load_records(url: str, parse: RecordParser, merge: Any = None) -> ImportResult:
+def load_records(
+    url: str, parse: RecordParser, merge: Any = None, keys: Collection[str] | None = None
+) -> ImportResult:
     """Read every record of a JSON array or JSON Lines file (or of each such file in a
     folder) into conversations with ``parse``, then merge them into trees. A record
     that is not JSON, not an object, or that ``parse`` cannot read becomes an
     ``import.bad_record`` issue; a source that cannot be opened or read becomes a
-    ``file.unreadable`` issue. Nothing raises. ``merge`` replaces ``merge_paths``."""
+    ``file.unreadable`` issue. Nothing raises. ``merge`` replaces ``merge_paths``.
+
+    The result's ``dropped`` counts the top-level keys of accepted records outside
+    ``keys`` (the keys ``parse`` carries into the trees), and the records that added
+    nothing to what earlier records made (duplicates, or prefixes of longer ones)."""
     from ..tree._merge import merge_paths
 
     issues: list[Issue] = []
     conversations: list[Conversation] = []
     rejected: dict[tuple[str, int], bytes] = {}
+    dropped: Counter[str] = Counter()
     count = 0
     merging = merge or merge_paths
     try:
@@ -163,6 +171,8 @@ def load_records(url: str, parse: RecordParser, merge: Any = None) -> ImportResu
                 conversations += parsed
                 if any(i.severity == "error" for i in found):
                     rejected[(file, number)] = verbatim(record, line)
+                elif keys is not None:
+                    dropped.update(f"record key {k!r}" for k in record if k not in keys)
                 issues += found
         except Exception as exc:  # a cut archive, a folder, a special file: report it
             issues.append(unreadable(file, "read", exc))
@@ -171,7 +181,10 @@ def load_records(url: str, parse: RecordParser, merge: Any = None) -> ImportResu
     conflicts = [structs.replace(i, file=i.file or url) for i in merged.issues]
     issues += conflicts + refused
     _recall(rejected, issues)
-    return ImportResult(trees, issues, count, rejected)
+    if merged.redundant:
+        held = "records already held by an earlier one (a duplicate or a prefix)"
+        dropped[held] += len(merged.redundant)
+    return ImportResult(trees, issues, count, rejected, dropped)
 
 
 def _recall(rejected: dict[tuple[str, int], bytes], issues: list[Issue]) -> None:

@@ -99,12 +99,27 @@ class LossReport:
 @dataclass
 class ImportResult:
     """Trees rebuilt from a file, with the problems met and the records read;
-    ``rejected`` holds each refused record verbatim, by ``(file, record number)``."""
+    ``rejected`` holds each refused record verbatim, by ``(file, record number)``, and
+    ``dropped`` counts, by reason, what accepted records held that the trees do not
+    (keys the format's reader does not carry, records another already held)."""
 
     trees: list[DialogueTree]
     issues: list[Issue] = field(default_factory=list)
     records: int = 0
     rejected: dict[tuple[str, int], bytes] = field(default_factory=dict)
+    dropped: Counter[str] = field(default_factory=Counter)
+
+    def render_dropped(self, source: str) -> str:
+        """One line for the import's loss report, or ``""`` when nothing was dropped.
+
+        >>> result = ImportResult([], dropped=Counter({"record key 'label'": 2}))
+        >>> result.render_dropped("sharegpt")
+        "sharegpt import: dropped: record key 'label' 2"
+        """
+        if not self.dropped:
+            return ""
+        lost = ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items()))
+        return f"{source} import: dropped: {lost}"
 
 
 Writer = Callable[..., LossReport]

@@ -199,7 +199,11 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
 
 def load(url: str) -> ImportResult:
     """Read LLaVA records (conversations or DPO) back into trees."""
-    return load_records(url, _parse)
+    return load_records(url, _parse, keys=_KEYS)
+
+
+_KEYS = frozenset({"image", "conversations", "prompt", "chosen", "rejected"})
+"""The record keys the reader carries into trees (``id`` is not kept: counted)."""
 
 
 def detect(record: dict[str, Any]) -> bool:

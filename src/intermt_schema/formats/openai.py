@@ -114,7 +114,7 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
 
 def load(url: str) -> ImportResult:
     """Read OpenAI chat conversations back into trees."""
-    return load_records(url, _parse)
+    return load_records(url, _parse, keys={"messages"})
 
 
 def detect(record: dict[str, Any]) -> bool:

@@ -245,7 +245,11 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
 def load(url: str) -> ImportResult:
     """Read LLaMA-Factory ShareGPT records (SFT or ranking, either tag style) back
     into trees, merging shared prefixes by content."""
-    return load_records(url, _parse)
+    return load_records(url, _parse, keys=_KEYS)
+
+
+_KEYS = frozenset({"messages", "conversations", "images", "chosen", "rejected"})
+"""The record keys the reader carries into trees; others are counted as dropped."""
 
 
 def detect(record: dict[str, Any]) -> bool:

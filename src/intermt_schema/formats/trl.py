@@ -174,7 +174,11 @@ def _parse(row: dict[str, Any], number: int, issues: list[Issue]) -> list[Conver
 
 def load(url: str) -> ImportResult:
     """Read TRL rows (any of the three kinds) back into trees."""
-    return load_records(url, _parse)
+    return load_records(url, _parse, keys=_KEYS)
+
+
+_KEYS = frozenset({"messages", "prompt", "completion", "chosen", "rejected", "images"})
+"""The row keys the reader carries into trees; others (``label``) are counted as dropped."""
 
 
 def detect(record: dict[str, Any]) -> bool:

@@ -59,12 +59,14 @@ class Conversation(Struct, kw_only=True):
 
 
 class MergeResult(Struct):
-    """Trees built by ``merge_paths``, the conflicts found on the way, and the source
-    lines (``Conversation.line``) each tree was built from."""
+    """Trees built by ``merge_paths``, the conflicts found on the way, the source lines
+    (``Conversation.line``) each tree was built from, and the lines whose conversations
+    added nothing (a duplicate of, or a prefix of, what came before)."""
 
     trees: list[DialogueTree]
     issues: list[Issue]
     lines: dict[str, list[int]] = field(default_factory=dict)
+    redundant: list[int] = field(default_factory=list)
 
 
 _hash_encoder = msgspec.json.Encoder(order="deterministic")
@@ -128,6 +130,7 @@ def merge_paths(
     seen: dict[str, dict[str, tuple[Message, str | None]]] = {}
     issues: list[Issue] = []
     lines: dict[str, list[int]] = {}
+    added: dict[int, bool] = {}  # by source line: whether its conversations added anything
     for conv in conversations:
         ids = path_ids(conv.messages)
         if not ids:
@@ -153,15 +156,20 @@ def merge_paths(
         if conv.line is not None:
             lines.setdefault(tree_id, []).append(conv.line)
         parent: str | None = None
+        new = bool(conv.ratings or conv.judgments)
         for node_id, message in zip(ids, conv.messages, strict=True):
             if node_id not in known:
                 node = structs.replace(message, id=node_id, parent=parent)
                 tree.nodes.append(node)
                 known[node_id] = (node, conv.origin)
+                new = True
             parent = node_id
         tree.ratings.extend(conv.ratings)
         tree.judgments.extend(conv.judgments)
-    return MergeResult(list(trees.values()), issues, lines)
+        if conv.line is not None:
+            added[conv.line] = added.get(conv.line, False) or new
+    redundant = [line for line, anything in added.items() if not anything]
+    return MergeResult(list(trees.values()), issues, lines, redundant)
 
 
 def _conflict(
