@@ -188,7 +188,8 @@ def test_formats_lists_each_formats_options() -> None:
     code, text = run("formats")
     assert code == 0
     lines = {line.split()[0]: line for line in text.splitlines()}
-    assert "[options: assistant_images, criterion, images, mode, single_image]" in lines["llava"]
+    llava = "assistant_images, criterion, images, max_chars, max_images, mode, single_image"
+    assert f"[options: {llava}]" in lines["llava"]
     assert "[options: level]" in lines["parquet"]
     assert "options" not in lines["jsonl"]
 
