@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -287,3 +289,24 @@ def test_what_an_importer_does_not_carry_is_counted_never_lost_quietly(
     assert dict(result.dropped) == dropped
     if dropped:
         assert result.render_dropped(fmt).startswith(f"{fmt} import: dropped: ")
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [("trl", "conv_prompt_only.jsonl"), ("oasst", "oasst_en_trees_sample.jsonl")],
+)
+def test_an_unrecognised_jsonl_is_refused_not_read_as_canonical(
+    fixture: tuple[str, str], tmp_path: Path
+) -> None:
+    from intermt_schema.cli import main
+
+    out = io.StringIO()
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(
+            ["convert", str(fixture_path(*fixture)), "--to", "jsonl", "-o", str(tmp_path / "t")],
+            out=out,
+        )
+    assert code == 2
+    assert "cannot tell the format" in err.getvalue() and "--from" in err.getvalue()
+    assert not (tmp_path / "t").exists()

@@ -22,6 +22,7 @@ from ..formats import detect_format
 from ..formats._options import LoadOptions
 from ..formats._registry import LossReport, get_format
 from ..io._fs import atomic_output, is_local, source_problem
+from ..io._json_records import read_json_records
 from ..io._readers import file_failure, validate_path
 from ..schema._structs import DialogueTree
 from ..tree._edits import rebase_image_paths
@@ -191,13 +192,28 @@ def source_format(url: str, given: str | None) -> str:
     if given:
         get_format(given)
         return given
-    if url.endswith((".jsonl", ".jsonl.gz", ".parquet")) or (is_local(url) and os.path.isdir(url)):
-        found = detect_format(url) if not os.path.isdir(url) else "jsonl"
-        return found if found else "jsonl"
+    if is_local(url) and os.path.isdir(url.removeprefix("file://")):
+        return "jsonl"
     found = detect_format(url)
-    if found is None:
-        raise UsageError(f"cannot tell the format of {url}; name it with --from")
-    return found
+    if found is not None:
+        return found
+    first = _first_record(url)
+    if isinstance(first, dict):  # records of a format no reader recognises
+        keys = ", ".join(sorted(map(str, first))[:8]) or "none"
+        raise UsageError(
+            f"cannot tell the format of {url} (its first record's keys: {keys}); "
+            "name it with --from (see 'intermt formats')"
+        )
+    if url.endswith((".jsonl", ".jsonl.gz")):
+        return "jsonl"  # empty, or not JSON: the canonical reader reports each line
+    raise UsageError(f"cannot tell the format of {url}; name it with --from")
+
+
+def _first_record(url: str) -> object:
+    try:
+        return next((r for _, r, _, _ in read_json_records(url)), None)
+    except Exception:  # unreadable: the reader reports it
+        return None
 
 
 def images_root_of(url: str, given: str | None) -> str:
