@@ -219,7 +219,7 @@ def get_format(name: str) -> Format:
     """A registered format; the error lists every registered name."""
     try:
         return _REGISTRY[name]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: not a name at all (a Format, a dict)
         raise UnknownNameError(
             f"unknown format {name!r}; available formats: {', '.join(sorted(_REGISTRY))}"
         ) from None
