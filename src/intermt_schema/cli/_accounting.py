@@ -290,16 +290,16 @@ def read_trees(
     tally.rejected += len(bad_lines)
     tally.accepted += imported.records - len(bad_lines)
     tally.count_issues(imported.issues)
-    if imported.dropped:  # what accepted records held that no tree does: said, not lost
-        if report_format == "json":
-            out.write(msgspec.json.encode({"import_dropped": imported.dropped}).decode() + "\n")
-        else:
-            out.write(imported.render_dropped(source) + "\n")
     by_record: dict[tuple[str | None, int | None], list[Issue]] = {}
     for issue in imported.issues:
         _print_issue(issue, out, report_format)
         if issue.severity == "error":
             by_record.setdefault((issue.file, issue.line), []).append(issue)
+    if imported.dropped:  # what accepted records held that no tree does: said, not lost
+        if report_format == "json":
+            out.write(msgspec.json.encode({"import_dropped": imported.dropped}).decode() + "\n")
+        else:
+            out.write(imported.render_dropped(source) + "\n")
     if sink is not None:
         for (file, line), errors in by_record.items():
             raw = imported.rejected.get((file, line)) if file and line is not None else None
