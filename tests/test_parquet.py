@@ -107,3 +107,29 @@ def test_hf_round_trip_keeps_relative_image_paths(tmp_path: Path) -> None:
         r.path for t in source for r in t.images()
     ]
     assert all(r.path and r.path.startswith("images/") for t in back for r in t.images())
+
+
+@pytest.mark.parametrize("level", ["tree", "path", "pair"])
+def test_the_streaming_hf_writer_saves_what_the_in_memory_dataset_holds(
+    tmp_path: Path, level: str
+) -> None:
+    """``--to hf`` streams rows through an Arrow file (bounded memory); the saved
+    dataset equals :func:`to_hf_dataset`'s, ``Image`` features included."""
+    datasets = pytest.importorskip("datasets")
+    from intermt_schema.io._hf import save_dataset, write_hf_dataset
+
+    trees = list(im.read_jsonl(str(EXAMPLES / "trees.jsonl")))
+    rows, unembedded = write_hf_dataset(
+        iter(trees), str(tmp_path / "hf"), level=level, images_root=str(EXAMPLES),
+        rows_per_batch=5,
+    )  # fmt: skip
+    saved = datasets.load_from_disk(str(tmp_path / "hf"))
+    in_memory = im.to_hf_dataset(trees, level=level, images_root=str(EXAMPLES))
+    save_dataset(in_memory, str(tmp_path / "memory"))  # saving cuts paths to basenames
+    expected = datasets.load_from_disk(str(tmp_path / "memory"))
+    assert (rows, unembedded) == (expected.num_rows, 0)
+    assert saved.features == expected.features
+    assert saved.data.to_pylist() == expected.data.to_pylist()
+    missing, lacking = write_hf_dataset(trees, str(tmp_path / "bare"), level=level)
+    assert lacking == sum(1 for t in trees for _ in t.images()) and missing == rows
+    assert "Image" not in str(datasets.load_from_disk(str(tmp_path / "bare")).features)

@@ -13,7 +13,7 @@ import msgspec
 
 from .._errors import ConversionError, check_choice, require
 from ..io._fs import DEFAULT_MAX_RECORD_BYTES, atomic_output, too_large_text
-from ..io._hf import from_hf_dataset, save_dataset, to_hf_dataset
+from ..io._hf import from_hf_dataset, write_hf_dataset
 from ..io._jsonl import write_jsonl
 from ..io._parquet import bounded_rows, write_parquet_counted
 from ..io._readers import row_result, validate_path
@@ -58,6 +58,11 @@ def _export_parquet(
         with atomic_output(url) as sink:
             pq.write_table(table, sink, compression="zstd")
         loss = _level_report(LossReport(format=f"parquet ({level} table)", records=table.num_rows))
+    return _noted(loss, unembedded)
+
+
+def _noted(loss: LossReport, unembedded: int) -> LossReport:
+    """``loss``, noting the images without bytes (which keep ``Image`` undeclared)."""
     if unembedded:
         loss.notes.append(
             f"{unembedded} images carry no bytes (not found under the images root, or a URI "
@@ -81,10 +86,9 @@ def _export_hf(
     """A ``save_to_disk`` folder of trees, paths or pairs, images embedded from
     ``source_root``; written atomically."""
     require("datasets", "hf").disable_progress_bars()
-    dataset = to_hf_dataset(trees, level=level, images_root=source_root)
-    save_dataset(dataset, url)
+    rows, unembedded = write_hf_dataset(trees, url, level=level, images_root=source_root)
     name = "hf" if level == "tree" else f"hf ({level} table)"
-    return _level_report(LossReport(format=name, records=dataset.num_rows))
+    return _noted(_level_report(LossReport(format=name, records=rows)), unembedded)
 
 
 def _load_hf(url: str) -> ImportResult:

@@ -14,13 +14,16 @@ cannot hold a URI-only image. Supported: datasets 3.x and 4.x and newer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .._errors import ConversionError, check_choice, require
 from ..schema._structs import DialogueTree
-from ._arrow import arrow_schema, row_to_tree, to_rows
-from ._fs import staged_folder
+from ..validation._images import embed_images
+from ._arrow import arrow_schema, hf_features_dict, row_to_tree, to_rows
+from ._fs import is_local, staged_folder
 from ._tables import (
     LEVELS,
     Level,
@@ -33,7 +36,7 @@ from ._tables import (
     without_bytes,
 )
 
-__all__ = ["from_hf_dataset", "save_dataset", "to_hf_dataset"]
+__all__ = ["from_hf_dataset", "save_dataset", "to_hf_dataset", "write_hf_dataset"]
 
 
 def to_hf_dataset(
@@ -78,3 +81,65 @@ def save_dataset(dataset: Any, url: str) -> None:
     failed run leaves the target as it was (remote targets are written in place)."""
     with staged_folder(url, replace_any=True) as folder:
         dataset.save_to_disk(folder)
+
+
+def write_hf_dataset(
+    trees: Iterable[DialogueTree],
+    url: str,
+    *,
+    level: Level = "tree",
+    images_root: str | None = None,
+    rows_per_batch: int = 256,
+) -> tuple[int, int]:
+    """Save trees, paths or pairs as a ``save_to_disk`` folder at ``url``, streaming:
+    rows go to an Arrow file one batch at a time, ``datasets`` maps that file and
+    saves it in shards, so peak memory holds one batch, not the corpus. Returns the
+    rows written and the images that carry no bytes; ``Image`` features are declared
+    only when there are none (as :func:`to_hf_dataset` does).
+
+    >>> import intermt_schema as im, tempfile
+    >>> write_hf_dataset([im.DialogueTree(id="t")], tempfile.mkdtemp() + "/hf")
+    (1, 0)
+    """
+    check_choice("level", level, LEVELS)
+    datasets = require("datasets", "hf")
+    pa = require("pyarrow", "parquet")
+    cls, rows_of = _LEVELS[level]
+    plain = arrow_schema(False, cls)
+    local = is_local(url)
+    scratch_parent = (
+        os.path.dirname(os.path.abspath(url.removeprefix("file://"))) if local else None
+    )
+    if scratch_parent:
+        os.makedirs(scratch_parent, exist_ok=True)
+    count = unembedded = 0
+    with tempfile.TemporaryDirectory(prefix=".intermt-rows-", dir=scratch_parent) as scratch:
+        rows_file = os.path.join(scratch, "rows.arrow")
+        with pa.OSFile(rows_file, "wb") as sink, pa.ipc.new_stream(sink, plain) as writer:
+            batch: list[Any] = []
+            for tree in trees:
+                if images_root:
+                    tree = embed_images(tree, images_root)
+                unembedded += sum(image.bytes is None for image in tree.images())
+                batch += rows_of(tree)
+                if len(batch) >= rows_per_batch:
+                    writer.write_batch(pa.RecordBatch.from_pylist(to_rows(batch), schema=plain))
+                    count, batch = count + len(batch), []
+            if batch:
+                writer.write_batch(pa.RecordBatch.from_pylist(to_rows(batch), schema=plain))
+                count += len(batch)
+        features = None if unembedded else datasets.Features.from_dict(hf_features_dict(cls))
+        dataset = datasets.Dataset.from_file(
+            rows_file, info=datasets.DatasetInfo(features=features)
+        )
+        save_dataset(dataset, url)
+        del dataset  # the mapped file is closed before the scratch folder goes
+    return count, unembedded
+
+
+_LEVELS: dict[str, tuple[type, Callable[[DialogueTree], list[Any]]]] = {
+    "tree": (DialogueTree, lambda tree: [tree]),
+    "path": (PathRow, lambda tree: list(path_rows([tree]))),
+    "pair": (PairRow, lambda tree: list(pair_rows([tree]))),
+}
+"""Each level's row type, and the rows one tree gives."""
