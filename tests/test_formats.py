@@ -291,22 +291,40 @@ def test_what_an_importer_does_not_carry_is_counted_never_lost_quietly(
         assert result.render_dropped(fmt).startswith(f"{fmt} import: dropped: ")
 
 
-@pytest.mark.parametrize(
-    "fixture",
-    [("trl", "conv_prompt_only.jsonl"), ("oasst", "oasst_en_trees_sample.jsonl")],
-)
+@pytest.mark.parametrize("fixture", [("oasst", "oasst_en_trees_sample.jsonl"), None])
 def test_an_unrecognised_jsonl_is_refused_not_read_as_canonical(
-    fixture: tuple[str, str], tmp_path: Path
+    fixture: tuple[str, str] | None, tmp_path: Path
 ) -> None:
     from intermt_schema.cli import main
 
+    source = tmp_path / "other.jsonl"
+    source.write_text('{"question": "?", "answer": "!"}\n')
+    path = fixture_path(*fixture) if fixture else source
     out = io.StringIO()
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
-        code = main(
-            ["convert", str(fixture_path(*fixture)), "--to", "jsonl", "-o", str(tmp_path / "t")],
-            out=out,
-        )
+        code = main(["convert", str(path), "--to", "jsonl", "-o", str(tmp_path / "t")], out=out)
     assert code == 2
     assert "cannot tell the format" in err.getvalue() and "--from" in err.getvalue()
     assert not (tmp_path / "t").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "answers", "judgments"),
+    [
+        ("conv_preference_implicit.jsonl", 2, 1),  # the prompt is what chosen/rejected share
+        ("conv_prompt_only.jsonl", 0, 0),
+        ("conv_preference.jsonl", 2, 1),
+    ],
+)
+def test_trl_rows_with_an_implicit_prompt_or_only_a_prompt_import(
+    name: str, answers: int, judgments: int
+) -> None:
+    path = fixture_path("trl", name)
+    assert im.detect_format(str(path)) == "trl"
+    result = im.get_format("trl").load(str(path))
+    assert result.records == 1 and not [i for i in result.issues if i.severity == "error"]
+    (tree,) = result.trees
+    assert sum(n.role == "assistant" for n in tree.nodes) == answers
+    assert len(tree.judgments) == judgments
+    assert tree.nodes[0].role == "user" and im.validate(tree).ok

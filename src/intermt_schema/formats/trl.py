@@ -165,15 +165,38 @@ def _parse(row: dict[str, Any], number: int, issues: list[Issue]) -> list[Conver
     images = [image_ref(p) for p in row.get("images") or []]
     if "messages" in row:
         return [Conversation(messages=_messages(row["messages"], images), record=number)]
+    if "prompt" not in row:  # preference with an implicit prompt: the shared beginning
+        return _implicit_preference(row, images, number)
     prompt = _messages(row["prompt"], images)
     if "completion" in row:
         completion = _messages(row["completion"], [])
         return [Conversation(messages=[*prompt, *completion], record=number)]
+    if "chosen" not in row and "rejected" not in row:  # prompt-only
+        return [Conversation(messages=prompt, record=number)]
     return preference(prompt, _messages(row["chosen"], []), _messages(row["rejected"], []), number)
 
 
+def _implicit_preference(
+    row: dict[str, Any], images: list[ImageRef], number: int
+) -> list[Conversation]:
+    """A preference row whose ``chosen`` and ``rejected`` conversations repeat their
+    prompt: the messages they share are the prompt, the rest are the two answers."""
+    chosen, rejected = row["chosen"], row["rejected"]
+    shared = 0
+    while shared < min(len(chosen), len(rejected)) and chosen[shared] == rejected[shared]:
+        shared += 1
+    if shared == 0 or shared == len(chosen) or shared == len(rejected):
+        raise ValueError("chosen and rejected share no prompt, or one holds no answer")
+    prompt = _messages(chosen[:shared], images)
+    return preference(
+        prompt, _messages(chosen[shared:], []), _messages(rejected[shared:], []), number
+    )
+
+
 def load(url: str) -> ImportResult:
-    """Read TRL rows (any of the three kinds) back into trees."""
+    """Read TRL conversational rows back into trees: language modeling, prompt-only,
+    prompt-completion (and unpaired preference), and preference with an explicit or
+    an implicit prompt."""
     return load_records(url, _parse, keys=_KEYS)
 
 
@@ -182,12 +205,21 @@ _KEYS = frozenset({"messages", "prompt", "completion", "chosen", "rejected", "im
 
 
 def detect(record: dict[str, Any]) -> bool:
-    """A TRL conversational row: a ``completion``, a ``prompt`` list with ``chosen``,
-    or ``messages`` whose contents are part lists without ``image_url``."""
+    """A TRL conversational row: a ``completion``, a ``prompt`` list (with ``chosen``
+    or alone), ``chosen`` and ``rejected`` lists of role messages (an implicit
+    prompt), or ``messages`` whose contents are part lists without ``image_url``.
+
+    >>> detect({"chosen": [{"role": "user", "content": "Hi"}], "rejected": []})
+    True
+    """
     if "completion" in record:
         return True
-    if "prompt" in record and "chosen" in record:
+    if "prompt" in record and ("chosen" in record or set(record) <= {"prompt", "images"}):
         return isinstance(record["prompt"], list)
+    if "prompt" not in record and "conversations" not in record:
+        chosen = record.get("chosen")
+        if isinstance(chosen, list) and chosen and isinstance(chosen[0], dict):
+            return "role" in chosen[0] and isinstance(record.get("rejected"), list)
     messages = record.get("messages")
     if isinstance(messages, list) and messages and isinstance(messages[0], dict):
         content = messages[0].get("content")
