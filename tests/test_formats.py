@@ -328,3 +328,43 @@ def test_trl_rows_with_an_implicit_prompt_or_only_a_prompt_import(
     assert sum(n.role == "assistant" for n in tree.nodes) == answers
     assert len(tree.judgments) == judgments
     assert tree.nodes[0].role == "user" and im.validate(tree).ok
+
+
+def test_alpaca_records_of_llamafactory_come_back_equal(tmp_path: Path) -> None:
+    source = fixture_path("llamafactory", "alpaca_en_demo_sample.json")
+    assert im.detect_format(str(source)) == "alpaca"
+    alpaca = im.get_format("alpaca")
+    imported = alpaca.load(str(source))
+    assert imported.records == 20 and len(imported.trees) == 20 and not imported.issues
+    alpaca.export(imported.trees, str(tmp_path / "back.json"))
+    assert json.loads((tmp_path / "back.json").read_text()) == json.loads(source.read_text())
+    info = json.loads((tmp_path / "dataset_info.json").read_text())["back"]
+    assert info["formatting"] == "alpaca" and "history" not in info["columns"]
+
+
+def test_alpaca_keeps_system_history_input_and_rankings(tmp_path: Path) -> None:
+    records = [
+        {
+            "system": "Be brief.",
+            "history": [["Hi", "Hello."], ["<image>What is it?", "A cat."]],
+            "instruction": "Count the legs.",
+            "input": "Only the front ones.",
+            "output": "Two.",
+            "images": ["images/cat.png"],
+        },
+        {"instruction": "Pick one.", "input": "", "chosen": "This.", "rejected": "That."},
+    ]
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(records))
+    alpaca = im.get_format("alpaca")
+    imported = alpaca.load(str(path))
+    assert [i for i in imported.issues if i.severity == "error"] == []
+    sft = [t for t in imported.trees if not t.judgments]
+    ranked = [t for t in imported.trees if t.judgments]
+    alpaca.export(sft, str(tmp_path / "sft.json"))
+    alpaca.export(ranked, str(tmp_path / "rank.json"), mode="ranking")
+    assert json.loads((tmp_path / "sft.json").read_text()) == [records[0]]
+    assert json.loads((tmp_path / "rank.json").read_text()) == [records[1]]
+    info = json.loads((tmp_path / "dataset_info.json").read_text())
+    assert set(info["sft"]["columns"]) >= {"system", "history", "images", "response"}
+    assert info["rank"]["ranking"] is True and "chosen" in info["rank"]["columns"]

@@ -28,6 +28,8 @@ VARIANTS = [
     ("trl", {"mode": "preference"}),
     ("trl", {"mode": "kto"}),
     ("openai", {}),
+    ("alpaca", {"mode": "sft"}),
+    ("alpaca", {"mode": "ranking"}),
     ("intermt-bench", {"layout": "flat"}),
     ("intermt-bench", {"layout": "score"}),
     ("intermt-bench", {"layout": "pair"}),

@@ -35,6 +35,7 @@ echo "exporting from $examples (log: $work/export.log)"
 rm -rf "$data"
 {
   intermt convert "$examples" --to sharegpt --images copy -o "$data/lf/sft.json"
+  intermt convert "$examples" --to alpaca --images copy -o "$data/lf/alpaca.json"
   intermt pairs "$examples" --to sharegpt --images copy -o "$data/lf/pairs.json"
   intermt export-all "$examples" -o "$data/all"
   intermt convert "$examples" --to trl --mode preference --images copy \
@@ -66,6 +67,7 @@ train() {  # ENV RUN DATA MODEL
 }
 # LLaMA-Factory: convert, pairs, export-all, the example script and the tutorial
 train llamafactory lf-sft "$data/lf:sft" qwen2_vl
+train llamafactory lf-sft "$data/lf:alpaca" qwen2_vl
 train llamafactory lf-dpo "$data/lf:pairs" qwen2_vl
 train llamafactory lf-dpo "$data/all/llamafactory:intermt_ranking" qwen2_vl
 train llamafactory lf-sft "$data/script/llamafactory:intermt_sft" qwen2_vl

@@ -194,7 +194,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_input(p)
     p.add_argument("--to", dest="target", metavar="FMT", required=True, help="output format")
     p.add_argument("-o", "--output", required=True, help="output file (a folder for hf)")
-    p.add_argument("--mode", help="sharegpt: sft|ranking; llava: sft|dpo; trl: sft|preference|kto")
+    p.add_argument(
+        "--mode", help="sharegpt, alpaca: sft|ranking; llava: sft|dpo; trl: sft|preference|kto"
+    )
     p.add_argument("--layout", help="intermt-bench (either side): flat|score|pair|upstream")
     p.add_argument("--level", help="parquet, hf: " + "|".join(LEVELS) + " (tree, path lossless)")
     p.add_argument(

@@ -9,7 +9,7 @@ True
 from __future__ import annotations
 
 from ..io._json_records import read_json_records
-from . import canonical, intermt_bench, llava, openai, sharegpt, trl  # noqa: F401  (registering)
+from . import alpaca, canonical, intermt_bench, llava, openai, sharegpt, trl  # noqa: F401
 from ._options import ExportOptions, LoadOptions
 from ._records import write_records
 from ._registry import (

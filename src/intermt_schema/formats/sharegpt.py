@@ -40,6 +40,7 @@ __all__ = [
     "STYLES",
     "TOKEN",
     "Style",
+    "add_dataset_info",
     "check_record",
     "detect",
     "export",
@@ -107,7 +108,6 @@ def _ranking_records(
 
 
 def _dataset_info(url: str, name: str, ranking: bool, style: Style) -> None:
-    info_url = sibling(url, "dataset_info.json")
     columns = (
         {
             "messages": "conversations",
@@ -125,6 +125,13 @@ def _dataset_info(url: str, name: str, ranking: bool, style: Style) -> None:
         "columns": columns,
         "tags": _TAGS[style],
     }
+    add_dataset_info(url, name, entry)
+
+
+def add_dataset_info(url: str, name: str, entry: dict[str, Any]) -> None:
+    """Add ``entry`` as ``name`` to the LLaMA-Factory ``dataset_info.json`` beside
+    ``url``, under a lock: concurrent exports into one folder lose no entry."""
+    info_url = sibling(url, "dataset_info.json")
     with locked(info_url):  # another export into this folder waits: no entry is lost
         try:
             with open_input(info_url) as f:
