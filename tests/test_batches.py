@@ -68,7 +68,14 @@ def _no_nulls(value: object) -> object:
 
 
 def test_record_formats_are_the_json_record_formats() -> None:
-    assert set(record_formats()) == {"intermt-bench", "llava", "openai", "sharegpt", "trl"}
+    assert set(record_formats()) == {
+        "alpaca",
+        "intermt-bench",
+        "llava",
+        "openai",
+        "sharegpt",
+        "trl",
+    }
 
 
 def test_validate_batch_accounts_for_every_row_in_arrow_and_dicts() -> None:

@@ -71,12 +71,18 @@ def test_schema_command_prints_the_spec() -> None:
 
 def test_convert_names_the_formats_when_given_a_wrong_one(tmp_path: Path, capsys) -> None:
     code = main(
-        ["convert", str(EXAMPLES / "trees.jsonl"), "--to", "alpaca", "-o", str(tmp_path / "x.json")]
+        [
+            "convert",
+            str(EXAMPLES / "trees.jsonl"),
+            "--to",
+            "alpacca",
+            "-o",
+            str(tmp_path / "x.json"),
+        ]
     )
     assert code == 2
-    assert "available formats: hf, intermt-bench, jsonl, llava, openai, parquet, sharegpt, trl" in (
-        capsys.readouterr().err
-    )
+    names = "alpaca, hf, intermt-bench, jsonl, llava, openai, parquet, sharegpt, trl"
+    assert f"available formats: {names}" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists()
 
 
@@ -166,6 +172,7 @@ def test_formats_command_lists_every_format() -> None:
     code, text = run("formats")
     assert code == 0
     assert [line.split()[0] for line in text.splitlines()] == [
+        "alpaca",
         "hf",
         "intermt-bench",
         "jsonl",

@@ -232,8 +232,8 @@ def test_formats_are_detected_from_their_records(tmp_path: Path) -> None:
 
 
 def test_unknown_format_lists_the_registered_ones() -> None:
-    with pytest.raises(im.UnknownNameError, match="available formats: hf, intermt-bench, jsonl"):
-        get_format("alpaca")
+    with pytest.raises(im.UnknownNameError, match="available formats: alpaca, hf, intermt-bench"):
+        get_format("alpacca")
 
 
 def test_hf_export_embeds_images_as_image_features(tmp_path: Path) -> None:

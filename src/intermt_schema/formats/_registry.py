@@ -3,7 +3,7 @@
 
 >>> import intermt_schema.formats
 >>> [f.name for f in available_formats()][:3]
-['hf', 'intermt-bench', 'jsonl']
+['alpaca', 'hf', 'intermt-bench']
 """
 
 from __future__ import annotations
