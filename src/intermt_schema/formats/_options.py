@@ -24,7 +24,7 @@ __all__ = [
     "ASSISTANT_IMAGES",
     "CRITERION",
     "IMAGES",
-    "LIMITS",
+    "TRAINING_OPTIONS",
     "AssistantImages",
     "Choices",
     "ExportOptions",
@@ -64,9 +64,19 @@ Choices = tuple[str, ...] | type[bool] | type[str] | type[int] | Callable[[str],
 """What an option accepts: these choices, a bool, any string, a positive integer, or
 what a check allows."""
 
-LIMITS: dict[str, Choices] = {"max_images": int, "max_chars": int}
-"""The training exports' opt-in filters: records with more images or characters are
-left out, and counted in the loss report."""
+TRAINING_OPTIONS: dict[str, Choices] = {
+    "criterion": CRITERION,
+    "images": IMAGES,
+    "source_root": str,
+    "assistant_images": ASSISTANT_IMAGES,
+    "image_folder": str,
+    "max_images": int,
+    "max_chars": int,
+}
+"""The export options every training format takes besides its own (``mode``...): the
+preference criterion, how images are placed and from where, what happens to images in
+answers, and the opt-in filters (records with more images or characters are left out,
+and counted in the loss report)."""
 
 
 class ExportOptions(TypedDict, total=False):

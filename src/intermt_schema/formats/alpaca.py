@@ -27,7 +27,7 @@ from ..schema._structs import DialogueTree, ImageRef, Message
 from ..tree._merge import Conversation
 from ..validation._report import Issue
 from ._linear import LinearOptions, Turn, pair_turns, sft_turns, turn_messages
-from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES, LIMITS
+from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
 from ._records import image_ref, load_records, preference
 from ._registry import Format, ImportResult, LossReport, register_format
@@ -206,12 +206,7 @@ FORMAT = register_format(
         description="LLaMA-Factory Alpaca: instruction/input/output, or ranking (--mode)",
         export_options={
             "mode": MODES,
-            "criterion": CRITERION,
-            "images": IMAGES,
-            "source_root": str,
-            "assistant_images": ASSISTANT_IMAGES,
-            "image_folder": str,
-            **LIMITS,
+            **TRAINING_OPTIONS,
         },
     )
 )

@@ -12,15 +12,16 @@ from collections.abc import Iterable
 import msgspec
 
 from .._errors import ConversionError, check_choice, require
-from ..io._fs import DEFAULT_MAX_RECORD_BYTES, atomic_output, too_large_text
+from ..io._fs import DEFAULT_MAX_RECORD_BYTES, atomic_output
 from ..io._hf import from_hf_dataset, write_hf_dataset
 from ..io._jsonl import write_jsonl
 from ..io._parquet import bounded_rows, write_parquet_counted
-from ..io._readers import row_result, validate_path
-from ..io._tables import LEVELS, Level, embedded, pairs_table, paths_table
+from ..io._readers import row_result, too_large_issue, validate_path
+from ..io._tables import LEVELS, Level, pairs_table, paths_table
 from ..schema._structs import DialogueTree
+from ..validation._images import ImageEmbedder
 from ..validation._report import unreadable
-from ..validation._rules import ValidationOptions, rule_issue
+from ..validation._rules import ValidationOptions
 from ._registry import Format, ImportResult, LossReport, register_format
 
 
@@ -52,8 +53,9 @@ def _export_parquet(
         loss = LossReport(format="parquet", records=rows)
     else:
         pq = require("pyarrow.parquet", "parquet")
-        items = embedded(trees, source_root)
-        unembedded = sum(image.bytes is None for tree in items for image in tree.images())
+        embed = ImageEmbedder(source_root)
+        items = list(map(embed, trees))
+        unembedded = embed.unembedded
         table = paths_table(items) if level == "path" else pairs_table(items)
         with atomic_output(url) as sink:
             pq.write_table(table, sink, compression="zstd")
@@ -110,10 +112,7 @@ def _load_hf(url: str) -> ImportResult:
         for row in bounded_rows(batch, DEFAULT_MAX_RECORD_BYTES):  # one bad row: one record
             result.records += 1
             if row is None:
-                text = too_large_text(DEFAULT_MAX_RECORD_BYTES)
-                result.issues.append(
-                    rule_issue("record.too_large", text, file=url, line=result.records)
-                )
+                result.issues.append(too_large_issue(url, result.records, DEFAULT_MAX_RECORD_BYTES))
                 continue
             found = row_result(row, ValidationOptions(), url, result.records)
             if found.accepted and found.tree is not None:

@@ -30,7 +30,7 @@ from ._linear import (
     turn_messages,
     within_limits,
 )
-from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES, LIMITS
+from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
 from ._records import has_turns, image_ref, load_records, preference
 from ._registry import Format, ImportResult, LossReport, register_format
@@ -227,12 +227,7 @@ FORMAT = register_format(
         export_options={
             "mode": MODES,
             "single_image": bool,
-            "criterion": CRITERION,
-            "images": IMAGES,
-            "source_root": str,
-            "assistant_images": ASSISTANT_IMAGES,
-            "image_folder": str,
-            **LIMITS,
+            **TRAINING_OPTIONS,
         },
     )
 )

@@ -23,7 +23,7 @@ from ..schema._structs import DialogueTree, ImagePart, ImageRef, Message, Part, 
 from ..tree._merge import Conversation
 from ..validation._report import Issue
 from ._linear import LinearOptions, Turn, pair_turns, sft_turns
-from ._options import ASSISTANT_IMAGES, CRITERION, IMAGES, LIMITS
+from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
 from ._records import image_ref, known_role, load_records, preference
 from ._registry import Format, ImportResult, LossReport, register_format
@@ -239,12 +239,7 @@ FORMAT = register_format(
         description="TRL conversational rows: sft, preference (explicit prompt) or kto (--mode)",
         export_options={
             "mode": MODES,
-            "criterion": CRITERION,
-            "images": IMAGES,
-            "source_root": str,
-            "assistant_images": ASSISTANT_IMAGES,
-            "image_folder": str,
-            **LIMITS,
+            **TRAINING_OPTIONS,
         },
     )
 )

@@ -21,7 +21,7 @@ from typing import Any
 
 from .._errors import ConversionError, check_choice, require
 from ..schema._structs import DialogueTree
-from ..validation._images import embed_images
+from ..validation._images import ImageEmbedder
 from ._arrow import arrow_schema, hf_features_dict, row_to_tree, to_rows
 from ._fs import is_local, staged_folder
 from ._tables import (
@@ -48,13 +48,9 @@ def to_hf_dataset(
     datasets = require("datasets", "hf")
     pa = require("pyarrow", "parquet")
     items = embedded(trees, images_root)
-    hf_images = not any(map(without_bytes, items))
-    if level == "tree":
-        schema, rows = arrow_schema(hf_images), to_rows(items)
-    elif level == "path":
-        schema, rows = arrow_schema(hf_images, PathRow), to_rows(path_rows(items))
-    else:
-        schema, rows = arrow_schema(hf_images, PairRow), to_rows(pair_rows(items))
+    cls, rows_of = _LEVELS[level]
+    schema = arrow_schema(not any(map(without_bytes, items)), cls)
+    rows = to_rows(row for tree in items for row in rows_of(tree))
     return datasets.Dataset(pa.Table.from_pylist(rows, schema=schema))
 
 
@@ -112,15 +108,13 @@ def write_hf_dataset(
     )
     if scratch_parent:
         os.makedirs(scratch_parent, exist_ok=True)
-    count = unembedded = 0
+    count = 0
+    embed = ImageEmbedder(images_root)
     with tempfile.TemporaryDirectory(prefix=".intermt-rows-", dir=scratch_parent) as scratch:
         rows_file = os.path.join(scratch, "rows.arrow")
         with pa.OSFile(rows_file, "wb") as sink, pa.ipc.new_stream(sink, plain) as writer:
             batch: list[Any] = []
-            for tree in trees:
-                if images_root:
-                    tree = embed_images(tree, images_root)
-                unembedded += sum(image.bytes is None for image in tree.images())
+            for tree in map(embed, trees):
                 batch += rows_of(tree)
                 if len(batch) >= rows_per_batch:
                     writer.write_batch(pa.RecordBatch.from_pylist(to_rows(batch), schema=plain))
@@ -128,13 +122,13 @@ def write_hf_dataset(
             if batch:
                 writer.write_batch(pa.RecordBatch.from_pylist(to_rows(batch), schema=plain))
                 count += len(batch)
-        features = None if unembedded else datasets.Features.from_dict(hf_features_dict(cls))
+        features = None if embed.unembedded else datasets.Features.from_dict(hf_features_dict(cls))
         dataset = datasets.Dataset.from_file(
             rows_file, info=datasets.DatasetInfo(features=features)
         )
         save_dataset(dataset, url)
         del dataset  # the mapped file is closed before the scratch folder goes
-    return count, unembedded
+    return count, embed.unembedded
 
 
 _LEVELS: dict[str, tuple[type, Callable[[DialogueTree], list[Any]]]] = {

@@ -19,7 +19,7 @@ import msgspec
 
 from .._errors import SchemaError, require
 from ..schema._structs import DialogueTree
-from ..validation._images import embed_images
+from ..validation._images import ImageEmbedder
 from ..validation._pointers import pointer_from_msgspec
 from ._arrow import arrow_schema, row_to_tree, to_rows
 from ._fs import DEFAULT_MAX_RECORD_BYTES, atomic_output, open_input, reading, too_large_text
@@ -72,19 +72,16 @@ def write_parquet_counted(
     pa = require("pyarrow", "parquet")
     pq = require("pyarrow.parquet", "parquet")
     plain = arrow_schema(hf_images=False)
-    count = unembedded = 0
+    count = 0
+    embed = ImageEmbedder(images_root)
     with (
         atomic_output(url) as sink,
         pq.ParquetWriter(sink, plain, compression="zstd", store_schema=False) as writer,
     ):
         group: list[DialogueTree] = []
         size = 0
-        for tree in trees:
-            if images_root:
-                tree = embed_images(tree, images_root)
-            for image in tree.images():
-                size += len(image.bytes or b"")
-                unembedded += image.bytes is None
+        for tree in map(embed, trees):
+            size += sum(len(image.bytes or b"") for image in tree.images())
             group.append(tree)
             if len(group) >= rows_per_group or size >= GROUP_IMAGE_BYTES:
                 writer.write_table(pa.Table.from_pylist(to_rows(group), schema=plain))
@@ -93,9 +90,9 @@ def write_parquet_counted(
         if group or not count:
             writer.write_table(pa.Table.from_pylist(to_rows(group), schema=plain))
             count += len(group)
-        if not unembedded:  # declared at the end, once every image is known to have bytes
+        if not embed.unembedded:  # declared at the end, once every image has its bytes
             writer.add_key_value_metadata(arrow_schema().metadata)
-    return count, unembedded
+    return count, embed.unembedded
 
 
 def iter_rows(

@@ -41,6 +41,7 @@ __all__ = [
     "file_failure",
     "line_result",
     "row_result",
+    "too_large_issue",
     "validate_path",
 ]
 
@@ -63,9 +64,15 @@ def _jsonl_records(url: str, options: ValidationOptions, max_bytes: int) -> Iter
         yield line_result(line, options, url, number, max_bytes)
 
 
+def too_large_issue(source: str, number: int, max_bytes: int) -> Issue:
+    """The error of a record longer than ``max_bytes``, which is not read."""
+    return rule_issue("record.too_large", too_large_text(max_bytes), file=source, line=number)
+
+
 def _too_large(source: str, number: int, max_bytes: int) -> RecordResult:
-    issue = rule_issue("record.too_large", too_large_text(max_bytes), file=source, line=number)
-    return RecordResult(source, number, None, Report([issue]), None)
+    return RecordResult(
+        source, number, None, Report([too_large_issue(source, number, max_bytes)]), None
+    )
 
 
 def _parquet_records(

@@ -24,6 +24,7 @@ from .._errors import require
 from ..schema._structs import DialogueTree, ImagePart, ImageRef
 
 __all__ = [
+    "ImageEmbedder",
     "ImageLimits",
     "check_image",
     "digest_problem",
@@ -217,3 +218,26 @@ def embed_images(tree: DialogueTree, root: str, limits: ImageLimits | None = Non
             content.append(part)
         nodes.append(structs.replace(node, content=content))
     return structs.replace(tree, nodes=nodes)
+
+
+class ImageEmbedder:
+    """Embeds the image files under ``root`` (none when ``root`` is None) into each tree
+    it is given, and counts the images left without bytes (``unembedded``): missing,
+    unsafe, or a URI only. Writers declare ``Image`` features only when none is left.
+
+    >>> import intermt_schema as im
+    >>> embed = ImageEmbedder(None)
+    >>> tree = embed(im.DialogueTree(id="t", nodes=[im.Message(id="q", role="user",
+    ...     content=[im.ImagePart(image=im.ImageRef(uri="https://x/a.png"))])]))
+    >>> embed.unembedded
+    1
+    """
+
+    def __init__(self, root: str | None, limits: ImageLimits | None = None) -> None:
+        self.root, self.limits, self.unembedded = root, limits, 0
+
+    def __call__(self, tree: DialogueTree) -> DialogueTree:
+        if self.root:
+            tree = embed_images(tree, self.root, self.limits)
+        self.unembedded += sum(image.bytes is None for image in tree.images())
+        return tree
