@@ -26,7 +26,7 @@ from ..io._json_records import read_json_records
 from ..schema._structs import DialogueTree, ImageRef, Message
 from ..tree._merge import Conversation
 from ..validation._report import Issue
-from ._linear import LinearOptions, Turn, pair_turns, sft_turns, turn_messages
+from ._linear import LinearOptions, Turn, pair_turns, sft_turns, turn_messages, with_images
 from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
 from ._records import image_ref, load_records, preference
@@ -78,8 +78,7 @@ def _sft(
             continue
         record = _record(turns[:-1], _metas(path, turns)[:-1])
         record["output"] = turns[-1].text
-        images = [sink.place(ref) for t in turns for ref in t.images]
-        yield {**record, **({"images": images} if images else {})}
+        yield with_images(record, [sink.place(ref) for t in turns for ref in t.images])
 
 
 def _ranking(
@@ -92,8 +91,7 @@ def _ranking(
     for turns, chosen, rejected in pair_turns(trees, options, criterion, loss):
         record = _record(turns, [{} for _ in turns])
         record.update(chosen=chosen.text, rejected=rejected.text)
-        images = [sink.place(ref) for t in turns for ref in t.images]
-        yield {**record, **({"images": images} if images else {})}
+        yield with_images(record, [sink.place(ref) for t in turns for ref in t.images])
 
 
 def records(
