@@ -9,7 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "intermt_schema"
 LAYERS = ["_errors", "schema", "validation", "tree", "io", "formats", "sampling", "scale",
-          "viewer", "cli"]  # fmt: skip
+          "publish", "viewer", "cli"]  # fmt: skip
 """Lowest first; ``testing`` and the package's ``__init__`` sit on top."""
 
 

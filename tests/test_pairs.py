@@ -142,12 +142,12 @@ def test_pareto_pairs_really_dominate() -> None:
 def test_splits_never_leak(tree_list, group_by) -> None:
     parts = split_trees(tree_list, [0.8, 0.1, 0.1], group_by=group_by, seed=3)
     assert sorted(t.id for p in parts for t in p) == sorted(t.id for t in tree_list)
-    from intermt_schema.sampling.splits import _group_keys
+    from intermt_schema.sampling.splits import group_keys
 
     owners: dict[str, int] = {}
     for index, part in enumerate(parts):
         for tree in part:
-            for key in _group_keys(tree, group_by):
+            for key in group_keys(tree, group_by):
                 assert owners.setdefault(key, index) == index, key
     assert split_trees(tree_list, [0.8, 0.1, 0.1], group_by=group_by, seed=3) == parts
 

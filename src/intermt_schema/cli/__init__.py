@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from .._errors import IntermtError, OptionError, UnknownNameError
-from . import convert, export_all, info, pairs, show, split, stats, validate
+from . import convert, export_all, info, pairs, publish, show, split, stats, validate
 from ._accounting import UsageError
 
 __all__ = ["build_parser", "main"]
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (validate, convert):
         command.add_parser(sub)
     info.add_parsers(sub)
-    for command in (stats, pairs, split, export_all, show):
+    for command in (stats, pairs, split, export_all, publish, show):
         command.add_parser(sub)
     for name, parser_of in sub.choices.items():
         if name not in ("formats", "schema"):  # every command that reads records

@@ -23,7 +23,15 @@ from ._accounting import (
 )
 from .convert import add_limits
 
-__all__ = ["PAIR_TARGETS", "add_parser", "pairs", "parse_criterion", "run"]
+__all__ = [
+    "PAIR_TARGETS",
+    "add_pair_options",
+    "add_parser",
+    "pair_options_of",
+    "pairs",
+    "parse_criterion",
+    "run",
+]
 
 PAIR_TARGETS: dict[str, tuple[str, dict[str, Any]]] = {
     "trl": ("trl", {"mode": "preference"}),
@@ -118,17 +126,22 @@ def pairs(
     return 1 if tally.failed else 0
 
 
-def run(args: argparse.Namespace, out: IO[str]) -> int:
-    options = PairOptions(
+def pair_options_of(args: argparse.Namespace) -> PairOptions:
+    """The pair sampling options the flags of :func:`add_pair_options` gave."""
+    return PairOptions(
         scope=args.scope, source=args.pair_source, strategy=args.strategy,
         criterion=parse_criterion(args.criterion),
         dimensions=args.dimensions.split(",") if args.dimensions else (),
         margin=args.margin, ties=args.ties, aggregate=args.aggregate,
         cap_per_branch=args.cap_per_branch, cap_per_tree=args.cap_per_tree, seed=args.seed,
     )  # fmt: skip
+
+
+def run(args: argparse.Namespace, out: IO[str]) -> int:
     return pairs(
-        args.input, args.output, to=args.target, options=options, images_root=args.images_root,
-        images=args.images, limits={"max_images": args.max_images, "max_chars": args.max_chars},
+        args.input, args.output, to=args.target, options=pair_options_of(args),
+        images_root=args.images_root, images=args.images,
+        limits={"max_images": args.max_images, "max_chars": args.max_chars},
         source=args.source, rejects=args.rejects, quiet=args.quiet, out=out,
     )  # fmt: skip
 
@@ -136,6 +149,22 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("pairs", help="sample preference pairs and export them")
     add_input(p)
+    add_pair_options(p)
+    p.add_argument(
+        "--images",
+        choices=IMAGES,
+        default="reference",
+        help="name image paths as they are (default), or copy/link the files beside the output",
+    )
+    p.add_argument("--images-root", help="folder the input's image paths are relative to")
+    add_limits(p)
+    p.add_argument("--to", dest="target", required=True, choices=["pairs", *PAIR_TARGETS])
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(run=run)
+
+
+def add_pair_options(p: argparse.ArgumentParser) -> None:
+    """The pair sampling flags (``pairs``, ``publish``); read with :func:`pair_options_of`."""
     p.add_argument("--scope", choices=["local", "global", "both"], default="both")
     p.add_argument(
         "--source",
@@ -164,14 +193,3 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--cap-per-tree", type=int, help="at most N pairs per tree (the first N produced)"
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--images",
-        choices=IMAGES,
-        default="reference",
-        help="name image paths as they are (default), or copy/link the files beside the output",
-    )
-    p.add_argument("--images-root", help="folder the input's image paths are relative to")
-    add_limits(p)
-    p.add_argument("--to", dest="target", required=True, choices=["pairs", *PAIR_TARGETS])
-    p.add_argument("-o", "--output", required=True)
-    p.set_defaults(run=run)

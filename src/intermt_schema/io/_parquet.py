@@ -27,7 +27,9 @@ from ._fs import DEFAULT_MAX_RECORD_BYTES, atomic_output, open_input, reading, t
 __all__ = [
     "GROUP_IMAGE_BYTES",
     "ROWS_PER_GROUP",
+    "RowGroupWriter",
     "bounded_rows",
+    "image_bytes",
     "iter_rows",
     "read_parquet",
     "write_parquet",
@@ -69,30 +71,78 @@ def write_parquet_counted(
 ) -> tuple[int, int]:
     """:func:`write_parquet`, returning the rows written and the images that carry no
     bytes (not found under ``images_root``, or a URI only)."""
-    pa = require("pyarrow", "parquet")
-    pq = require("pyarrow.parquet", "parquet")
-    plain = arrow_schema(hf_images=False)
-    count = 0
     embed = ImageEmbedder(images_root)
-    with (
-        atomic_output(url) as sink,
-        pq.ParquetWriter(sink, plain, compression="zstd", store_schema=False) as writer,
-    ):
-        group: list[DialogueTree] = []
-        size = 0
+    with atomic_output(url) as sink:
+        writer = RowGroupWriter(sink, DialogueTree, rows_per_group=rows_per_group)
         for tree in map(embed, trees):
-            size += sum(len(image.bytes or b"") for image in tree.images())
-            group.append(tree)
-            if len(group) >= rows_per_group or size >= GROUP_IMAGE_BYTES:
-                writer.write_table(pa.Table.from_pylist(to_rows(group), schema=plain))
-                count += len(group)
-                group, size = [], 0
-        if group or not count:
-            writer.write_table(pa.Table.from_pylist(to_rows(group), schema=plain))
-            count += len(group)
-        if not embed.unembedded:  # declared at the end, once every image has its bytes
-            writer.add_key_value_metadata(arrow_schema().metadata)
+            writer.add(tree, image_bytes(tree))
+        count = writer.close(hf_images=not embed.unembedded)
     return count, embed.unembedded
+
+
+def image_bytes(tree: DialogueTree) -> int:
+    """The bytes the images of ``tree`` carry."""
+    return sum(len(image.bytes or b"") for image in tree.images())
+
+
+class RowGroupWriter:
+    """Rows of one Struct class (``cls``) written to a Parquet ``sink`` in row groups of
+    at most ``rows_per_group`` rows or ``group_bytes`` of images, so memory holds one
+    group. ``close(hf_images=True)`` declares Hugging Face ``Image`` features, which a
+    writer can only know at the end (every image had its bytes).
+
+    >>> import io
+    >>> sink = io.BytesIO()
+    >>> writer = RowGroupWriter(sink, DialogueTree)
+    >>> writer.add(DialogueTree(id="t"))
+    >>> writer.close(), writer.written > 0
+    (1, True)
+    """
+
+    def __init__(
+        self,
+        sink: Any,
+        cls: type,
+        *,
+        rows_per_group: int = ROWS_PER_GROUP,
+        group_bytes: int = GROUP_IMAGE_BYTES,
+    ) -> None:
+        pq = require("pyarrow.parquet", "parquet")
+        self._pa = require("pyarrow", "parquet")
+        self.cls, self.rows_per_group, self.group_bytes = cls, rows_per_group, group_bytes
+        self.schema = arrow_schema(hf_images=False, cls=cls)
+        self._sink = sink
+        self._writer = pq.ParquetWriter(sink, self.schema, compression="zstd", store_schema=False)
+        self._group: list[Any] = []
+        self._size = 0
+        self.count = 0
+
+    @property
+    def written(self) -> int:
+        """The bytes written to the sink so far (whole row groups)."""
+        return int(self._sink.tell())
+
+    def add(self, value: Any, image_bytes: int = 0) -> None:
+        """Append one row; ``image_bytes`` counts towards the group's image budget."""
+        self._group.append(value)
+        self._size += image_bytes
+        if len(self._group) >= self.rows_per_group or self._size >= self.group_bytes:
+            self._flush()
+
+    def _flush(self) -> None:
+        rows = to_rows(self._group)
+        self._writer.write_table(self._pa.Table.from_pylist(rows, schema=self.schema))
+        self.count += len(self._group)
+        self._group, self._size = [], 0
+
+    def close(self, hf_images: bool = False) -> int:
+        """Write the last group and the footer; returns the rows written."""
+        if self._group or not self.count:
+            self._flush()
+        if hf_images:
+            self._writer.add_key_value_metadata(arrow_schema(cls=self.cls).metadata)
+        self._writer.close()
+        return self.count
 
 
 def iter_rows(

@@ -17,7 +17,15 @@ from ..schema._structs import DialogueTree
 from ..tree._view import TreeView
 from .pairs import _rng
 
-__all__ = ["GROUPS", "GroupBy", "check_fractions", "check_group_by", "split_trees"]
+__all__ = [
+    "GROUPS",
+    "GroupBy",
+    "assign_parts",
+    "check_fractions",
+    "check_group_by",
+    "group_keys",
+    "split_trees",
+]
 
 GroupBy = Literal["tree", "prompt", "image"]
 GROUPS: tuple[GroupBy, ...] = ("tree", "prompt", "image")
@@ -44,7 +52,13 @@ def check_fractions(fractions: Sequence[float]) -> None:
         raise OptionError(f"fractions must be non-negative and not all zero, not {list(fractions)}")
 
 
-def _group_keys(tree: DialogueTree, group_by: Sequence[str]) -> list[str]:
+def group_keys(tree: DialogueTree, group_by: Sequence[str]) -> list[str]:
+    """What ties ``tree`` to others under ``group_by``: its id, its seed prompts'
+    normalised text digests, its images' identities.
+
+    >>> group_keys(DialogueTree(id="t"), ["tree", "prompt"])
+    ['tree:t']
+    """
     from ..schema._structs import ImagePart, TextPart
 
     keys = [f"tree:{tree.id}"]
@@ -75,9 +89,29 @@ def split_trees(
     parts. Deterministic for a seed. An unknown ``group_by`` key or bad fractions
     raise ``OptionError``.
     """
-    check_fractions(fractions)
     check_group_by(group_by)
-    parent = list(range(len(trees)))
+    keys = [(tree.id, group_keys(tree, group_by)) for tree in trees]
+    chosen = assign_parts(keys, fractions, seed=seed)
+    parts: list[list[DialogueTree]] = [[] for _ in fractions]
+    for tree, part in zip(trees, chosen, strict=True):
+        parts[part].append(tree)
+    return parts
+
+
+def assign_parts(
+    keys: Sequence[tuple[str, Sequence[str]]], fractions: Sequence[float], *, seed: int = 0
+) -> list[int]:
+    """The part of each item, given ``(tree id, group keys)`` per item (see
+    :func:`group_keys`): items that share a key share a part, and parts hold about
+    ``fractions`` of the items. :func:`split_trees` without the trees, so that a
+    caller can stream them.
+
+    >>> assign_parts([("a", ["tree:a", "prompt:1"]), ("b", ["tree:b", "prompt:1"]),
+    ...               ("c", ["tree:c"])], [0.5, 0.5])
+    [1, 1, 0]
+    """
+    check_fractions(fractions)
+    parent = list(range(len(keys)))
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -86,19 +120,23 @@ def split_trees(
         return i
 
     first: dict[str, int] = {}
-    for i, tree in enumerate(trees):
-        for key in _group_keys(tree, group_by):
+    for i, (_, item_keys) in enumerate(keys):
+        for key in item_keys:
             j = first.setdefault(key, i)
             parent[find(i)] = find(j)
+    del first
     components: dict[int, list[int]] = {}
-    for i in range(len(trees)):
+    for i in range(len(keys)):
         components.setdefault(find(i), []).append(i)
-    order = sorted(components.values(), key=lambda c: _rng(seed, trees[c[0]].id).random())
+    order = sorted(components.values(), key=lambda c: _rng(seed, keys[c[0]][0]).random())
     total = sum(fractions)
-    targets = [f / total * len(trees) for f in fractions]
-    parts: list[list[int]] = [[] for _ in fractions]
+    targets = [f / total * len(keys) for f in fractions]
+    sizes = [0] * len(fractions)
+    chosen = [0] * len(keys)
     for component in order:
         # fill the part furthest below its target
-        k = max(range(len(parts)), key=lambda p: (targets[p] - len(parts[p]), -p))
-        parts[k].extend(component)
-    return [[trees[i] for i in sorted(part)] for part in parts]
+        k = max(range(len(sizes)), key=lambda p: (targets[p] - sizes[p], -p))
+        sizes[k] += len(component)
+        for i in component:
+            chosen[i] = k
+    return chosen

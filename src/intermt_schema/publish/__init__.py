@@ -1,0 +1,222 @@
+"""Publish trees as a folder that is a Hugging Face dataset repository: Parquet shards
+per configuration and split with the images embedded, a dataset card (``README.md``)
+and Croissant metadata (``croissant.json``), in memory that does not grow with the
+corpus.
+
+Two passes: the first embeds each tree's images, notes what ties it to other trees
+(for leak-free splits) and spools it to a scratch file; the second streams the spooled
+trees into the shards of every configuration, sampling pairs and counting statistics
+on the way.
+
+>>> import os, tempfile, intermt_schema as im
+>>> q = im.Message(id="q", role="user", content=[im.TextPart("?")])
+>>> folder = tempfile.mkdtemp()
+>>> report = publish_dataset([im.DialogueTree(id="t", nodes=[q])], folder,
+...                          fractions=(1.0,), plots=False)
+>>> report.written["trees"]["train"].rows, sorted(os.listdir(folder))
+(1, ['README.md', 'croissant.json', 'data'])
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from .._errors import OptionError, require
+from ..io._fs import atomic_output
+from ..sampling._criteria import PairOptions, check_pair_options
+from ..sampling.pairs import PairReport, iter_pairs
+from ..sampling.splits import assign_parts, check_fractions, check_group_by, group_keys
+from ..sampling.stats import plot_stats, render_stats, tree_stats
+from ..schema._dimensions import INTERMT, DimensionSet
+from ..schema._structs import DialogueTree, ImagePart, Message, decode_tree, encode_tree
+from ..validation._images import ImageEmbedder
+from ._card import CardInfo, render_card
+from ._croissant import croissant
+from ._rows import CONFIGS, config_rows
+from ._shards import DEFAULT_SHARD_BYTES, ShardSet, SplitShards
+
+__all__ = ["CONFIGS", "CardInfo", "PublishReport", "publish_dataset", "push_to_hub"]
+
+SPLIT_NAMES = ("train", "validation", "test")
+
+
+@dataclass
+class PublishReport:
+    """What a publication wrote: rows per configuration and split, the pairs' report,
+    the images that carry no bytes, and the files beside the data."""
+
+    written: dict[str, dict[str, SplitShards]]
+    pairs: PairReport
+    trees: int = 0
+    unembedded: int = 0
+    files: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        lines = [f"publish: {self.trees} trees"]
+        for config, splits in self.written.items():
+            parts = ", ".join(
+                f"{s} {v.rows} rows in {len(v.files)} shards" for s, v in splits.items()
+            )
+            lines.append(f"  {config}: {parts}")
+        if self.unembedded:
+            lines.append(
+                f"  {self.unembedded} images carry no bytes (not found, or a URI only): "
+                "image columns are {bytes, path} structs, not Image features"
+            )
+        lines.append("  " + ", ".join(self.files))
+        return "\n".join(lines)
+
+
+def _message_image_bytes(messages: Iterable[Message]) -> int:
+    return sum(
+        len(part.image.bytes or b"")
+        for message in messages
+        for part in message.content
+        if type(part) is ImagePart
+    )
+
+
+def _image_bytes(row: Any) -> int:
+    if isinstance(row, DialogueTree):
+        return _message_image_bytes(row.nodes)
+    messages: list[Message] = []
+    for name in ("messages", "prompt", "chosen", "rejected"):
+        messages += getattr(row, name, None) or []
+    return _message_image_bytes(messages)
+
+
+def split_names(count: int) -> list[str]:
+    """``train``/``validation``/``test`` for three parts, ``train`` for one, else
+    ``part-N``."""
+    if count == 1:
+        return ["train"]
+    return list(SPLIT_NAMES) if count == 3 else [f"part-{i}" for i in range(count)]
+
+
+def publish_dataset(
+    trees: Iterable[DialogueTree],
+    folder: str,
+    *,
+    info: CardInfo | None = None,
+    pair_options: PairOptions | None = None,
+    fractions: Sequence[float] = (0.9, 0.05, 0.05),
+    group_by: Sequence[str] = ("tree", "prompt", "image"),
+    seed: int = 0,
+    shard_bytes: int = DEFAULT_SHARD_BYTES,
+    images_root: str | None = None,
+    dimensions: DimensionSet = INTERMT,
+    plots: bool = True,
+    published: datetime.date | None = None,
+) -> PublishReport:
+    """Write ``trees`` (already validated) into the local ``folder`` as a Hub dataset
+    repository: ``data/<config>/<split>-NNNNN-of-NNNNN.parquet`` for the
+    configurations in :data:`CONFIGS`, ``README.md`` and ``croissant.json``. Splits
+    share no ``group_by`` group (see :func:`intermt_schema.split_trees`); pairs are
+    sampled with ``pair_options`` (see :func:`intermt_schema.iter_pairs`), which the card
+    records. ``plots`` puts score histograms in the card (needs matplotlib).
+    """
+    info = info or CardInfo()
+    options = dict(pair_options or {})
+    check_fractions(fractions)
+    check_group_by(group_by)
+    check_pair_options(PairOptions(**options))  # type: ignore[typeddict-item]
+    if plots:
+        require("matplotlib", "plot")
+    os.makedirs(folder, exist_ok=True)
+    scratch = os.path.join(folder, ".trees.scratch.jsonl")
+    embed = ImageEmbedder(images_root)
+    keys: list[tuple[str, list[str]]] = []
+    with open(scratch, "wb") as spool:
+        for tree in map(embed, trees):
+            keys.append((tree.id, group_keys(tree, group_by)))
+            spool.write(encode_tree(tree) + b"\n")
+    parts = assign_parts(keys, fractions, seed=seed)
+    names = split_names(len(fractions))
+    split_of = {tree_id: names[part] for (tree_id, _), part in zip(keys, parts, strict=True)}
+    del keys, parts
+    shards = ShardSet(folder, CONFIGS, shard_bytes=shard_bytes, hf_images=not embed.unembedded)
+    report = PairReport()
+    try:
+        stats = tree_stats(_write_rows(_spooled(scratch), shards, split_of, report, options))
+    except BaseException:
+        shards.abort()
+        raise
+    finally:
+        os.unlink(scratch)
+    written = shards.close()
+    plot_files = _plots(stats, folder) if plots else []
+    losses = {
+        "trees": "lossless: every node, rating and judgment",
+        "paths": "lossless: the paths merge back into the same trees",
+        "pairs": report.render(),
+        "ratings": "every rating, flat (meta as JSON text)",
+        "judgments": "every judgment, flat (outcomes and meta as JSON text)",
+    }
+    card = render_card(
+        info, written, CONFIGS, hf_images=not embed.unembedded, stats_text=render_stats(stats),
+        plots=plot_files, losses=losses, pair_options=options or {"(defaults)": None},
+        dimensions=dimensions, split_rule=(names, group_by, seed),
+    )  # fmt: skip
+    _write_text(os.path.join(folder, "README.md"), card.encode())
+    document = croissant(info, written, CONFIGS, published=published)
+    metadata = msgspec.json.format(msgspec.json.encode(document))
+    _write_text(os.path.join(folder, "croissant.json"), metadata)
+    return PublishReport(
+        written=written, pairs=report, trees=len(split_of), unembedded=embed.unembedded,
+        files=["README.md", "croissant.json", *plot_files],
+    )  # fmt: skip
+
+
+def _spooled(path: str) -> Iterator[DialogueTree]:
+    with open(path, "rb") as f:
+        for line in f:
+            yield decode_tree(line)
+
+
+def _write_rows(
+    trees: Iterator[DialogueTree],
+    shards: ShardSet,
+    split_of: Mapping[str, str],
+    report: PairReport,
+    options: Mapping[str, Any],
+) -> Iterator[DialogueTree]:
+    """Each tree, after its rows went into the shards of its split."""
+    for tree, pairs in iter_pairs(trees, report, **options):
+        split = split_of[tree.id]
+        for config, rows in config_rows(tree, pairs).items():
+            for row in rows:
+                shards.add(config, split, row, _image_bytes(row))
+        yield tree
+
+
+def _plots(stats: dict[str, Any], folder: str) -> list[str]:
+    return [os.path.relpath(p, folder) for p in plot_stats(stats, os.path.join(folder, "plots"))]
+
+
+def _write_text(path: str, data: bytes) -> None:
+    with atomic_output(path) as sink:
+        sink.write(data)
+
+
+def push_to_hub(
+    folder: str, repo_id: str, *, private: bool = False, token: str | None = None
+) -> str:
+    """Upload a published folder to the Hub as the dataset ``repo_id`` (created when
+    missing); returns the repository's URL. Needs ``huggingface_hub``."""
+    hub = require("huggingface_hub", "hf")
+    if not CardInfo(repo_id=repo_id).repo_id:
+        raise OptionError(f"repository {repo_id!r} is not owner/name")
+    api = hub.HfApi(token=token)
+    api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+    api.upload_folder(
+        folder_path=folder, repo_id=repo_id, repo_type="dataset",
+        ignore_patterns=[".intermt-output", ".*"],
+        commit_message="Publish with intermt-schema",
+    )  # fmt: skip
+    return f"https://huggingface.co/datasets/{repo_id}"

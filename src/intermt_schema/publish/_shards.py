@@ -1,0 +1,117 @@
+"""Parquet shards per configuration and split, rolled over at a size limit and named
+as the Hugging Face Hub expects (``data/<config>/<split>-00000-of-00002.parquet``).
+
+>>> import tempfile
+>>> from intermt_schema import DialogueTree
+>>> shards = ShardSet(tempfile.mkdtemp(), {"trees": DialogueTree})
+>>> shards.add("trees", "train", DialogueTree(id="t"))
+>>> shards.close()["trees"]["train"].files
+['data/trees/train-00000-of-00001.parquet']
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from .._errors import OptionError
+from ..io._parquet import RowGroupWriter
+
+__all__ = ["DEFAULT_SHARD_BYTES", "GROUP_BYTES", "ShardSet", "SplitShards"]
+
+DEFAULT_SHARD_BYTES = 500 << 20
+"""About 500 MB per shard, the Hub's recommendation for Parquet files."""
+
+GROUP_BYTES = 16 << 20
+"""Images buffered per open shard before a row group is written: several shards are
+open at once (one per configuration and split), so memory holds a few of these."""
+
+
+@dataclass
+class SplitShards:
+    """What one configuration's split holds: rows, bytes and files (relative paths)."""
+
+    rows: int = 0
+    bytes: int = 0
+    files: list[str] = field(default_factory=list)
+
+
+class ShardSet:
+    """Writers for every ``(config, split)`` under ``folder``, opened on their first row,
+    each rolled over to a new shard once it holds ``shard_bytes``. ``close`` names the
+    shards ``-NNNNN-of-NNNNN`` and returns, per config and split, what was written.
+    ``hf_images`` declares ``Image`` features (when every image carries its bytes).
+    """
+
+    def __init__(
+        self,
+        folder: str,
+        configs: Mapping[str, type],
+        *,
+        shard_bytes: int = DEFAULT_SHARD_BYTES,
+        hf_images: bool = False,
+    ) -> None:
+        if shard_bytes < 1 << 20:
+            raise OptionError(f"shard size must be at least 1 MB, not {shard_bytes} bytes")
+        self.folder, self.configs, self.shard_bytes = folder, configs, shard_bytes
+        self.hf_images = hf_images
+        self._open: dict[tuple[str, str], tuple[IO[bytes], RowGroupWriter]] = {}
+        self._done: dict[tuple[str, str], list[tuple[str, int, int]]] = {}
+
+    def _path(self, config: str, split: str, index: int) -> str:
+        return os.path.join("data", config, f".{split}-{index:05d}.parquet")
+
+    def add(self, config: str, split: str, row: Any, image_bytes: int = 0) -> None:
+        """Append one row of ``config`` to ``split``."""
+        key = (config, split)
+        if key not in self._open:
+            index = len(self._done.get(key, []))
+            path = os.path.join(self.folder, self._path(config, split, index))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            sink: IO[bytes] = open(path, "wb")  # noqa: SIM115 -- closed in _finish
+            writer = RowGroupWriter(sink, self.configs[config], group_bytes=GROUP_BYTES)
+            self._open[key] = (sink, writer)
+        sink, writer = self._open[key]
+        writer.add(row, image_bytes)
+        if writer.written >= self.shard_bytes:
+            self._finish(key)
+
+    def _finish(self, key: tuple[str, str]) -> None:
+        sink, writer = self._open.pop(key)
+        rows = writer.close(hf_images=self.hf_images)
+        sink.close()
+        index = len(self._done.get(key, []))
+        path = self._path(*key, index)
+        self._done.setdefault(key, []).append(
+            (path, rows, os.path.getsize(os.path.join(self.folder, path)))
+        )
+
+    def close(self) -> dict[str, dict[str, SplitShards]]:
+        """Finish every shard and give them their final names."""
+        for key in list(self._open):
+            self._finish(key)
+        result: dict[str, dict[str, SplitShards]] = {}
+        for config in self.configs:
+            for (name, split), shards in sorted(self._done.items()):
+                if name != config:
+                    continue
+                written = result.setdefault(config, {}).setdefault(split, SplitShards())
+                for index, (temporary, rows, size) in enumerate(shards):
+                    final = os.path.join(
+                        "data", config, f"{split}-{index:05d}-of-{len(shards):05d}.parquet"
+                    )
+                    os.replace(
+                        os.path.join(self.folder, temporary), os.path.join(self.folder, final)
+                    )
+                    written.rows += rows
+                    written.bytes += size
+                    written.files.append(final)
+        return result
+
+    def abort(self) -> None:
+        """Close every open file (after a failure; the staged folder goes with them)."""
+        for sink, _ in self._open.values():
+            sink.close()
+        self._open.clear()
