@@ -122,6 +122,11 @@ class RowGroupWriter:
         """The bytes written to the sink so far (whole row groups)."""
         return int(self._sink.tell())
 
+    @property
+    def pending(self) -> int:
+        """The image bytes of the rows not yet written."""
+        return self._size
+
     def add(self, value: Any, image_bytes: int = 0) -> None:
         """Append one row; ``image_bytes`` counts towards the group's image budget."""
         self._group.append(value)

@@ -185,8 +185,8 @@ def render_card(
     ]  # fmt: skip
     for config, splits in written.items():
         for split, s in splits.items():
-            cells = [f"`{config}`", _ABOUT[config], split, s.rows, len(s.files), s.bytes]
-            lines.append("| " + " | ".join(map(str, cells)) + " |")
+            row = [f"`{config}`", _ABOUT[config], split, s.rows, len(s.files), s.bytes]
+            lines.append("| " + " | ".join(map(str, row)) + " |")
     lines += [
         "", f"Splits ({', '.join(split_rule[0])}; empty ones are left out) share no "
         f"{_any_of(split_rule[1])} (seed {split_rule[2]}).", "",

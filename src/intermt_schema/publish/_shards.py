@@ -53,8 +53,8 @@ class ShardSet:
         shard_bytes: int = DEFAULT_SHARD_BYTES,
         hf_images: bool = False,
     ) -> None:
-        if shard_bytes < 1 << 20:
-            raise OptionError(f"shard size must be at least 1 MB, not {shard_bytes} bytes")
+        if not isinstance(shard_bytes, int) or shard_bytes < 1:
+            raise OptionError(f"shard size must be a positive number of bytes, not {shard_bytes!r}")
         self.folder, self.configs, self.shard_bytes = folder, configs, shard_bytes
         self.hf_images = hf_images
         self._open: dict[tuple[str, str], tuple[IO[bytes], RowGroupWriter]] = {}
@@ -75,7 +75,7 @@ class ShardSet:
             self._open[key] = (sink, writer)
         sink, writer = self._open[key]
         writer.add(row, image_bytes)
-        if writer.written >= self.shard_bytes:
+        if writer.written + writer.pending >= self.shard_bytes:
             self._finish(key)
 
     def _finish(self, key: tuple[str, str]) -> None:

@@ -1,0 +1,217 @@
+"""``intermt publish``: a folder the Hub, ``datasets`` and ``mlcroissant`` read as one
+dataset, whose rows are the trees given."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from msgspec import structs
+
+import intermt_schema as im
+from intermt_schema.cli import main
+from intermt_schema.io._arrow import row_to_tree
+from intermt_schema.publish import publish_dataset
+from intermt_schema.sampling.splits import group_keys
+from intermt_schema.validation._images import ImageEmbedder
+
+from .conftest import EXAMPLES
+
+CONFIGS = ["trees", "paths", "pairs", "ratings", "judgments"]
+
+
+def run(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return main(list(args), out=out), out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("publish") / "hub"
+    code, text = run(
+        "publish", str(EXAMPLES), "-o", str(folder), "--license", "cc-by-4.0",
+        "--pretty-name", "InterMT examples", "--repo", "someone/intermt-examples", "-q",
+    )  # fmt: skip
+    assert code == 0, text
+    return folder
+
+
+def example_trees() -> list[im.DialogueTree]:
+    embed = ImageEmbedder(str(EXAMPLES))
+    return [embed(t) for t in im.read_jsonl(str(EXAMPLES / "trees.jsonl"))]
+
+
+def test_the_folder_is_a_hub_repository(hub: Path) -> None:
+    files = sorted(str(p.relative_to(hub)) for p in hub.rglob("*") if p.is_file())
+    shards = [f for f in files if f.startswith("data/")]
+    assert shards == [f"data/{c}/train-00000-of-00001.parquet" for c in sorted(CONFIGS)]
+    assert "README.md" in files and "croissant.json" in files
+    assert any(f.startswith("plots/") and f.endswith(".png") for f in files)
+    card = (hub / "README.md").read_text()
+    front = card.split("---\n")[1]
+    for needle in ("license: cc-by-4.0", "pretty_name: InterMT examples", "- n<1K",
+                   "config_name: pairs", "path: data/pairs/train-*.parquet", "dtype: image",
+                   "task_categories:", "num_examples: 6"):  # fmt: skip
+        assert needle in front, needle
+    body = card.split("---\n", 2)[2]
+    for needle in ("## Statistics", "## Dimensions", "## Loss reports", "## How to load",
+                   "## Citation", "arXiv:2505.23950", "someone/intermt-examples",
+                   "crucial_step_recognition", "judgments used"):  # fmt: skip
+        assert needle in body, needle
+    for plot in (p for p in files if p.startswith("plots/")):
+        assert f"]({plot})" in body
+
+
+def test_load_dataset_gives_the_trees_and_pairs_with_images(hub: Path) -> None:
+    import datasets
+    from PIL import Image
+
+    trees = datasets.load_dataset(str(hub), "trees")["train"]
+    loaded = sorted(im.from_hf_dataset(trees), key=lambda t: t.id)
+    assert loaded == sorted(example_trees(), key=lambda t: t.id)
+    pairs = datasets.load_dataset(str(hub), "pairs")["train"]
+    assert pairs.num_rows > 0
+    images = [
+        part["image"]
+        for row in pairs
+        for side in ("prompt", "chosen", "rejected")
+        for message in row[side]
+        for part in message["content"]
+        if part["image"] is not None
+    ]
+    assert images and all(isinstance(image, Image.Image) for image in images)
+    for config in ("paths", "ratings", "judgments"):
+        rows = datasets.load_dataset(str(hub), config)["train"].num_rows
+        assert rows == pq.read_table(hub / "data" / config).num_rows > 0
+
+
+def test_pairs_hold_the_prompt_and_both_continuations(hub: Path) -> None:
+    by_id = {t.id: t for t in example_trees()}
+    rows = pq.read_table(hub / "data" / "pairs").to_pylist()
+    scopes = Counter(row["scope"] for row in rows)
+    assert scopes["local"] and scopes["global"], scopes
+    for row in rows:
+        tree = by_id[row["tree_id"]]
+        nodes = {n.id: n for n in tree.nodes}
+        prompt = [m["id"] for m in row["prompt"]]
+        chosen, rejected = ([m["id"] for m in row[k]] for k in ("chosen", "rejected"))
+        assert chosen[0] != rejected[0] and nodes[chosen[0]].parent == nodes[rejected[0]].parent
+        assert (prompt[-1] if prompt else None) == nodes[chosen[0]].parent
+        if row["scope"] == "local":
+            assert len(chosen) == len(rejected) == 1
+
+
+def test_mlcroissant_validates_and_reads_the_parquet_rows(hub: Path) -> None:
+    import mlcroissant as mlc
+
+    dataset = mlc.Dataset(str(hub / "croissant.json"))
+    assert not dataset.metadata.issues.errors
+    document = json.loads((hub / "croissant.json").read_text())
+    assert [r["name"] for r in document["recordSet"]] == CONFIGS
+    assert document["url"] == "https://huggingface.co/datasets/someone/intermt-examples"
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return value.decode()
+        if isinstance(value, dict):
+            return {k.rsplit("/", 1)[1]: plain(v) for k, v in value.items()}
+        return value
+
+    for config in CONFIGS:
+        read = [plain(r) for r in dataset.records(config)]
+        rows = pq.read_table(hub / "data" / config).to_pylist()
+        assert len(read) == len(rows) > 0
+        for got, row in zip(read, rows, strict=True):
+            for name, value in got.items():
+                expected = row[name]
+                if isinstance(value, dict):
+                    expected = {k: row[name][k] for k in value}
+                assert value == expected, (config, name)
+
+
+def test_splits_share_no_group_and_shards_roll_over(tmp_path: Path) -> None:
+    base = example_trees()
+    trees = []
+    for copy in range(8):
+        for tree in base:  # copies share prompts and images with their original
+            trees.append(structs.replace(tree, id=f"{tree.id}-{copy}"))
+    report = publish_dataset(
+        trees, str(tmp_path), fractions=(0.5, 0.25, 0.25), shard_bytes=100_000, plots=False
+    )
+    splits = report.written["trees"]
+    assert set(splits) == {"train", "validation", "test"}
+    assert max(len(s.files) for s in splits.values()) > 1  # rolled over at 100 kB
+    seen: dict[str, str] = {}
+    ids = []
+    for split, shards in splits.items():
+        for f in shards.files:
+            assert f.startswith(f"data/trees/{split}-") and f"-of-{len(shards.files):05d}" in f
+            for row in pq.read_table(tmp_path / f).to_pylist():
+                ids.append(row["id"])
+                for key in group_keys(row_to_tree(row), ["tree", "prompt", "image"]):
+                    assert seen.setdefault(key, split) == split, key
+    assert sorted(ids) == sorted(t.id for t in trees)
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]  # no scratch left
+
+
+def test_push_uploads_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub as hub_lib
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    class FakeApi:
+        def __init__(self, token: str | None = None) -> None:
+            pass
+
+        def create_repo(self, repo_id: str, **kw: Any) -> None:
+            calls.append(("create_repo", {"repo_id": repo_id, **kw}))
+
+        def upload_folder(self, **kw: Any) -> None:
+            calls.append(("upload_folder", kw))
+
+    monkeypatch.setattr(hub_lib, "HfApi", FakeApi)
+    out = tmp_path / "hub"
+    code, text = run("publish", str(EXAMPLES), "-o", str(out), "--push", "me/data",
+                     "--private", "--no-plots", "-q")  # fmt: skip
+    assert code == 0, text
+    assert "pushed: https://huggingface.co/datasets/me/data" in text
+    assert calls[0] == ("create_repo", {"repo_id": "me/data", "repo_type": "dataset",
+                                        "private": True, "exist_ok": True})  # fmt: skip
+    assert calls[1][1]["folder_path"] == str(out) and calls[1][1]["repo_id"] == "me/data"
+    assert "me/data" in (out / "README.md").read_text()
+    assert not (out / "plots").exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--license", "cc by"], "not a Hub identifier"),
+        (["--language", "English"], "not a code"),
+        (["--private"], "--private applies to --push"),
+        (["--shard-size", "0"], "--shard-size"),
+        (["--fractions", "0.5,x"], "bad --fractions"),
+        (["--group-by", "tree,author"], "group_by"),
+        (["--repo", "a/b", "--push", "c/d"], "name two repositories"),
+        (["--repo", "no-owner"], "not owner/name"),
+        (["--strategy", "best_worst", "--cap-per-tree", "0"], "cap_per_tree"),
+    ],
+)
+def test_options_are_checked_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str
+) -> None:
+    out = tmp_path / "hub"
+    code, _ = run("publish", str(EXAMPLES), "-o", str(out), "-q", *flags)
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_remote_output_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run("publish", str(EXAMPLES), "-o", "memory://hub", "-q")
+    assert code == 2 and "local folder" in capsys.readouterr().err
