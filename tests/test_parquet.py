@@ -113,8 +113,9 @@ def test_hf_round_trip_keeps_relative_image_paths(tmp_path: Path) -> None:
 def test_the_streaming_hf_writer_saves_what_the_in_memory_dataset_holds(
     tmp_path: Path, level: str
 ) -> None:
-    """``--to hf`` streams rows through an Arrow file (bounded memory); the saved
-    dataset equals :func:`to_hf_dataset`'s, ``Image`` features included."""
+    """``--to hf`` streams rows into the ``save_to_disk`` layout (bounded memory);
+    ``load_from_disk`` reads what :func:`to_hf_dataset` holds, ``Image`` features
+    included, and image paths whole (``save_to_disk`` would cut them to basenames)."""
     datasets = pytest.importorskip("datasets")
     from intermt_schema.io._hf import save_dataset, write_hf_dataset
 
@@ -125,11 +126,19 @@ def test_the_streaming_hf_writer_saves_what_the_in_memory_dataset_holds(
     )  # fmt: skip
     saved = datasets.load_from_disk(str(tmp_path / "hf"))
     in_memory = im.to_hf_dataset(trees, level=level, images_root=str(EXAMPLES))
-    save_dataset(in_memory, str(tmp_path / "memory"))  # saving cuts paths to basenames
+    save_dataset(in_memory, str(tmp_path / "memory"))
     expected = datasets.load_from_disk(str(tmp_path / "memory"))
     assert (rows, unembedded) == (expected.num_rows, 0)
-    assert saved.features == expected.features
-    assert saved.data.to_pylist() == expected.data.to_pylist()
+    assert saved.features == expected.features == in_memory.features
+    assert saved.data.to_pylist() == in_memory.data.to_pylist()
+    assert len(saved.cache_files) == 1
+    assert write_hf_dataset(
+        trees, str(tmp_path / "sharded"), level=level, images_root=str(EXAMPLES),
+        rows_per_batch=2, shard_bytes=1,
+    ) == (rows, 0)  # fmt: skip
+    again = datasets.load_from_disk(str(tmp_path / "sharded"))
+    assert len(again.cache_files) > 1  # a shard per batch at a 1-byte limit
+    assert again.data.to_pylist() == saved.data.to_pylist()
     missing, lacking = write_hf_dataset(trees, str(tmp_path / "bare"), level=level)
     assert lacking == sum(1 for t in trees for _ in t.images()) and missing == rows
     assert "Image" not in str(datasets.load_from_disk(str(tmp_path / "bare")).features)

@@ -14,8 +14,9 @@ cannot hold a URI-only image. Supported: datasets 3.x and 4.x and newer.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -79,6 +80,10 @@ def save_dataset(dataset: Any, url: str) -> None:
         dataset.save_to_disk(folder)
 
 
+HF_SHARD_BYTES = 500 << 20
+"""The shard size ``datasets.Dataset.save_to_disk`` uses by default."""
+
+
 def write_hf_dataset(
     trees: Iterable[DialogueTree],
     url: str,
@@ -86,12 +91,15 @@ def write_hf_dataset(
     level: Level = "tree",
     images_root: str | None = None,
     rows_per_batch: int = 256,
+    shard_bytes: int = HF_SHARD_BYTES,
 ) -> tuple[int, int]:
     """Save trees, paths or pairs as a ``save_to_disk`` folder at ``url``, streaming:
-    rows go to an Arrow file one batch at a time, ``datasets`` maps that file and
-    saves it in shards, so peak memory holds one batch, not the corpus. Returns the
-    rows written and the images that carry no bytes; ``Image`` features are declared
-    only when there are none (as :func:`to_hf_dataset` does).
+    rows go straight into the folder's Arrow shards (``data-NNNNN-of-NNNNN.arrow``, a
+    new one past ``shard_bytes``) one batch at a time, so that peak memory holds one
+    batch, not the corpus. ``dataset_info.json`` declares the features, with ``Image``
+    features only when every image carries its bytes (as :func:`to_hf_dataset` does);
+    ``datasets.load_from_disk`` reads the folder. Returns the rows written and the
+    images that carry no bytes.
 
     >>> import intermt_schema as im, tempfile
     >>> write_hf_dataset([im.DialogueTree(id="t")], tempfile.mkdtemp() + "/hf")
@@ -102,33 +110,64 @@ def write_hf_dataset(
     pa = require("pyarrow", "parquet")
     cls, rows_of = _LEVELS[level]
     plain = arrow_schema(False, cls)
-    local = is_local(url)
-    scratch_parent = (
-        os.path.dirname(os.path.abspath(url.removeprefix("file://"))) if local else None
-    )
-    if scratch_parent:
-        os.makedirs(scratch_parent, exist_ok=True)
     count = 0
     embed = ImageEmbedder(images_root)
-    with tempfile.TemporaryDirectory(prefix=".intermt-rows-", dir=scratch_parent) as scratch:
-        rows_file = os.path.join(scratch, "rows.arrow")
-        with pa.OSFile(rows_file, "wb") as sink, pa.ipc.new_stream(sink, plain) as writer:
-            batch: list[Any] = []
-            for tree in map(embed, trees):
-                batch += rows_of(tree)
-                if len(batch) >= rows_per_batch:
-                    writer.write_batch(pa.RecordBatch.from_pylist(to_rows(batch), schema=plain))
-                    count, batch = count + len(batch), []
-            if batch:
-                writer.write_batch(pa.RecordBatch.from_pylist(to_rows(batch), schema=plain))
-                count += len(batch)
-        features = None if embed.unembedded else datasets.Features.from_dict(hf_features_dict(cls))
-        dataset = datasets.Dataset.from_file(
-            rows_file, info=datasets.DatasetInfo(features=features)
+    with staged_folder(url, replace_any=True) as folder:
+        if not is_local(folder):
+            raise ConversionError(f"{url}: a save_to_disk folder is written locally")
+        shards: list[str] = []
+        sink: Any = None
+        writer: Any = None
+
+        def write(batch: list[Any]) -> None:
+            nonlocal sink, writer
+            if writer is None:
+                shards.append(os.path.join(folder, f".shard-{len(shards):05d}.arrow"))
+                sink = pa.OSFile(shards[-1], "wb")
+                writer = pa.ipc.new_stream(sink, plain)
+            writer.write_batch(pa.RecordBatch.from_pylist(to_rows(batch), schema=plain))
+            if sink.tell() >= shard_bytes:
+                writer.close()
+                sink.close()
+                writer = None
+
+        batch: list[Any] = []
+        for tree in map(embed, trees):
+            batch += rows_of(tree)
+            if len(batch) >= rows_per_batch:
+                write(batch)
+                count, batch = count + len(batch), []
+        if batch or not shards:
+            write(batch)
+            count += len(batch)
+        if writer is not None:
+            writer.close()
+            sink.close()
+        names = [f"data-{i:05d}-of-{len(shards):05d}.arrow" for i in range(len(shards))]
+        for shard, name in zip(shards, names, strict=True):
+            os.replace(shard, os.path.join(folder, name))
+        features = (
+            datasets.Features.from_dict(hf_features_dict(cls))
+            if not embed.unembedded
+            else (datasets.Features.from_arrow_schema(plain))
         )
-        save_dataset(dataset, url)
-        del dataset  # the mapped file is closed before the scratch folder goes
+        datasets.DatasetInfo(features=features).write_to_directory(folder)
+        _write_state(folder, names)
     return count, embed.unembedded
+
+
+def _write_state(folder: str, names: list[str]) -> None:
+    """``state.json``, as ``save_to_disk`` writes it: the shards, and a fingerprint of
+    their names and sizes."""
+    sizes = [os.path.getsize(os.path.join(folder, name)) for name in names]
+    fingerprint = hashlib.sha256(json.dumps([names, sizes]).encode()).hexdigest()[:16]
+    state: dict[str, Any] = {
+        "_data_files": [{"filename": name} for name in names],
+        "_fingerprint": fingerprint, "_format_columns": None, "_format_kwargs": {},
+        "_format_type": None, "_output_all_columns": False, "_split": None,
+    }  # fmt: skip
+    with open(os.path.join(folder, "state.json"), "w") as f:
+        json.dump(state, f, indent=2)
 
 
 _LEVELS: dict[str, tuple[type, Callable[[DialogueTree], list[Any]]]] = {
