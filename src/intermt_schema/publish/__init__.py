@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import os
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,7 @@ class PublishReport:
     trees: int = 0
     unembedded: int = 0
     files: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def render(self) -> str:
         lines = [f"publish: {self.trees} trees"]
@@ -70,6 +72,7 @@ class PublishReport:
                 "image columns are {bytes, path} structs, not Image features"
             )
         lines.append("  " + ", ".join(self.files))
+        lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
 
 
@@ -138,12 +141,21 @@ def publish_dataset(
             spool.write(encode_tree(tree) + b"\n")
     parts = assign_parts(keys, fractions, seed=seed)
     names = split_names(len(fractions))
+    sizes = Counter(parts)
+    notes = [
+        f"split {names[i]} is empty although its fraction is {f}: the {len(keys)} trees share "
+        f"{'/'.join(g for g in group_by if g != 'tree') or 'nothing'} too much to be split "
+        "that finely (--group-by tree splits by tree alone)"
+        for i, f in enumerate(fractions)
+        if f > 0 and not sizes[i] and keys
+    ]
     split_of = {tree_id: names[part] for (tree_id, _), part in zip(keys, parts, strict=True)}
     del keys, parts
     shards = ShardSet(folder, CONFIGS, shard_bytes=shard_bytes, hf_images=not embed.unembedded)
     report = PairReport()
     try:
-        stats = tree_stats(_write_rows(_spooled(scratch), shards, split_of, report, options))
+        rows = _write_rows(_spooled(scratch), shards, split_of, report, options)
+        stats = tree_stats(rows, pair_yield=False)  # the pairs configuration has its yield
     except BaseException:
         shards.abort()
         raise
@@ -161,7 +173,7 @@ def publish_dataset(
     card = render_card(
         info, written, CONFIGS, hf_images=not embed.unembedded, stats_text=render_stats(stats),
         plots=plot_files, losses=losses, pair_options=options or {"(defaults)": None},
-        dimensions=dimensions, split_rule=(names, group_by, seed),
+        dimensions=dimensions, split_rule=(names, group_by, seed), notes=notes,
     )  # fmt: skip
     _write_text(os.path.join(folder, "README.md"), card.encode())
     document = croissant(info, written, CONFIGS, published=published)
@@ -169,7 +181,7 @@ def publish_dataset(
     _write_text(os.path.join(folder, "croissant.json"), metadata)
     return PublishReport(
         written=written, pairs=report, trees=len(split_of), unembedded=embed.unembedded,
-        files=["README.md", "croissant.json", *plot_files],
+        files=["README.md", "croissant.json", *plot_files], notes=notes,
     )  # fmt: skip
 
 

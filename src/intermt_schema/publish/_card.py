@@ -168,6 +168,7 @@ def render_card(
     pair_options: Mapping[str, Any],
     dimensions: DimensionSet,
     split_rule: tuple[Sequence[str], Sequence[str], int],
+    notes: Sequence[str] = (),
 ) -> str:
     """The whole ``README.md``; ``split_rule`` is ``(names, group_by, seed)``."""
     name = info.repo_id or "path/to/this/folder"
@@ -189,7 +190,7 @@ def render_card(
             lines.append("| " + " | ".join(map(str, row)) + " |")
     lines += [
         "", f"Splits ({', '.join(split_rule[0])}; empty ones are left out) share no "
-        f"{_any_of(split_rule[1])} (seed {split_rule[2]}).", "",
+        f"{_any_of(split_rule[1])} (seed {split_rule[2]}).", *(f"Note: {n}." for n in notes), "",
         "## How to load", "", "```python", "from datasets import load_dataset", "",
         f'pairs = load_dataset("{name}", "pairs")', f'trees = load_dataset("{name}", "trees")',
         "", "import intermt_schema as im",

@@ -20,11 +20,12 @@ from ._lengths import RecordLengths, render_lengths
 __all__ = ["plot_stats", "render_stats", "tree_stats"]
 
 
-def tree_stats(trees: Any) -> dict[str, Any]:
+def tree_stats(trees: Any, *, pair_yield: bool = True) -> dict[str, Any]:
     """Counts over trees, streaming: paths, nodes by role, branch points, turns per path,
     images, ratings and their score distribution by dimension, judgment outcomes and tie
-    rates, annotator agreement, pair yield per strategy, and the lengths of the
-    training records (see :class:`RecordLengths`)."""
+    rates, annotator agreement, pair yield per strategy (unless ``pair_yield`` is
+    False: it samples the pairs of every strategy), and the lengths of the training
+    records (see :class:`RecordLengths`)."""
     from .pairs import sample_pairs
 
     stats: dict[str, Any] = {
@@ -70,7 +71,7 @@ def tree_stats(trees: Any) -> dict[str, Any]:
             stats["judgments"][j.scope] += 1
             for dim, outcome in j.outcomes.items():
                 stats["outcomes"].setdefault(dim, Counter())[outcome] += 1
-        for strategy in STRATEGIES:
+        for strategy in STRATEGIES if pair_yield else ():
             pairs, _ = sample_pairs([tree], strategy=strategy)
             stats["pair_yield"][strategy] += len(pairs)
     stats["tie_rate"] = {d: c["tie"] / sum(c.values()) for d, c in stats["outcomes"].items()}
@@ -97,7 +98,14 @@ def render_stats(stats: dict[str, Any]) -> str:
         f"images         {stats['images']}",
         "turns per path " + counts(stats["path_turns"]),
         "judgments      " + counts(stats["judgments"]),
-        "pair yield     " + counts(stats["pair_yield"]) + " (judgments and ratings, both scopes)",
+    ]
+    if stats["pair_yield"]:
+        lines.append(
+            "pair yield     "
+            + counts(stats["pair_yield"])
+            + " (judgments and ratings, both scopes)"
+        )
+    lines += [
         "ratings by dimension (count; scores):",
     ]
     lines += [

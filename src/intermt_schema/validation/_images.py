@@ -112,10 +112,9 @@ def local_file(root: str, path: str) -> tuple[str | None, tuple[str, str] | None
     >>> local_file("/", "../etc/passwd")[1][0]
     'image.escapes_root'
     """
-    problem = escapes_root(root, path)
+    full, problem = _resolved(root, path)
     if problem:
         return None, problem
-    full = os.path.realpath(os.path.join(root, path))
     try:
         mode = os.stat(full).st_mode
     except OSError:
@@ -128,14 +127,20 @@ def local_file(root: str, path: str) -> tuple[str | None, tuple[str, str] | None
 def escapes_root(root: str, path: str) -> tuple[str, str] | None:
     """The problem when ``path`` is unsafe, or leads outside the local folder ``root``
     through a symlink; None when it stays inside (whether or not the file exists)."""
+    return _resolved(root, path)[1]
+
+
+def _resolved(root: str, path: str) -> tuple[str, tuple[str, str] | None]:
+    """``root/path`` with symlinks resolved, and the problem if it is unsafe or leads
+    outside ``root``."""
     problem = path_problem(path)
     if problem:
-        return problem
+        return "", problem
     real_root = _real(root)
     full = os.path.realpath(os.path.join(real_root, path))
     if os.path.commonpath([real_root, full]) != real_root:
-        return "image.escapes_root", f"image path {path!r} links outside the dataset root"
-    return None
+        return full, ("image.escapes_root", f"image path {path!r} links outside the dataset root")
+    return full, None
 
 
 def is_local_root(root: str) -> bool:
