@@ -141,22 +141,30 @@ def make_tree(index: int, rng: random.Random) -> DialogueTree:
     )
 
 
-def write_images(folder: Path) -> None:
+def write_images(folder: Path, image_kb: int = 0) -> None:
+    """``IMAGE_COUNT`` PNGs: flat 32x32 squares, or noise of about ``image_kb`` KB each
+    (noise does not compress, like photographs)."""
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
+    side = int((image_kb * 1024 / 3) ** 0.5)
     for i in range(IMAGE_COUNT):
         buffer = io.BytesIO()
-        Image.new("RGB", (32, 32), ((i * 37) % 256, (i * 91) % 256, (i * 53) % 256)).save(
-            buffer, format="PNG"
-        )
+        if image_kb:
+            image = Image.frombytes("RGB", (side, side), random.Random(i).randbytes(side * side * 3))
+        else:
+            image = Image.new("RGB", (32, 32), ((i * 37) % 256, (i * 91) % 256, (i * 53) % 256))
+        image.save(buffer, format="PNG")
         (folder / f"{i:04d}.png").write_bytes(buffer.getvalue())
 
 
-def write_corpus(out: Path, trees: int = 15_600, seed: int = 0, repeat: int = 1) -> Path:
-    """Write ``trees.jsonl`` (the corpus ``repeat`` times over) and ``images/``."""
+def write_corpus(
+    out: Path, trees: int = 15_600, seed: int = 0, repeat: int = 1, image_kb: int = 0
+) -> Path:
+    """Write ``trees.jsonl`` (the corpus ``repeat`` times over) and ``images/`` (flat
+    squares, or noise of ``image_kb`` KB each)."""
     rng = random.Random(seed)
-    write_images(out / "images")
+    write_images(out / "images", image_kb)
     corpus = [make_tree(i, rng) for i in range(trees)]
 
     def repeated() -> Iterator[DialogueTree]:
@@ -184,6 +192,7 @@ if __name__ == "__main__":
     parser.add_argument("out", type=Path)
     parser.add_argument("--trees", type=int, default=15_600)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--image-kb", type=int, default=0, help="noise images of this size")
     args = parser.parse_args()
-    path = write_corpus(args.out, args.trees, repeat=args.repeat)
+    path = write_corpus(args.out, args.trees, repeat=args.repeat, image_kb=args.image_kb)
     print(f"wrote {path}")

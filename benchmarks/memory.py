@@ -1,18 +1,19 @@
-"""Peak memory of the whole-corpus exports at 1x and 10x the corpus.
+"""Peak memory of the whole-corpus writers at 1x and 10x the corpus.
 
-    python benchmarks/memory.py [--trees 1560]
+    python benchmarks/memory.py [--trees 1560] [--image-kb 0] [--targets hf,parquet,publish]
 
 Writes the synthetic corpus (``corpus.py``) once, then the same corpus ten times over,
-and runs ``intermt convert`` to ``hf`` and to ``parquet`` on each under
-``/usr/bin/time -v``. A streaming export keeps its peak near 1x from 1x to 10x. Peak
-RSS counts the pages of files the process maps (``datasets`` maps the rows it saves),
-so it is an upper bound on what the process holds.
+and runs ``intermt convert --to hf``, ``--to parquet`` and ``intermt publish`` on each
+under ``/usr/bin/time -v``. Images are embedded by every one of them; ``--image-kb``
+draws them as incompressible noise of that size (about five per tree), as photographs
+are. A streaming writer keeps its peak near 1x from 1x to 10x. Peak RSS counts the
+pages of files the process maps, so it is an upper bound on what the process holds.
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -22,29 +23,55 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bombs import measure
 from corpus import write_corpus
 
+COMMANDS = {
+    "hf": ["convert", "--to", "hf"],
+    "parquet": ["convert", "--to", "parquet"],
+    "publish": ["publish", "--no-plots"],
+}
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trees", type=int, default=1560, help="trees in the 1x corpus")
+    parser.add_argument("--image-kb", type=int, default=0, help="noise images of this size")
+    parser.add_argument("--targets", default="hf,parquet,publish")
     args = parser.parse_args()
-    if args.trees < 1:
-        parser.error("--trees must be at least 1")
+    targets = [t for t in args.targets.split(",") if t]
+    if args.trees < 1 or args.image_kb < 0:
+        parser.error("--trees must be at least 1 and --image-kb at least 0")
+    if not targets or set(targets) - set(COMMANDS):
+        parser.error(f"--targets: a comma-separated subset of {', '.join(COMMANDS)}")
     folder = Path(tempfile.mkdtemp(prefix="memory-"))
     corpora = {
-        factor: write_corpus(folder / f"x{factor}", args.trees, repeat=factor) for factor in (1, 10)
-    }
-    print("| export | trees 1x | peak MB 1x | peak MB 10x | ratio | s 1x | s 10x |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for target, suffix in (("hf", ""), ("parquet", ".parquet")):
-        (m1, s1, _), (m10, s10, _) = (
-            measure(["convert", str(corpora[f]), "--to", target, "-q"], folder / f"out{f}{suffix}")
-            for f in (1, 10)
+        factor: write_corpus(
+            folder / f"x{factor}", args.trees, repeat=factor, image_kb=args.image_kb
         )
+        for factor in (1, 10)
+    }
+    print(f"images: {args.image_kb or 'flat 32x32'} KB")
+    print("| writer | trees 1x | input MB 1x | peak MB 1x | peak MB 10x | ratio | s 1x | s 10x |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for target in targets:
+        runs = []
+        for factor in (1, 10):
+            out = folder / f"out-{target}-{factor}"
+            command = [COMMANDS[target][0], str(corpora[factor]), *COMMANDS[target][1:], "-q"]
+            if target == "parquet":
+                out = out.with_suffix(".parquet")
+            if command[0] != "convert":  # measure() names the output of convert
+                command += ["-o", str(out)]
+            runs.append(measure(command, out))
+            code = runs[-1][2]
+            assert code == 0, f"{target} at {factor}x exited {code}"
+            shutil.rmtree(out, ignore_errors=True)
+            out.unlink(missing_ok=True)
+        (m1, s1, _), (m10, s10, _) = runs
+        size = corpora[1].stat().st_size / (1 << 20)
         print(
-            f"| {target} | {args.trees} | {m1:.0f} | {m10:.0f} | {m10 / m1:.2f} "
+            f"| {target} | {args.trees} | {size:.0f} | {m1:.0f} | {m10:.0f} | {m10 / m1:.2f} "
             f"| {s1:.1f} | {s10:.1f} |"
         )
-    subprocess.run(["rm", "-rf", str(folder)])
+    shutil.rmtree(folder)
 
 
 if __name__ == "__main__":
