@@ -137,8 +137,14 @@ def _resolved(root: str, path: str) -> tuple[str, tuple[str, str] | None]:
     if problem:
         return "", problem
     real_root = _real(root)
-    full = os.path.realpath(os.path.join(real_root, path))
-    if os.path.commonpath([real_root, full]) != real_root:
+    folder, name = os.path.split(os.path.join(real_root, path))
+    full = os.path.join(_real(folder), name)  # folders resolved once per run (cached)
+    try:
+        if stat.S_ISLNK(os.lstat(full).st_mode):
+            full = os.path.realpath(full)
+    except OSError:  # missing: it cannot lead anywhere
+        pass
+    if full != real_root and not full.startswith(real_root.rstrip(os.sep) + os.sep):
         return full, ("image.escapes_root", f"image path {path!r} links outside the dataset root")
     return full, None
 
@@ -148,7 +154,7 @@ def is_local_root(root: str) -> bool:
     return "://" not in root or root.startswith("file://")
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=4096)
 def _real(root: str) -> str:
     return os.path.realpath(root.removeprefix("file://"))
 

@@ -1,0 +1,168 @@
+"""The library against the routes a user might take instead, side by side.
+
+    python benchmarks/peers.py [--trees 3000] [--repeats 5]
+
+On the synthetic corpus (``corpus.py``), each figure is the median of ``--repeats``
+runs, and each ratio compares two routes run alternately in this one process:
+
+- validation: ``validate_path`` (decode and every rule) against the *limit*, msgspec
+  decoding each line into the schema's Structs with no checks after, and against
+  ``fastjsonschema`` compiling ``spec/``'s JSON Schema over ``orjson``-parsed lines;
+- Parquet: validate then ``write_parquet`` against pyarrow's C++ JSON reader writing
+  Parquet (no validation), and against ``datasets.load_dataset("json")`` + ``to_parquet``;
+- ``datasets`` folders: validate then ``write_hf_dataset``, and ``publish_dataset``
+  (five configurations, card, Croissant), against ``load_dataset("json")`` +
+  ``save_to_disk``;
+- workers: ``intermt convert --to sharegpt --workers 2`` against one process, whole
+  commands (2 cores here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import write_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alternate(routes: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median seconds of each route, the routes run in turn ``repeats`` times."""
+    times: dict[str, list[float]] = {name: [] for name in routes}
+    for _ in range(repeats):
+        for name, fn in routes.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trees", type=int, default=3000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--sections", default="validate,parquet,hf,workers")
+    args = parser.parse_args()
+    if args.trees < 1 or args.repeats < 1:
+        parser.error("--trees and --repeats must be at least 1")
+    sections = set(args.sections.split(","))
+    import datasets
+    import fastjsonschema
+    import msgspec
+    import orjson
+    import pyarrow.json as pajson
+    import pyarrow.parquet as pq
+
+    import intermt_schema as im
+    from intermt_schema.io._hf import write_hf_dataset
+    from intermt_schema.publish import publish_dataset
+
+    datasets.disable_progress_bars()
+    work = Path(tempfile.mkdtemp(prefix="peers-"))
+    corpus = write_corpus(work / "corpus", args.trees)
+    size = corpus.stat().st_size / 1e6
+    print(f"corpus: {args.trees} trees, {size:.1f} MB of JSON Lines; medians of {args.repeats}")
+    rows: list[tuple[str, str, str]] = []
+
+    def accepted() -> object:
+        return (r.tree for r in im.validate_path(str(corpus)) if r.accepted)
+
+    def ratio(name: str, ours: float, peer: float, target: str) -> None:
+        rows.append((name, f"{peer / ours:.2f}x ({ours:.2f} s vs {peer:.2f} s)", target))
+
+    if "validate" in sections:
+        decoder = msgspec.json.Decoder(im.DialogueTree)
+        schema = json.loads((ROOT / "spec" / "intermt-tree.v1.schema.json").read_text())
+        check = fastjsonschema.compile(schema)
+
+        def lines() -> list[bytes]:
+            with open(corpus, "rb") as f:
+                return f.readlines()
+
+        t = alternate({
+            "ours": lambda: sum(1 for r in im.validate_path(str(corpus)) if r.accepted),
+            "limit": lambda: [decoder.decode(line) for line in lines()],
+            "fastjsonschema": lambda: [check(orjson.loads(line)) for line in lines()],
+        }, args.repeats)  # fmt: skip
+        ratio("full validation vs the limit (typed decode, no checks)", t["ours"], t["limit"],
+              ">= 0.8x")  # fmt: skip
+        ratio("full validation vs fastjsonschema + orjson", t["ours"], t["fastjsonschema"],
+              ">= 5x")  # fmt: skip
+
+    if "parquet" in sections:
+        out = work / "out.parquet"
+
+        def via_datasets() -> None:
+            cache = tempfile.mkdtemp(dir=work)
+            ds = datasets.load_dataset("json", data_files=str(corpus), cache_dir=cache)
+            ds["train"].to_parquet(str(out))
+            shutil.rmtree(cache)
+
+        t = alternate({
+            "ours": lambda: im.write_parquet(accepted(), str(out)),  # type: ignore[arg-type]
+            "pyarrow": lambda: pq.write_table(pajson.read_json(str(corpus)), str(out)),
+            "datasets": via_datasets,
+        }, args.repeats)  # fmt: skip
+        ratio("Parquet export vs pyarrow JSON reader + writer (no checks)", t["ours"],
+              t["pyarrow"], ">= 0.8x")  # fmt: skip
+        ratio("Parquet export vs datasets JSON + to_parquet", t["ours"], t["datasets"],
+              ">= 2x")  # fmt: skip
+
+    if "hf" in sections:
+
+        def via_datasets() -> None:
+            cache = tempfile.mkdtemp(dir=work)
+            ds = datasets.load_dataset("json", data_files=str(corpus), cache_dir=cache)
+            ds["train"].save_to_disk(str(work / "hf-peer"))
+            shutil.rmtree(cache)
+            shutil.rmtree(work / "hf-peer")
+
+        def ours_hf() -> None:
+            write_hf_dataset(accepted(), str(work / "hf"), images_root=str(corpus.parent))  # type: ignore[arg-type]
+            shutil.rmtree(work / "hf")
+
+        def ours_publish() -> None:
+            publish_dataset(accepted(), str(work / "hub"), images_root=str(corpus.parent),  # type: ignore[arg-type]
+                            plots=False, group_by=("tree",))  # fmt: skip
+            shutil.rmtree(work / "hub")
+
+        t = alternate({"hf": ours_hf, "publish": ours_publish, "datasets": via_datasets},
+                      args.repeats)  # fmt: skip
+        ratio("--to hf (images embedded) vs datasets JSON + save_to_disk", t["hf"],
+              t["datasets"], ">= 1x")  # fmt: skip
+        ratio("publish (5 configurations, card, Croissant) vs the same datasets route",
+              t["publish"], t["datasets"], ">= 1x")  # fmt: skip
+
+    if "workers" in sections:
+
+        def command(workers: int) -> Callable[[], object]:
+            return lambda: subprocess.run(
+                [sys.executable, "-m", "intermt_schema.cli", "convert", str(corpus), "--to",
+                 "sharegpt", "-o", str(work / f"w{workers}.json"), "--workers", str(workers),
+                 "-q"], check=True, capture_output=True,
+            )  # fmt: skip
+
+        t = alternate({"two": command(2), "one": command(1)}, args.repeats)
+        ratio("convert --workers 2 vs one process (whole command)", t["two"], t["one"],
+              ">= 1.7x")  # fmt: skip
+
+    print("| figure | ratio (ours vs peer) | target |")
+    print("| --- | --- | --- |")
+    for name, value, target in rows:
+        print(f"| {name} | {value} | {target} |")
+    shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()
