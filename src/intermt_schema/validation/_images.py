@@ -137,8 +137,8 @@ def _resolved(root: str, path: str) -> tuple[str, tuple[str, str] | None]:
     if problem:
         return "", problem
     real_root = _real(root)
-    folder, name = os.path.split(os.path.join(real_root, path))
-    full = os.path.join(_real(folder), name)  # folders resolved once per run (cached)
+    folder, _, name = f"{real_root}/{path}".rpartition("/")  # path_problem: POSIX, relative
+    full = f"{_real(folder)}/{name}"  # folders resolved once per run (cached)
     try:
         if stat.S_ISLNK(os.lstat(full).st_mode):
             full = os.path.realpath(full)
