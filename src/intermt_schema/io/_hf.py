@@ -25,6 +25,7 @@ from ..schema._structs import DialogueTree
 from ..validation._images import ImageEmbedder
 from ._arrow import arrow_schema, hf_features_dict, row_to_tree, to_rows
 from ._fs import is_local, staged_folder
+from ._parquet import image_bytes
 from ._tables import (
     LEVELS,
     Level,
@@ -80,6 +81,9 @@ def save_dataset(dataset: Any, url: str) -> None:
         dataset.save_to_disk(folder)
 
 
+BATCH_IMAGE_BYTES = 16 << 20
+"""Images (of the trees) gathered before a batch of rows is written."""
+
 HF_SHARD_BYTES = 500 << 20
 """The shard size ``datasets.Dataset.save_to_disk`` uses by default."""
 
@@ -132,11 +136,13 @@ def write_hf_dataset(
                 writer = None
 
         batch: list[Any] = []
+        size = 0
         for tree in map(embed, trees):
             batch += rows_of(tree)
-            if len(batch) >= rows_per_batch:
+            size += image_bytes(tree)
+            if len(batch) >= rows_per_batch or size >= BATCH_IMAGE_BYTES:
                 write(batch)
-                count, batch = count + len(batch), []
+                count, batch, size = count + len(batch), [], 0
         if batch or not shards:
             write(batch)
             count += len(batch)
