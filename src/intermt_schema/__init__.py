@@ -10,7 +10,7 @@ True
 
 The layers, each a folder, each depending only on those before it: ``schema`` →
 ``validation`` → ``tree`` → ``io`` → ``formats`` → ``sampling`` → ``scale`` →
-``viewer`` → ``cli``. Everything a user needs is re-exported here.
+``publish`` → ``viewer`` → ``cli``. Everything a user needs is re-exported here.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from .io import (
     write_jsonl,
     write_parquet,
 )
+from .publish import CardInfo, PublishReport, publish_dataset, push_to_hub
 from .sampling._criteria import Aggregate, Criterion, PairOptions, Strategy
 from .sampling.pairs import (
     PairReport,
@@ -108,6 +109,7 @@ __all__ = [
     "RULES",
     "SCHEMA_VERSION",
     "Aggregate",
+    "CardInfo",
     "Conversation",
     "ConversionError",
     "Criterion",
@@ -134,6 +136,7 @@ __all__ = [
     "PairReport",
     "Part",
     "PreferencePair",
+    "PublishReport",
     "Rating",
     "ReadError",
     "RecordResult",
@@ -164,6 +167,8 @@ __all__ = [
     "merge_paths",
     "pairs_table",
     "paths_table",
+    "publish_dataset",
+    "push_to_hub",
     "pydantic_model",
     "read_jsonl",
     "read_parquet",
