@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -258,37 +260,58 @@ def test_hf_export_embeds_images_as_image_features(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("fixture", "fmt", "dropped"),
+    ("fixture", "fmt", "options", "kept"),
     [
-        (("llamafactory", "kto_en_demo_sample.json"), "sharegpt", {"record key 'label'": 20}),
-        (("llamafactory", "mllm_video_demo.json"), "sharegpt", {"record key 'videos'": 3}),
-        (("llamafactory", "mllm_audio_demo.json"), "sharegpt", {"record key 'audios'": 3}),
-        (("trl", "conv_unpaired.jsonl"), "trl", {"record key 'label'": 1}),
-        (
-            ("llava", "llava_next_readme_examples.json"),
-            "llava",
-            {"record key 'id'": 2, "record key 'data_source'": 1},
-        ),
-        (
-            ("llamafactory", "glaive_toolcall_en_demo_sample.json"),
-            "sharegpt",
-            {
-                "record key 'tools'": 12,
-                "records already held by an earlier one (a duplicate or a prefix)": 1,
-            },
-        ),
-        (("llamafactory", "mllm_demo.json"), "sharegpt", {}),
+        (("llamafactory", "kto_en_demo_sample.json"), "sharegpt", {}, {"label": 20}),
+        (("llamafactory", "mllm_video_demo.json"), "sharegpt", {}, {"videos": 3}),
+        (("llamafactory", "mllm_audio_demo.json"), "sharegpt", {}, {"audios": 3}),
+        (("llava", "llava_next_readme_examples.json"), "llava", {}, {"id": 2, "data_source": 1}),
+        (("llamafactory", "dpo_en_demo_sample.json"), "sharegpt",
+         {"mode": "ranking", "style": "from"}, {}),
+        (("llamafactory", "mllm_demo.json"), "sharegpt", {}, {}),
     ],
-)
-def test_what_an_importer_does_not_carry_is_counted_never_lost_quietly(
-    fixture: tuple[str, str], fmt: str, dropped: dict[str, int]
-) -> None:
-    """Keys no canonical field holds, and records an earlier record already held, are
-    counted in the import's loss report (real files of other tools)."""
-    result = im.get_format(fmt).load(str(fixture_path(*fixture)))
-    assert dict(result.dropped) == dropped
-    if dropped:
-        assert result.render_dropped(fmt).startswith(f"{fmt} import: dropped: ")
+)  # fmt: skip
+def test_keys_no_canonical_field_holds_are_kept_and_come_back(
+    fixture: tuple[str, str], fmt: str, options: dict[str, Any], kept: dict[str, int],
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """Keys of real files that no canonical field holds are kept in the meta of the
+    record's last message, written back by an export to the same format (the records
+    come back equal), and counted by an export to another format."""
+    from intermt_schema.formats._records import RECORD_KEYS
+    from intermt_schema.io._json_records import read_json_records
+
+    source = fixture_path(*fixture)
+    result = im.get_format(fmt).load(str(source))
+    assert not result.dropped and not result.issues
+    found = Counter(
+        key
+        for tree in result.trees
+        for node in tree.nodes
+        for values in node.meta.get(RECORD_KEYS, {}).values()
+        for key in values
+    )
+    assert dict(found) == kept
+    out = tmp_path / f"back{im.get_format(fmt).suffix}"
+    im.get_format(fmt).export(result.trees, str(out), **options)
+
+    def canonical(path: Path) -> list[str]:
+        return sorted(json.dumps(r, sort_keys=True) for _, r, _, _ in read_json_records(str(path)))
+
+    assert canonical(out) == canonical(source)
+    other = im.get_format("openai").export(result.trees, str(tmp_path / "other.jsonl"))
+    counted = sum(n for k, n in other.dropped.items() if k.startswith("record keys of"))
+    assert counted == sum(kept.values())
+
+
+def test_glaive_tool_records_are_refused_with_reasons_and_duplicates_counted() -> None:
+    result = im.get_format("sharegpt").load(
+        str(fixture_path("llamafactory", "glaive_toolcall_en_demo_sample.json"))
+    )
+    held = "records already held by an earlier one (a duplicate or a prefix)"
+    assert dict(result.dropped) == {held: 1}
+    refused = [i for i in result.issues if i.severity == "error"]
+    assert refused and all("no known role" in i.message or "role" in i.message for i in refused)
 
 
 @pytest.mark.parametrize("fixture", [("oasst", "oasst_en_trees_sample.jsonl"), None])

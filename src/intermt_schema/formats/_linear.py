@@ -245,9 +245,10 @@ def sft_turns(
 
 def pair_turns(
     trees: Iterable[DialogueTree], options: LinearOptions, criterion: str, loss: LossReport
-) -> Iterator[tuple[list[Turn], Turn, Turn]]:
-    """``(prompt turns, chosen turn, rejected turn)`` for every decided sibling pair;
-    images inside the answers are dropped and counted (trainers place none there)."""
+) -> Iterator[tuple[list[Turn], Turn, Turn, Message]]:
+    """``(prompt turns, chosen turn, rejected turn, chosen message)`` for every decided
+    sibling pair; images inside the answers are dropped and counted (trainers place
+    none there)."""
     answers_only = LinearOptions(options.token, "drop")
     for tree in trees:
         for _, chosen, rejected, prompt in tree_pairs(tree, criterion, loss):
@@ -257,7 +258,7 @@ def pair_turns(
                 continue
             longer = max(sides[0][0], sides[1][0], key=lambda turn: len(turn.text))
             if within_limits([*turns, longer], options, loss):
-                yield turns, sides[0][0], sides[1][0]
+                yield turns, sides[0][0], sides[1][0], chosen
 
 
 def with_images(record: dict[str, Any], images: list[str]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ..tree._merge import Conversation, MergeResult
 
 __all__ = [
+    "RECORD_KEYS",
     "RecordParser",
     "bad_record",
     "export_records",
@@ -38,6 +39,7 @@ __all__ = [
     "known_role",
     "load_records",
     "preference",
+    "restore_keys",
     "split_options",
     "write_records",
 ]
@@ -74,6 +76,29 @@ def split_options(
     if "image_folder" in fmt.export_options:
         chosen["image_folder"] = folder_of(url)
     return chosen, {k: v for k, v in options.items() if k in fmt.finish_options}
+
+
+def restore_keys(
+    record: dict[str, Any], message: Message, key: str, loss: LossReport
+) -> dict[str, Any]:
+    """``record`` with the keys its source record held beyond the trees (kept on
+    ``message``, its last message or chosen answer, under ``key``:
+    ``"<format>/<sft|pair>"``); keys kept from another format or kind are counted in
+    ``loss``, since this record cannot hold them.
+
+    >>> m = Message(id="a", role="assistant", meta={RECORD_KEYS: {"llava/sft": {"id": "x"}}})
+    >>> restore_keys({"id": "t:a"}, m, "llava/sft", LossReport(format="llava"))
+    {'id': 'x'}
+    """
+    kept = message.meta.get(RECORD_KEYS)
+    if not kept:
+        return record
+    for source, values in kept.items():
+        if source == key:
+            record.update(values)
+        else:
+            loss.drop(f"record keys of {source} records", len(values))
+    return record
 
 
 def image_ref(text: str) -> ImageRef:
@@ -133,8 +158,19 @@ RecordParser = Callable[[dict[str, Any], int, list[Issue]], list["Conversation"]
 ValueError, AttributeError or IndexError for a malformed record."""
 
 
+RECORD_KEYS = "intermt_record_keys"
+"""The message meta key that keeps what a source record held beyond what the trees
+carry: ``{"<format>/<sft|pair>": {key: value}}``, on the record's last message (the
+chosen answer of a preference record), so that an export to the same format and kind
+restores it (see :func:`intermt_schema.formats._linear.restore_keys`)."""
+
+
 def load_records(
-    url: str, parse: RecordParser, merge: Any = None, keys: Collection[str] | None = None
+    url: str,
+    parse: RecordParser,
+    merge: Any = None,
+    keys: Collection[str] | None = None,
+    kept_as: str | None = None,
 ) -> ImportResult:
     """Read every record of a JSON array or JSON Lines file (or of each such file in a
     folder) into conversations with ``parse``, then merge them into trees. A record
@@ -142,9 +178,11 @@ def load_records(
     ``import.bad_record`` issue; a source that cannot be opened or read becomes a
     ``file.unreadable`` issue. Nothing raises. ``merge`` replaces ``merge_paths``.
 
-    The result's ``dropped`` counts the top-level keys of accepted records outside
-    ``keys`` (the keys ``parse`` carries into the trees), and the records that added
-    nothing to what earlier records made (duplicates, or prefixes of longer ones)."""
+    The top-level keys of a record outside ``keys`` (the keys ``parse`` carries into
+    the trees) are kept in the meta of its last message when ``kept_as`` names the
+    format (see :data:`RECORD_KEYS`), and otherwise counted in the result's
+    ``dropped``, as are the records that added nothing to what earlier records made
+    (duplicates, or prefixes of longer ones)."""
     from ..tree._merge import merge_paths
 
     issues: list[Issue] = []
@@ -167,11 +205,12 @@ def load_records(
         try:
             for number, record, error, line in read_json_records(file):
                 count += 1
-                found, parsed = _parsed(file, number, record, error, parse, merging)
+                extra = _extra_keys(record, keys, kept_as)
+                found, parsed = _parsed(file, number, record, error, parse, merging, extra)
                 conversations += parsed
                 if any(i.severity == "error" for i in found):
                     rejected[(file, number)] = verbatim(record, line)
-                elif keys is not None:
+                elif keys is not None and kept_as is None:
                     dropped.update(f"record key {k!r}" for k in record if k not in keys)
                 issues += found
         except Exception as exc:  # a cut archive, a folder, a special file: report it
@@ -240,6 +279,30 @@ def _valid_trees(
     return kept, issues
 
 
+def _extra_keys(
+    record: Any, keys: Collection[str] | None, kept_as: str | None
+) -> tuple[str, dict[str, Any]] | None:
+    """``(format, {key: value})`` for the keys of ``record`` outside ``keys`` that are
+    kept; None when there are none or they are not kept."""
+    if kept_as is None or keys is None or not isinstance(record, dict):
+        return None
+    extra = {k: v for k, v in record.items() if k not in keys}
+    return (kept_as, extra) if extra else None
+
+
+def _keep(conversations: list[Conversation], kept: tuple[str, dict[str, Any]]) -> None:
+    """Put a record's extra keys on its last message, or on the chosen answer of a
+    preference record (the conversation that holds the judgment)."""
+    pair = next((c for c in conversations if c.judgments), None)
+    holder = pair or (conversations[-1] if conversations else None)
+    if holder is None or not holder.messages:
+        return
+    last = holder.messages[-1]
+    key = f"{kept[0]}/{'pair' if pair else 'sft'}"
+    meta = {**last.meta, RECORD_KEYS: {**last.meta.get(RECORD_KEYS, {}), key: kept[1]}}
+    holder.messages[-1] = structs.replace(last, meta=meta)
+
+
 def _parsed(
     url: str,
     number: int,
@@ -247,14 +310,18 @@ def _parsed(
     error: str | None,
     parse: RecordParser,
     merge: Callable[[list[Conversation]], MergeResult],
+    kept: tuple[str, dict[str, Any]] | None = None,
 ) -> tuple[list[Issue], list[Conversation]]:
-    """The issues of one record, and its conversations when it has no error."""
+    """The issues of one record, and its conversations when it has no error; ``kept``
+    holds the record's extra keys, put on its last message."""
     if error is None and not isinstance(record, dict):
         error = "a record must be a JSON object"
     if error is None:
         found: list[Issue] = []
         try:
             conversations = [structs.replace(c, line=number) for c in parse(record, number, found)]
+            if kept is not None:
+                _keep(conversations, kept)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         else:  # the parser's issues, and the record's own tree's, placed at this record

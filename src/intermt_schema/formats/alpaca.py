@@ -29,7 +29,7 @@ from ..validation._report import Issue
 from ._linear import LinearOptions, Turn, pair_turns, sft_turns, turn_messages, with_images
 from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
-from ._records import image_ref, load_records, preference
+from ._records import image_ref, load_records, preference, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
 from .sharegpt import TOKEN, add_dataset_info
 
@@ -78,7 +78,8 @@ def _sft(
             continue
         record = _record(turns[:-1], _metas(path, turns)[:-1])
         record["output"] = turns[-1].text
-        yield with_images(record, [sink.place(ref) for t in turns for ref in t.images])
+        record = with_images(record, [sink.place(ref) for t in turns for ref in t.images])
+        yield restore_keys(record, path[-1], "alpaca/sft", loss)
 
 
 def _ranking(
@@ -88,10 +89,11 @@ def _ranking(
     criterion: str,
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
-    for turns, chosen, rejected in pair_turns(trees, options, criterion, loss):
+    for turns, chosen, rejected, answer in pair_turns(trees, options, criterion, loss):
         record = _record(turns, [{} for _ in turns])
         record.update(chosen=chosen.text, rejected=rejected.text)
-        yield with_images(record, [sink.place(ref) for t in turns for ref in t.images])
+        record = with_images(record, [sink.place(ref) for t in turns for ref in t.images])
+        yield restore_keys(record, answer, "alpaca/pair", loss)
 
 
 def records(
@@ -176,7 +178,7 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
 
 def load(url: str) -> ImportResult:
     """Read Alpaca records (supervised or ranking) back into trees."""
-    return load_records(url, _parse, keys=_KEYS)
+    return load_records(url, _parse, keys=_KEYS, kept_as="alpaca")
 
 
 _KEYS = frozenset(

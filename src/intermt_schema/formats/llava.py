@@ -32,7 +32,7 @@ from ._linear import (
 )
 from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
-from ._records import has_turns, image_ref, load_records, preference
+from ._records import has_turns, image_ref, load_records, preference, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
 
 __all__ = ["FORMAT", "MODES", "TOKEN", "check_record", "detect", "export", "load", "records"]
@@ -77,11 +77,12 @@ def _sft(
         spoken = _turns(turns, loss, single)
         if spoken is not None:
             paths = [sink.place(ref) for t in spoken for ref in t.images]
-            yield {
+            record = {
                 "id": record_id(tree, path[-1]),
                 **_image_field(paths),
                 "conversations": [{"from": _FROM[t.role], "value": t.text} for t in spoken],
             }
+            yield restore_keys(record, path[-1], "llava/sft", loss)
 
 
 def _dpo(
@@ -108,13 +109,14 @@ def _dpo(
             if not within_limits([*spoken, longer], options, loss):
                 continue
             paths = [sink.place(ref) for ref in spoken[0].images]
-            yield {
+            record = {
                 "id": record_id(tree, chosen, rejected),
                 **_image_field(paths),
                 "prompt": spoken[0].text,
                 "chosen": answers[0][0].text,
                 "rejected": answers[1][0].text,
             }
+            yield restore_keys(record, chosen, "llava/pair", loss)
 
 
 MODES = ("sft", "dpo")
@@ -199,7 +201,7 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
 
 def load(url: str) -> ImportResult:
     """Read LLaVA records (conversations or DPO) back into trees."""
-    return load_records(url, _parse, keys=_KEYS)
+    return load_records(url, _parse, keys=_KEYS, kept_as="llava")
 
 
 _KEYS = frozenset({"image", "conversations", "prompt", "chosen", "rejected"})

@@ -20,7 +20,7 @@ from ..validation._images import ImageLimits, _read_under_root
 from ..validation._report import Issue
 from ._linear import LinearOptions, sft_turns
 from ._options import ASSISTANT_IMAGES
-from ._records import image_ref, known_role, load_records
+from ._records import image_ref, known_role, load_records, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
 
 __all__ = ["DETAILS", "FORMAT", "URLS", "detect", "export", "load", "records"]
@@ -52,7 +52,7 @@ def _records(
     options: LinearOptions,
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
-    for _, _, turns in sft_turns(trees, options, loss):
+    for _, path, turns in sft_turns(trees, options, loss):
         messages = []
         for turn in turns:
             images = iter(turn.images)
@@ -64,7 +64,7 @@ def _records(
                 if piece:
                     parts.append({"type": "text", "text": piece})
             messages.append({"role": turn.role, "content": parts})
-        yield {"messages": messages}
+        yield restore_keys({"messages": messages}, path[-1], "openai/sft", loss)
 
 
 URLS = ("path", "data")
@@ -114,7 +114,7 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
 
 def load(url: str) -> ImportResult:
     """Read OpenAI chat conversations back into trees."""
-    return load_records(url, _parse, keys={"messages"})
+    return load_records(url, _parse, keys={"messages"}, kept_as="openai")
 
 
 def detect(record: dict[str, Any]) -> bool:

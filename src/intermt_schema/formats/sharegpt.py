@@ -31,7 +31,7 @@ from ._linear import (
 )
 from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
-from ._records import has_turns, image_ref, load_records, preference
+from ._records import has_turns, image_ref, load_records, preference, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format, sibling
 
 __all__ = [
@@ -85,9 +85,10 @@ def _sft_records(
     style: Style,
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
-    for _, _, turns in sft_turns(trees, options, loss):
+    for _, path, turns in sft_turns(trees, options, loss):
         record = {"messages": [_message(t, style) for t in turns]}
-        yield with_images(record, [sink.place(ref) for t in turns for ref in t.images])
+        record = with_images(record, [sink.place(ref) for t in turns for ref in t.images])
+        yield restore_keys(record, path[-1], "sharegpt/sft", loss)
 
 
 def _ranking_records(
@@ -98,13 +99,14 @@ def _ranking_records(
     style: Style,
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
-    for turns, chosen, rejected in pair_turns(trees, options, criterion, loss):
+    for turns, chosen, rejected, answer in pair_turns(trees, options, criterion, loss):
         record = {
             "conversations": [_message(t, style) for t in turns],
             "chosen": _message(chosen, style),
             "rejected": _message(rejected, style),
         }
-        yield with_images(record, [sink.place(ref) for t in turns for ref in t.images])
+        record = with_images(record, [sink.place(ref) for t in turns for ref in t.images])
+        yield restore_keys(record, answer, "sharegpt/pair", loss)
 
 
 def _dataset_info(url: str, name: str, ranking: bool, style: Style) -> None:
@@ -252,7 +254,7 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
 def load(url: str) -> ImportResult:
     """Read LLaMA-Factory ShareGPT records (SFT or ranking, either tag style) back
     into trees, merging shared prefixes by content."""
-    return load_records(url, _parse, keys=_KEYS)
+    return load_records(url, _parse, keys=_KEYS, kept_as="sharegpt")
 
 
 _KEYS = frozenset({"messages", "conversations", "images", "chosen", "rejected"})

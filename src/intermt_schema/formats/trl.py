@@ -25,7 +25,7 @@ from ..validation._report import Issue
 from ._linear import LinearOptions, Turn, pair_turns, sft_turns
 from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
-from ._records import image_ref, known_role, load_records, preference
+from ._records import image_ref, known_role, load_records, preference, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
 
 __all__ = ["FORMAT", "MODES", "check_record", "detect", "export", "load", "records"]
@@ -52,16 +52,18 @@ def _records(
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
     if mode == "sft":
-        for _, _, turns in sft_turns(trees, options, loss):
+        for _, path, turns in sft_turns(trees, options, loss):
             images = [sink.place(r) for t in turns for r in t.images]
-            yield {"messages": [_message(t) for t in turns], "images": images}
+            record = {"messages": [_message(t) for t in turns], "images": images}
+            yield restore_keys(record, path[-1], "trl/sft", loss)
         return
-    for turns, chosen, rejected in pair_turns(trees, options, criterion, loss):
+    for turns, chosen, rejected, answer in pair_turns(trees, options, criterion, loss):
         images = [sink.place(r) for t in turns for r in t.images]
         head = [_message(t) for t in turns]
         if mode == "preference":
             chosen_, rejected_ = [_message(chosen)], [_message(rejected)]
-            yield {"prompt": head, "chosen": chosen_, "rejected": rejected_, "images": images}
+            record = {"prompt": head, "chosen": chosen_, "rejected": rejected_, "images": images}
+            yield restore_keys(record, answer, "trl/pair", loss)
             continue
         for side, label in ((chosen, True), (rejected, False)):
             yield {"prompt": head, "completion": [_message(side)], "label": label, "images": images}
@@ -197,7 +199,7 @@ def load(url: str) -> ImportResult:
     """Read TRL conversational rows back into trees: language modeling, prompt-only,
     prompt-completion (and unpaired preference), and preference with an explicit or
     an implicit prompt."""
-    return load_records(url, _parse, keys=_KEYS)
+    return load_records(url, _parse, keys=_KEYS, kept_as="trl")
 
 
 _KEYS = frozenset({"messages", "prompt", "completion", "chosen", "rejected", "images"})

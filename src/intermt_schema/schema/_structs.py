@@ -79,6 +79,7 @@ Pixels = Annotated[int, Meta(ge=1, le=2**31 - 1, description="A size in pixels."
 RESERVED_MESSAGE_META: dict[str, Any] = {
     "intermt_placeholders": list[str],
     "intermt_image_variants": dict[str, list[str]],
+    "intermt_record_keys": dict[str, dict[str, Any]],
 }
 """Keys of ``Message.meta`` the library writes and reads back, with their types."""
 RESERVED_TREE_EXTRA: dict[str, Any] = {"meta_data": dict[str, Any]}
