@@ -269,6 +269,8 @@ def test_hf_export_embeds_images_as_image_features(tmp_path: Path) -> None:
         (("llamafactory", "dpo_en_demo_sample.json"), "sharegpt",
          {"mode": "ranking", "style": "from"}, {}),
         (("llamafactory", "mllm_demo.json"), "sharegpt", {}, {}),
+        (("llamafactory", "alpaca_en_demo_sample.json"), "alpaca", {}, {}),
+        (("intermt_bench", "crucial_step_sample.json"), "intermt-bench", {}, {}),
     ],
 )  # fmt: skip
 def test_keys_no_canonical_field_holds_are_kept_and_come_back(

@@ -17,7 +17,7 @@ from ...schema._structs import (
 from ...tree._view import TreeView
 from .._linear import PLACEHOLDERS_META
 from .._registry import LossReport
-from ._layouts import _CODE, LAYOUTS, VARIANTS_META, Layout
+from ._layouts import _CODE, BLANKS_META, LAYOUTS, VARIANTS_META, Layout
 
 __all__ = ["records"]
 
@@ -37,6 +37,7 @@ def _texts_and_images(message: Message, record: Any = None) -> tuple[str, list[s
     variants = message.meta.get(VARIANTS_META) or {}
     if record is not None and str(record) in variants:
         images = list(variants[str(record)])
+    images += [""] * int(message.meta.get(BLANKS_META) or 0)
     return "".join(text), images
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from msgspec import structs
+
 from ..._errors import check_choice
 from ...schema._dimensions import INTERMT
 from ...schema._structs import (
@@ -26,7 +28,15 @@ from .._linear import PLACEHOLDERS_META, placeholder_issue
 from .._records import load_records
 from .._registry import ImportResult
 from ._export import _texts_and_images
-from ._layouts import _OUTCOME, LAYOUTS, PLACEHOLDER, VARIANTS_META, Layout, detect_layout
+from ._layouts import (
+    _OUTCOME,
+    BLANKS_META,
+    LAYOUTS,
+    PLACEHOLDER,
+    VARIANTS_META,
+    Layout,
+    detect_layout,
+)
 
 __all__ = ["load"]
 
@@ -46,13 +56,28 @@ def _text(value: Any, name: str) -> str:
 
 
 def _user(turn: dict[str, Any], uuid_key: str | None, image_key: str = "prompt_images") -> Message:
-    content: list[Part] = [ImagePart(image=r) for r in _images(turn.get(image_key))]
+    given = turn.get(image_key)
+    content: list[Part] = [ImagePart(image=r) for r in _images(given)]
     content.append(TextPart(_text(turn.get("prompt"), "prompt")))
     node_id = turn.get(uuid_key, "") if uuid_key else ""
-    return Message(id=str(node_id or ""), role="user", content=content)
+    blanks = sum(1 for v in given or [] if v == "")  # the release writes [""] for none
+    meta = {BLANKS_META: blanks} if blanks else {}
+    return Message(id=str(node_id or ""), role="user", content=content, meta=meta)
 
 
 def _assistant(
+    text: str, given: Any, node_id: str, issues: list[Issue], origin: str, where: str
+) -> Message:
+    """An answer from its text and its image list as given (``""`` entries counted)."""
+    images = _images(given)
+    message = _answer(text, images, node_id, issues, origin, where)
+    blanks = sum(1 for v in given or [] if v == "")
+    if blanks:
+        message = structs.replace(message, meta={**message.meta, BLANKS_META: blanks})
+    return message
+
+
+def _answer(
     text: str, images: list[ImageRef], node_id: str, issues: list[Issue], origin: str, where: str
 ) -> Message:
     found = PLACEHOLDER.findall(text)
@@ -112,7 +137,7 @@ def _flat(record: dict[str, Any], origin: str, issues: list[Issue], key: Any) ->
         messages.append(
             _assistant(
                 _text(turn.get("response"), "response"),
-                _images(turn.get("response_images")),
+                turn.get("response_images"),
                 str(turn.get("response_uuid") or ""),
                 issues,
                 origin,
@@ -139,7 +164,7 @@ def _score(
         messages.append(
             _assistant(
                 _text(inner.get("response"), "response"),
-                _images(inner.get("response_images")),
+                inner.get("response_images"),
                 "",
                 issues,
                 origin,
@@ -161,7 +186,7 @@ def _turns(turns: Iterable[dict[str, Any]], issues: list[Issue], origin: str) ->
         messages.append(
             _assistant(
                 _text(turn.get("response"), "response"),
-                _images(turn.get("response_images")),
+                turn.get("response_images"),
                 "",
                 issues,
                 origin,
@@ -178,7 +203,7 @@ def _pair(record: dict[str, Any], origin: str, issues: list[Issue], key: Any) ->
     answers = [
         _assistant(
             _text(paired.get(f"response_{k}"), f"response_{k}"),
-            _images(paired.get(f"response_{k}_images")),
+            paired.get(f"response_{k}_images"),
             "",
             issues,
             origin,

@@ -20,6 +20,9 @@ LAYOUTS: tuple[Layout, ...] = ("flat", "score", "pair", "upstream")
 
 
 VARIANTS_META = "intermt_image_variants"
+BLANKS_META = "intermt_blank_images"
+"""How many empty strings a user turn's ``prompt_images`` held (the release writes
+``[""]`` for a turn without an image); written back after the turn's images."""
 
 
 """Message meta key: record id -> the image paths that record gave the same message."""
