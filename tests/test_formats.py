@@ -285,7 +285,7 @@ def test_keys_no_canonical_field_holds_are_kept_and_come_back(
 
     source = fixture_path(*fixture)
     result = im.get_format(fmt).load(str(source))
-    assert not result.dropped and not result.issues
+    assert not result.dropped and not [i for i in result.issues if i.severity == "error"]
     found = Counter(
         key
         for tree in result.trees
