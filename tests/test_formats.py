@@ -271,9 +271,16 @@ def test_hf_export_embeds_images_as_image_features(tmp_path: Path) -> None:
         (("llamafactory", "mllm_demo.json"), "sharegpt", {}, {}),
         (("llamafactory", "alpaca_en_demo_sample.json"), "alpaca", {}, {}),
         (("intermt_bench", "crucial_step_sample.json"), "intermt-bench", {}, {}),
+        (("trl", "conv_preference.jsonl"), "trl", {"mode": "preference"}, {}),
+        (("trl", "conv_preference_implicit.jsonl"), "trl", {"mode": "preference-implicit"}, {}),
+        (("trl", "conv_prompt_completion.jsonl"), "trl", {"mode": "prompt-completion"}, {}),
+        (("trl", "conv_prompt_only.jsonl"), "trl", {"mode": "prompt-only"}, {}),
+        (("trl", "conv_unpaired.jsonl"), "trl", {"mode": "prompt-completion"}, {"label": 1}),
+        (("trl", "conv_lm.jsonl"), "trl", {"mode": "sft"}, {}),
+        (("trl", "std_preference.jsonl"), "trl", {"mode": "preference", "style": "standard"}, {}),
     ],
 )  # fmt: skip
-def test_keys_no_canonical_field_holds_are_kept_and_come_back(
+def test_real_files_come_back_equal_with_the_keys_no_field_holds(
     fixture: tuple[str, str], fmt: str, options: dict[str, Any], kept: dict[str, int],
     tmp_path: Path,
 ) -> None:  # fmt: skip

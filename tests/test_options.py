@@ -94,7 +94,8 @@ def test_misused_convert_flags_exit_2_with_the_reason(
 @pytest.mark.parametrize(
     ("name", "options", "message"),
     [
-        ("trl", {"mode": "dpo"}, "trl: unknown mode 'dpo'; choose from sft, preference, kto"),
+        ("trl", {"mode": "dpo"}, "trl: unknown mode 'dpo'; choose from sft, prompt-only, "
+         "prompt-completion, preference, preference-implicit, kto"),
         ("llava", {"mode": "ranking"}, "llava: unknown mode 'ranking'"),
         ("trl", {"single_image": True}, "trl takes no option 'single_image'"),
         ("parquet", {"level": "rows"}, "parquet: unknown level 'rows'"),

@@ -35,7 +35,7 @@ from ._accounting import (
 
 __all__ = ["FORMAT_FLAGS", "add_limits", "add_parser", "convert", "format_options", "run"]
 
-FORMAT_FLAGS = ("mode", "layout", "level", "criterion", "images", "assistant_images",
+FORMAT_FLAGS = ("mode", "style", "layout", "level", "criterion", "images", "assistant_images",
                 "single_image", "urls", "max_images", "max_chars")  # fmt: skip
 """The ``convert`` flags that are options of a format (each taken by some formats)."""
 
@@ -195,7 +195,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--to", dest="target", metavar="FMT", required=True, help="output format")
     p.add_argument("-o", "--output", required=True, help="output file (a folder for hf)")
     p.add_argument(
-        "--mode", help="sharegpt, alpaca: sft|ranking; llava: sft|dpo; trl: sft|preference|kto"
+        "--mode",
+        help="sharegpt, alpaca: sft|ranking; llava: sft|dpo; trl: sft|prompt-only|"
+        "prompt-completion|preference|preference-implicit|kto",
+    )
+    p.add_argument(
+        "--style",
+        help="sharegpt: role|from (role/content or from/value tags); trl: conversational|"
+        "standard (plain strings)",
     )
     p.add_argument("--layout", help="intermt-bench (either side): flat|score|pair|upstream")
     p.add_argument("--level", help="parquet, hf: " + "|".join(LEVELS) + " (tree, path lossless)")

@@ -92,7 +92,7 @@ class ExportOptions(TypedDict, total=False):
     single_image: bool
     urls: Literal["path", "data"]
     detail: Literal["auto", "low", "high"]
-    style: Literal["role", "from"]
+    style: str
     image_folder: str | None
     max_images: int | None
     max_chars: int | None

@@ -211,8 +211,8 @@ _KEYS = frozenset({"image", "conversations", "prompt", "chosen", "rejected"})
 def detect(record: dict[str, Any]) -> bool:
     """A LLaVA record: ``conversations`` of ``from``/``value`` turns with an ``id`` or
     ``image``, or a DPO record whose ``prompt`` is a string."""
-    if "prompt" in record and "chosen" in record:
-        return isinstance(record["prompt"], str)
+    if "prompt" in record and "chosen" in record:  # TRL's standard rows have no id or image
+        return isinstance(record["prompt"], str) and ("id" in record or "image" in record)
     return has_turns(record) and ("id" in record or "image" in record)
 
 

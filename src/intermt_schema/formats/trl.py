@@ -17,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
-from .._errors import check_choice
+from .._errors import OptionError, check_choice
 from ..io._json_records import rewrite_records
 from ..schema._structs import DialogueTree, ImagePart, ImageRef, Message, Part, TextPart
 from ..tree._merge import Conversation
+from ..tree._view import TreeView
 from ..validation._report import Issue
-from ._linear import LinearOptions, Turn, pair_turns, sft_turns
+from ._linear import LinearOptions, Turn, linearize, pair_turns, sft_turns, within_limits
 from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
 from ._records import image_ref, known_role, load_records, preference, restore_keys
@@ -43,6 +44,24 @@ def _message(turn: Turn) -> dict[str, Any]:
     return {"role": turn.role, "content": parts}
 
 
+def _prompts(
+    trees: Iterable[DialogueTree], options: LinearOptions, loss: LossReport
+) -> Iterator[tuple[Message, list[Turn]]]:
+    """``(question, turns up to it)`` for every user message: the prompts of online
+    training."""
+    for tree in trees:
+        loss.drop("ratings", len(tree.ratings))
+        loss.drop("judgments", len(tree.judgments))
+        view = TreeView(tree)
+        for node in tree.nodes:
+            if node.role == "user":
+                turns = linearize(view.path_to(node.id), options, loss)
+                if turns is not None and within_limits(turns, options, loss):
+                    yield node, turns
+            else:
+                loss.drop("answers (prompt-only rows hold questions)")
+
+
 def _records(
     trees: Iterable[DialogueTree],
     mode: str,
@@ -51,32 +70,80 @@ def _records(
     criterion: str,
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
-    if mode == "sft":
+    def images(turns: list[Turn]) -> list[str]:
+        return [sink.place(r) for t in turns for r in t.images]
+
+    if mode == "prompt-only":
+        for question, turns in _prompts(trees, options, loss):
+            record = {"prompt": [_message(t) for t in turns], "images": images(turns)}
+            yield restore_keys(record, question, "trl/sft", loss)
+        return
+    if mode in ("sft", "prompt-completion"):
         for _, path, turns in sft_turns(trees, options, loss):
-            images = [sink.place(r) for t in turns for r in t.images]
-            record = {"messages": [_message(t) for t in turns], "images": images}
+            messages = [_message(t) for t in turns]
+            record = (
+                {"messages": messages, "images": images(turns)}
+                if mode == "sft"
+                else {"prompt": messages[:-1], "completion": messages[-1:], "images": images(turns)}
+            )
             yield restore_keys(record, path[-1], "trl/sft", loss)
         return
     for turns, chosen, rejected, answer in pair_turns(trees, options, criterion, loss):
-        images = [sink.place(r) for t in turns for r in t.images]
         head = [_message(t) for t in turns]
+        chosen_, rejected_ = [_message(chosen)], [_message(rejected)]
         if mode == "preference":
-            chosen_, rejected_ = [_message(chosen)], [_message(rejected)]
-            record = {"prompt": head, "chosen": chosen_, "rejected": rejected_, "images": images}
-            yield restore_keys(record, answer, "trl/pair", loss)
+            record = {"prompt": head, "chosen": chosen_, "rejected": rejected_}
+        elif mode == "preference-implicit":
+            record = {"chosen": head + chosen_, "rejected": head + rejected_}
+        else:
+            for side, label in ((chosen_, True), (rejected_, False)):
+                yield {"prompt": head, "completion": side, "label": label, "images": images(turns)}
             continue
-        for side, label in ((chosen, True), (rejected, False)):
-            yield {"prompt": head, "completion": [_message(side)], "label": label, "images": images}
+        yield restore_keys({**record, "images": images(turns)}, answer, "trl/pair", loss)
 
 
-MODES = ("sft", "preference", "kto")
+def _standard(rows: Iterator[dict[str, Any]], loss: LossReport) -> Iterator[dict[str, Any]]:
+    """Conversational rows as standard ones: plain strings for a one-question prompt
+    and one-message answers; rows that cannot be written so are counted."""
+    for row in rows:
+        if row.get("images"):
+            loss.drop("rows with images (the standard style is text only)")
+            continue
+        texts: dict[str, Any] = {}
+        for key, value in row.items():
+            if key in _MESSAGE_KEYS:
+                if len(value) != 1 or (key == "prompt") != (value[0]["role"] == "user"):
+                    loss.drop("rows with several messages on a side (standard: one text each)")
+                    break
+                texts[key] = _plain(value[0]["content"])
+            elif key != "images":
+                texts[key] = value
+        else:
+            yield texts
+
+
+def _plain(content: Any) -> Any:
+    """A content part list of text parts only, as one string; anything else as it is."""
+    if isinstance(content, list) and all(p.get("type") == "text" for p in content):
+        return "".join(p["text"] for p in content)
+    return content
+
+
+_MESSAGE_KEYS = ("messages", "prompt", "completion", "chosen", "rejected")
+
+
+MODES = ("sft", "prompt-only", "prompt-completion", "preference", "preference-implicit", "kto")
+STYLES = ("conversational", "standard")
 
 
 def records(
     trees: Iterable[DialogueTree],
     loss: LossReport,
-    mode: Literal["sft", "preference", "kto"] = "sft",
+    mode: Literal[
+        "sft", "prompt-only", "prompt-completion", "preference", "preference-implicit", "kto"
+    ] = "sft",
     *,
+    style: Literal["conversational", "standard"] = "conversational",
     criterion: str = "overall",
     images: Literal["reference", "copy", "link"] = "reference",
     source_root: str | None = None,
@@ -85,28 +152,44 @@ def records(
     max_images: int | None = None,
     max_chars: int | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """TRL rows, one by one; ``image_folder`` receives copied or inline images."""
+    """TRL rows of one dataset type (``mode``), one by one; ``style="standard"`` writes
+    plain strings instead of role messages (language modelling excepted);
+    ``image_folder`` receives copied or inline images."""
     check_choice("mode", mode, MODES)
-    loss.format = f"trl ({mode})"
+    check_choice("style", style, STYLES)
+    if style == "standard" and mode == "sft":
+        raise OptionError("trl: --style standard writes every --mode but sft (language modelling)")
+    loss.format = f"trl ({mode}{', standard' if style == 'standard' else ''})"
     sink = ImageSink(image_folder, source_root, images)
     options = LinearOptions(_MARK, assistant_images, max_images, max_chars)
-    yield from _records(trees, mode, sink, options, criterion, loss)
+    rows = _records(trees, mode, sink, options, criterion, loss)
+    yield from _standard(rows, loss) if style == "standard" else rows
     sink.account(loss)
 
 
 def finish(url: str, loss: LossReport) -> None:
     """Every row has an ``images`` list (``[]`` where a row has none), because TRL's
     collator fails on the ``None`` that ``load_dataset("json")`` fills in for a missing
-    one. When no row names an image, the column is removed, so that TRL treats the
-    dataset as text-only."""
+    one. When no row names an image, the column is removed and message contents become
+    plain strings, so that TRL treats the dataset as text-only."""
     if loss.records and not loss.images:
-        rewrite_records(url, lambda row: {k: v for k, v in row.items() if k != "images"})
+        rewrite_records(url, _text_only)
+
+
+def _text_only(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: [{**m, "content": _plain(m["content"])} for m in v]
+        if k in _MESSAGE_KEYS and isinstance(v, list)
+        else v
+        for k, v in row.items()
+        if k != "images"
+    }
 
 
 def export(
     trees: Iterable[DialogueTree],
     url: str,
-    mode: Literal["sft", "preference", "kto"] = "sft",
+    mode: str = "sft",
     **options: Any,
 ) -> LossReport:
     """Write TRL rows as JSON Lines; ``options`` are those of :func:`records`."""
@@ -163,19 +246,30 @@ def _messages(raw: list[Any], images: list[ImageRef]) -> list[Message]:
     return messages
 
 
+def _side(value: Any, role: str) -> list[Any]:
+    """A row's side as role messages: a standard row's plain string is one message."""
+    return [{"role": role, "content": value}] if isinstance(value, str) else value
+
+
 def _parse(row: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
     images = [image_ref(p) for p in row.get("images") or []]
     if "messages" in row:
         return [Conversation(messages=_messages(row["messages"], images), record=number)]
     if "prompt" not in row:  # preference with an implicit prompt: the shared beginning
+        if isinstance(row.get("chosen"), str):
+            raise ValueError(
+                "a standard row with an implicit prompt cannot be split into prompt and "
+                "answers; give 'prompt'"
+            )
         return _implicit_preference(row, images, number)
-    prompt = _messages(row["prompt"], images)
+    prompt = _messages(_side(row["prompt"], "user"), images)
     if "completion" in row:
-        completion = _messages(row["completion"], [])
+        completion = _messages(_side(row["completion"], "assistant"), [])
         return [Conversation(messages=[*prompt, *completion], record=number)]
     if "chosen" not in row and "rejected" not in row:  # prompt-only
         return [Conversation(messages=prompt, record=number)]
-    return preference(prompt, _messages(row["chosen"], []), _messages(row["rejected"], []), number)
+    chosen, rejected = (_messages(_side(row[k], "assistant"), []) for k in ("chosen", "rejected"))
+    return preference(prompt, chosen, rejected, number)
 
 
 def _implicit_preference(
@@ -217,7 +311,9 @@ def detect(record: dict[str, Any]) -> bool:
     if "completion" in record:
         return True
     if "prompt" in record and ("chosen" in record or set(record) <= {"prompt", "images"}):
-        return isinstance(record["prompt"], list)
+        return isinstance(record["prompt"], list) or (  # a standard row: strings
+            isinstance(record["prompt"], str) and "id" not in record and "image" not in record
+        )
     if "prompt" not in record and "conversations" not in record:
         chosen = record.get("chosen")
         if isinstance(chosen, list) and chosen and isinstance(chosen[0], dict):
@@ -241,6 +337,7 @@ FORMAT = register_format(
         description="TRL conversational rows: sft, preference (explicit prompt) or kto (--mode)",
         export_options={
             "mode": MODES,
+            "style": STYLES,
             **TRAINING_OPTIONS,
         },
     )
