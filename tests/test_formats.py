@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -400,3 +401,43 @@ def test_alpaca_keeps_system_history_input_and_rankings(tmp_path: Path) -> None:
     info = json.loads((tmp_path / "dataset_info.json").read_text())
     assert set(info["sft"]["columns"]) >= {"system", "history", "images", "response"}
     assert info["rank"]["ranking"] is True and "chosen" in info["rank"]["columns"]
+
+
+def test_align_anything_layouts_come_back_equal(tmp_path: Path) -> None:
+    """The three align-anything layouts, written as their users write them (images
+    beside the file), import and export back equal; keys of PKU-SafeRLHF's layout that
+    no canonical field holds are kept, and the order of the two responses too."""
+    from intermt_schema.io._json_records import read_json_records, write_json_records
+
+    shutil.copytree(EXAMPLES / "images", tmp_path / "images")
+    image = next(p.name for p in (EXAMPLES / "images").iterdir())
+    layouts = {
+        "supervised": [
+            {"prompt": "<image_placeholder> What is here?", "image": f"images/{image}",
+             "response": "A kitchen."},
+            {"prompt": "Name a colour.", "response": "Blue."},
+        ],
+        "preference": [
+            {"question": "What is here?", "image": f"images/{image}",
+             "better_response": "A kitchen.", "worse_response": "A car."},
+        ],
+        "text-preference": [
+            {"prompt": "Is this safe?", "response_0": "No.", "response_1": "Yes, it is.",
+             "better_response_id": 1, "is_response_0_safe": True, "is_response_1_safe": False},
+            {"prompt": "Say hi.", "response_0": "Hi!", "response_1": "Go away.",
+             "better_response_id": 0},
+        ],
+    }  # fmt: skip
+    fmt = im.get_format("align-anything")
+    for mode, records in layouts.items():
+        source = tmp_path / f"{mode}.json"
+        write_json_records(records, str(source), array=True)
+        assert im.detect_format(str(source)) == "align-anything"
+        result = fmt.load(str(source))
+        assert not [i for i in result.issues if i.severity == "error"], result.issues
+        out = tmp_path / f"{mode}-back.json"
+        loss = fmt.export(result.trees, str(out), mode=mode)
+        assert [r for _, r, _, _ in read_json_records(str(out))] == records, loss.render()
+    multi = im.get_format("jsonl").load(str(EXAMPLES / "trees.jsonl")).trees
+    loss = fmt.export(multi, str(tmp_path / "multi.json"), mode="preference")
+    assert any("single-turn" in k for k in loss.dropped)

@@ -197,7 +197,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--mode",
         help="sharegpt, alpaca: sft|ranking; llava: sft|dpo; trl: sft|prompt-only|"
-        "prompt-completion|preference|preference-implicit|kto",
+        "prompt-completion|preference|preference-implicit|kto; align-anything: "
+        "supervised|preference|text-preference",
     )
     p.add_argument(
         "--style",

@@ -9,7 +9,16 @@ True
 from __future__ import annotations
 
 from ..io._json_records import read_json_records
-from . import alpaca, canonical, intermt_bench, llava, openai, sharegpt, trl  # noqa: F401
+from . import (  # noqa: F401
+    align_anything,
+    alpaca,
+    canonical,
+    intermt_bench,
+    llava,
+    openai,
+    sharegpt,
+    trl,
+)
 from ._options import ExportOptions, LoadOptions
 from ._records import write_records
 from ._registry import (
