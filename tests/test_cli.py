@@ -81,7 +81,7 @@ def test_convert_names_the_formats_when_given_a_wrong_one(tmp_path: Path, capsys
         ]
     )
     assert code == 2
-    names = "alpaca, hf, intermt-bench, jsonl, llava, openai, parquet, sharegpt, trl"
+    names = "align-anything, alpaca, hf, intermt-bench, jsonl, llava, openai, parquet, sharegpt, trl"
     assert f"available formats: {names}" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists()
 
@@ -172,6 +172,7 @@ def test_formats_command_lists_every_format() -> None:
     code, text = run("formats")
     assert code == 0
     assert [line.split()[0] for line in text.splitlines()] == [
+        "align-anything",
         "alpaca",
         "hf",
         "intermt-bench",

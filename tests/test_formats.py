@@ -235,7 +235,7 @@ def test_formats_are_detected_from_their_records(tmp_path: Path) -> None:
 
 
 def test_unknown_format_lists_the_registered_ones() -> None:
-    with pytest.raises(im.UnknownNameError, match="available formats: alpaca, hf, intermt-bench"):
+    with pytest.raises(im.UnknownNameError, match="available formats: align-anything, alpaca, hf"):
         get_format("alpacca")
 
 

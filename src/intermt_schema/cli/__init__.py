@@ -11,7 +11,7 @@ input, an output that is an input); 130 interrupted (Ctrl-C).
 >>> main(["formats"], out=out)
 0
 >>> out.getvalue().split()[0]
-'alpaca'
+'align-anything'
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 
 >>> import intermt_schema.formats
 >>> [f.name for f in available_formats()][:3]
-['alpaca', 'hf', 'intermt-bench']
+['align-anything', 'alpaca', 'hf']
 """
 
 from __future__ import annotations
