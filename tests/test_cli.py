@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import intermt_schema as im
 from intermt_schema.cli import main
 
 from .conftest import EXAMPLES
@@ -81,7 +82,7 @@ def test_convert_names_the_formats_when_given_a_wrong_one(tmp_path: Path, capsys
         ]
     )
     assert code == 2
-    names = "align-anything, alpaca, hf, intermt-bench, jsonl, llava, openai, parquet, sharegpt, trl"
+    names = ", ".join(f.name for f in im.available_formats())
     assert f"available formats: {names}" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists()
 
@@ -178,6 +179,7 @@ def test_formats_command_lists_every_format() -> None:
         "intermt-bench",
         "jsonl",
         "llava",
+        "oasst",
         "openai",
         "parquet",
         "sharegpt",

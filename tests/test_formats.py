@@ -279,6 +279,7 @@ def test_hf_export_embeds_images_as_image_features(tmp_path: Path) -> None:
         (("trl", "conv_unpaired.jsonl"), "trl", {"mode": "prompt-completion"}, {"label": 1}),
         (("trl", "conv_lm.jsonl"), "trl", {"mode": "sft"}, {}),
         (("trl", "std_preference.jsonl"), "trl", {"mode": "preference", "style": "standard"}, {}),
+        (("oasst", "oasst_en_trees_sample.jsonl"), "oasst", {}, {}),
     ],
 )  # fmt: skip
 def test_real_files_come_back_equal_with_the_keys_no_field_holds(
@@ -324,22 +325,41 @@ def test_glaive_tool_records_are_refused_with_reasons_and_duplicates_counted() -
     assert refused and all("no known role" in i.message or "role" in i.message for i in refused)
 
 
-@pytest.mark.parametrize("fixture", [("oasst", "oasst_en_trees_sample.jsonl"), None])
-def test_an_unrecognised_jsonl_is_refused_not_read_as_canonical(
-    fixture: tuple[str, str] | None, tmp_path: Path
-) -> None:
+def test_an_unrecognised_jsonl_is_refused_not_read_as_canonical(tmp_path: Path) -> None:
     from intermt_schema.cli import main
 
     source = tmp_path / "other.jsonl"
     source.write_text('{"question": "?", "answer": "!"}\n')
-    path = fixture_path(*fixture) if fixture else source
     out = io.StringIO()
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
-        code = main(["convert", str(path), "--to", "jsonl", "-o", str(tmp_path / "t")], out=out)
+        code = main(["convert", str(source), "--to", "jsonl", "-o", str(tmp_path / "t")], out=out)
     assert code == 2
     assert "cannot tell the format" in err.getvalue() and "--from" in err.getvalue()
     assert not (tmp_path / "t").exists()
+
+
+def test_open_assistant_ranks_become_judgments_and_trees_come_back() -> None:
+    """Sibling ranks become a judgment per ranked pair, which the pair sampler uses;
+    every node keeps its Open-Assistant id."""
+    path = fixture_path("oasst", "oasst_en_trees_sample.jsonl")
+    assert im.detect_format(str(path)) == "oasst"
+    result = im.get_format("oasst").load(str(path))
+    assert result.records == len(result.trees) == 15 and not result.issues
+    expected = 0
+    ids = set()
+    for line in path.read_text().splitlines():
+        stack = [json.loads(line)["prompt"]]
+        while stack:
+            message = stack.pop()
+            ids.add(message["message_id"])
+            ranked = [r for r in message.get("replies", []) if isinstance(r.get("rank"), int)]
+            expected += len(ranked) * (len(ranked) - 1) // 2
+            stack += message.get("replies", [])
+    assert {n.id for t in result.trees for n in t.nodes} == ids
+    assert sum(len(t.judgments) for t in result.trees) == expected > 0
+    pairs, _ = im.sample_pairs(result.trees, source="judgments", strategy="all")
+    assert pairs and all(p.scope == "local" for p in pairs)
 
 
 @pytest.mark.parametrize(

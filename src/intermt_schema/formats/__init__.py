@@ -15,6 +15,7 @@ from . import (  # noqa: F401
     canonical,
     intermt_bench,
     llava,
+    oasst,
     openai,
     sharegpt,
     trl,
