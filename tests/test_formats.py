@@ -461,3 +461,22 @@ def test_align_anything_layouts_come_back_equal(tmp_path: Path) -> None:
     multi = im.get_format("jsonl").load(str(EXAMPLES / "trees.jsonl")).trees
     loss = fmt.export(multi, str(tmp_path / "multi.json"), mode="preference")
     assert any("single-turn" in k for k in loss.dropped)
+
+
+def test_mantis_images_lists_are_read_and_written_back(tmp_path: Path) -> None:
+    """Mantis names its images in an ``images`` list: read as the record's images and
+    written back under the same key; its second record repeats the first with
+    LLaVA's ``image`` key and is counted as held by it."""
+    from intermt_schema.io._json_records import read_json_records
+
+    source = fixture_path("llava", "mantis_training_example.json")
+    result = im.get_format("llava").load(str(source))
+    assert [ref.path for t in result.trees for ref in t.images()] == [
+        "coco/train2017/000000033471.jpg"
+    ]
+    held = "records already held by an earlier one (a duplicate or a prefix)"
+    assert dict(result.dropped) == {held: 1}
+    out = tmp_path / "back.json"
+    im.get_format("llava").export(result.trees, str(out))
+    first = next(r for _, r, _, _ in read_json_records(str(source)))
+    assert [r for _, r, _, _ in read_json_records(str(out))] == [first]

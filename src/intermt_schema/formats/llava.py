@@ -82,7 +82,11 @@ def _sft(
                 **_image_field(paths),
                 "conversations": [{"from": _FROM[t.role], "value": t.text} for t in spoken],
             }
-            yield restore_keys(record, path[-1], "llava/sft", loss)
+            record = restore_keys(record, path[-1], "llava/sft", loss)
+            if "images" in record:  # Mantis lists the images under "images"
+                record.pop("image", None)
+                record["images"] = paths
+            yield record
 
 
 def _dpo(
@@ -183,7 +187,9 @@ def check_record(record: dict[str, Any]) -> list[str]:
 
 
 def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
-    image = record.get("image")
+    image = (
+        record["images"] if "images" in record and "image" not in record else record.get("image")
+    )
     paths = [image] if isinstance(image, str) else [p for p in image or [] if isinstance(p, str)]
     refs = [image_ref(p) for p in paths]
     if "prompt" in record:
@@ -205,7 +211,8 @@ def load(url: str) -> ImportResult:
 
 
 _KEYS = frozenset({"image", "conversations", "prompt", "chosen", "rejected"})
-"""The record keys the reader carries into trees (``id`` is not kept: counted)."""
+"""The record keys the reader carries into trees; the others (``id``, ``data_source``,
+Mantis's ``images`` list, which the reader also reads) are kept and written back."""
 
 
 def detect(record: dict[str, Any]) -> bool:
