@@ -69,9 +69,11 @@ def _no_nulls(value: object) -> object:
 
 def test_record_formats_are_the_json_record_formats() -> None:
     assert set(record_formats()) == {
+        "align-anything",
         "alpaca",
         "intermt-bench",
         "llava",
+        "oasst",
         "openai",
         "sharegpt",
         "trl",

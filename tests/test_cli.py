@@ -155,9 +155,14 @@ def test_convert_detects_the_input_format(tmp_path: Path) -> None:
 def test_export_all_writes_every_format(tmp_path: Path) -> None:
     code, text = run("export-all", str(EXAMPLES), "-o", str(tmp_path), "--check-images")
     assert code == 0, text
-    assert "wrote 15 exports of 6 trees" in text
+    from intermt_schema.cli.export_all import EXPORT_PLAN
+
+    assert f"wrote {len(EXPORT_PLAN)} exports of 6 trees" in text
     for relative in [
         "trees.parquet",
+        "oasst.jsonl",
+        "align_anything/preference.json",
+        "trl/prompt_only.jsonl",
         "hf/dataset_info.json",
         "llava/llava.json",
         "llamafactory/dataset_info.json",
@@ -407,3 +412,13 @@ def test_a_url_whose_backend_is_missing_is_a_file_issue(command: list[str], tmp_
     assert "0 records read: 0 accepted, 0 rejected (1 errors" in out.getvalue()
     if command[0] == "convert":  # stats counts issues without listing them
         assert "file.unreadable" in out.getvalue() and "s3fs" in out.getvalue()
+
+
+def test_export_all_plans_every_format_in_every_mode() -> None:
+    from intermt_schema.cli.export_all import EXPORT_PLAN
+
+    planned = {(name, options.get("mode")) for name, options, _ in EXPORT_PLAN}
+    for fmt in im.available_formats():
+        modes = fmt.export_options.get("mode") or (None,)
+        for mode in modes:  # type: ignore[union-attr]
+            assert (fmt.name, mode) in planned, (fmt.name, mode)

@@ -27,10 +27,19 @@ EXPORT_PLAN: list[tuple[str, dict[str, Any], str]] = [
     ("llava", {"mode": "dpo"}, "llava/llava_dpo.json"),
     ("sharegpt", {"mode": "sft"}, "llamafactory/intermt_sft.json"),
     ("sharegpt", {"mode": "ranking"}, "llamafactory/intermt_ranking.json"),
+    ("alpaca", {"mode": "sft"}, "llamafactory/intermt_alpaca.json"),
+    ("alpaca", {"mode": "ranking"}, "llamafactory/intermt_alpaca_ranking.json"),
     ("trl", {"mode": "sft"}, "trl/sft.jsonl"),
+    ("trl", {"mode": "prompt-only"}, "trl/prompt_only.jsonl"),
+    ("trl", {"mode": "prompt-completion"}, "trl/prompt_completion.jsonl"),
     ("trl", {"mode": "preference"}, "trl/preference.jsonl"),
+    ("trl", {"mode": "preference-implicit"}, "trl/preference_implicit.jsonl"),
     ("trl", {"mode": "kto"}, "trl/kto.jsonl"),
     ("openai", {}, "openai.jsonl"),
+    ("align-anything", {"mode": "supervised"}, "align_anything/supervised.json"),
+    ("align-anything", {"mode": "preference"}, "align_anything/preference.json"),
+    ("align-anything", {"mode": "text-preference"}, "align_anything/text_preference.json"),
+    ("oasst", {}, "oasst.jsonl"),
 ]
 
 
