@@ -151,7 +151,9 @@ def write_images(folder: Path, image_kb: int = 0) -> None:
     for i in range(IMAGE_COUNT):
         buffer = io.BytesIO()
         if image_kb:
-            image = Image.frombytes("RGB", (side, side), random.Random(i).randbytes(side * side * 3))
+            image = Image.frombytes(
+                "RGB", (side, side), random.Random(i).randbytes(side * side * 3)
+            )
         else:
             image = Image.new("RGB", (32, 32), ((i * 37) % 256, (i * 91) % 256, (i * 53) % 256))
         image.save(buffer, format="PNG")

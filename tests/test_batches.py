@@ -72,6 +72,7 @@ def test_record_formats_are_the_json_record_formats() -> None:
         "align-anything",
         "alpaca",
         "intermt-bench",
+        "llamafactory-v1",
         "llava",
         "oasst",
         "openai",

@@ -183,6 +183,7 @@ def test_formats_command_lists_every_format() -> None:
         "hf",
         "intermt-bench",
         "jsonl",
+        "llamafactory-v1",
         "llava",
         "oasst",
         "openai",

@@ -280,6 +280,8 @@ def test_hf_export_embeds_images_as_image_features(tmp_path: Path) -> None:
         (("trl", "conv_lm.jsonl"), "trl", {"mode": "sft"}, {}),
         (("trl", "std_preference.jsonl"), "trl", {"mode": "preference", "style": "standard"}, {}),
         (("oasst", "oasst_en_trees_sample.jsonl"), "oasst", {}, {}),
+        (("llamafactory", "v1_sft_demo_sample.jsonl"), "llamafactory-v1", {}, {}),
+        (("llamafactory", "v1_dpo_demo_sample.jsonl"), "llamafactory-v1", {"mode": "dpo"}, {}),
     ],
 )  # fmt: skip
 def test_real_files_come_back_equal_with_the_keys_no_field_holds(
@@ -480,3 +482,26 @@ def test_mantis_images_lists_are_read_and_written_back(tmp_path: Path) -> None:
     im.get_format("llava").export(result.trees, str(out))
     first = next(r for _, r, _, _ in read_json_records(str(source)))
     assert [r for _, r, _, _ in read_json_records(str(out))] == [first]
+
+
+def test_llamafactory_v1_images_keep_their_place_and_tool_parts_are_refused(
+    tmp_path: Path,
+) -> None:
+    """v1 image parts stand where they were among the text parts, and come back there;
+    records with reasoning or tool-call parts are refused, the part named."""
+    from intermt_schema.io._json_records import read_json_records
+
+    fmt = im.get_format("llamafactory-v1")
+    source = fixture_path("llamafactory", "v1_multimodal_demo_sample.jsonl")
+    result = fmt.load(str(source))
+    assert not [i for i in result.issues if i.severity == "error"]
+    out = tmp_path / "back.jsonl"
+    fmt.export(result.trees, str(out))
+    original = [json.dumps(r, sort_keys=True) for _, r, _, _ in read_json_records(str(source))]
+    back = [json.dumps(r, sort_keys=True) for _, r, _, _ in read_json_records(str(out))]
+    held = "records already held by an earlier one (a duplicate or a prefix)"
+    assert sorted(set(original)) == sorted(back)
+    assert result.dropped[held] == len(original) - len(back)
+    tools = fmt.load(str(fixture_path("llamafactory", "reason_tool_use_demo_sample.jsonl")))
+    assert not tools.trees and tools.records == 10
+    assert all("part is not read yet" in i.message for i in tools.issues)

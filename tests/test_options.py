@@ -78,7 +78,7 @@ def test_unknown_level_exits_2_and_lists_the_levels(
          "sft, ranking"),
         (["--to", "trl", "--criterion", "text_qualty"], "trl: unknown criterion 'text_qualty'"),
         (["--to", "openai", "--images", "copy"], "--images is not an option of openai; "
-         "formats that take it: align-anything, alpaca, llava, sharegpt, trl"),
+         "formats that take it: align-anything, alpaca, llamafactory-v1, llava, sharegpt, trl"),
         (["--to", "parquet", "--workers", "0"], "--workers must be at least 1, not 0"),
     ],
 )  # fmt: skip

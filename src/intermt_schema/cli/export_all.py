@@ -40,6 +40,8 @@ EXPORT_PLAN: list[tuple[str, dict[str, Any], str]] = [
     ("align-anything", {"mode": "preference"}, "align_anything/preference.json"),
     ("align-anything", {"mode": "text-preference"}, "align_anything/text_preference.json"),
     ("oasst", {}, "oasst.jsonl"),
+    ("llamafactory-v1", {"mode": "sft"}, "llamafactory/v1_sft.jsonl"),
+    ("llamafactory-v1", {"mode": "dpo"}, "llamafactory/v1_dpo.jsonl"),
 ]
 
 

@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     alpaca,
     canonical,
     intermt_bench,
+    llamafactory_v1,
     llava,
     oasst,
     openai,

@@ -132,16 +132,19 @@ def _plain(content: Any) -> Any:
 _MESSAGE_KEYS = ("messages", "prompt", "completion", "chosen", "rejected")
 
 
-MODES = ("sft", "prompt-only", "prompt-completion", "preference", "preference-implicit", "kto")
+Mode = Literal[
+    "sft", "prompt-only", "prompt-completion", "preference", "preference-implicit", "kto"
+]
+MODES: tuple[Mode, ...] = (
+    "sft", "prompt-only", "prompt-completion", "preference", "preference-implicit", "kto",
+)  # fmt: skip
 STYLES = ("conversational", "standard")
 
 
 def records(
     trees: Iterable[DialogueTree],
     loss: LossReport,
-    mode: Literal[
-        "sft", "prompt-only", "prompt-completion", "preference", "preference-implicit", "kto"
-    ] = "sft",
+    mode: Mode = "sft",
     *,
     style: Literal["conversational", "standard"] = "conversational",
     criterion: str = "overall",
@@ -189,7 +192,7 @@ def _text_only(row: dict[str, Any]) -> dict[str, Any]:
 def export(
     trees: Iterable[DialogueTree],
     url: str,
-    mode: str = "sft",
+    mode: Mode = "sft",
     **options: Any,
 ) -> LossReport:
     """Write TRL rows as JSON Lines; ``options`` are those of :func:`records`."""

@@ -81,6 +81,7 @@ RESERVED_MESSAGE_META: dict[str, Any] = {
     "intermt_image_variants": dict[str, list[str]],
     "intermt_record_keys": dict[str, dict[str, Any]],
     "intermt_blank_images": Annotated[int, Meta(ge=1, le=2**31 - 1)],
+    "llamafactory_loss_weight": float,
 }
 """Keys of ``Message.meta`` the library writes and reads back, with their types."""
 RESERVED_TREE_EXTRA: dict[str, Any] = {"meta_data": dict[str, Any]}

@@ -1,0 +1,170 @@
+"""LLaMA-Factory's v1 layout, both ways: typed content parts, one record per line.
+
+- ``sft``: ``{"messages": [{"role", "content": [{"type": "text", "value"},
+  {"type": "image_url", "value": path}], "loss_weight": 1.0}, ...]}``
+- ``dpo``: ``{"chosen_messages": [...], "rejected_messages": [...]}``; both repeat the
+  prompt, so the messages they share are the prompt and the rest the two answers.
+
+Parts keep their order, so images stand where they were. A message's ``loss_weight``
+is kept in its meta and written back. ``reasoning`` and ``tool_call`` parts are not
+read yet (they need reasoning and tool-call parts in the schema): such a record is
+refused with the message and the part named. Other record keys (``tools``) are kept
+on the record's last message and written back.
+
+>>> detect({"messages": [{"role": "user", "content": [{"type": "text", "value": "Hi"}]}]})
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, Literal
+
+from .._errors import check_choice
+from ..schema._structs import DialogueTree, ImagePart, Message, Part, TextPart
+from ..tree._merge import Conversation
+from ..validation._report import Issue
+from ._linear import judgment_pairs, sft_paths
+from ._options import TRAINING_OPTIONS
+from ._placing import ImageSink
+from ._records import image_ref, known_role, load_records, preference, restore_keys
+from ._registry import Format, ImportResult, LossReport, register_format
+
+__all__ = ["FORMAT", "MODES", "detect", "load", "records"]
+
+NAME = "llamafactory-v1"
+MODES = ("sft", "dpo")
+WEIGHT_META = "llamafactory_loss_weight"
+"""The message meta key that keeps a v1 message's ``loss_weight``."""
+
+
+def _message(raw: Any, where: str) -> Message:
+    if not isinstance(raw, dict) or not isinstance(raw.get("content"), list):
+        raise TypeError(f"{where}: a message is an object with a content list")
+    parts: list[Part] = []
+    for i, part in enumerate(raw["content"]):
+        kind = part.get("type") if isinstance(part, dict) else None
+        value = part.get("value") if isinstance(part, dict) else None
+        if not isinstance(value, str):
+            raise TypeError(f"{where}.content[{i}]: value must be a string")
+        if kind == "text":
+            parts.append(TextPart(value))
+        elif kind == "image_url":
+            parts.append(ImagePart(image=image_ref(value)))
+        else:
+            raise ValueError(
+                f"{where}.content[{i}]: a {kind!r} part is not read yet (the schema has no "
+                "reasoning or tool-call parts)"
+            )
+    meta: dict[str, Any] = {}
+    if "loss_weight" in raw:
+        weight = raw["loss_weight"]
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool):
+            raise TypeError(f"{where}.loss_weight must be a number")
+        meta[WEIGHT_META] = float(weight)
+    return Message(id="", role=known_role(raw.get("role")), content=parts, meta=meta)
+
+
+def _messages(raw: Any, key: str) -> list[Message]:
+    if not isinstance(raw, list) or not raw:
+        raise ValueError(f"{key} must be a non-empty list of messages")
+    return [_message(m, f"{key}[{i}]") for i, m in enumerate(raw)]
+
+
+def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
+    if "messages" in record:
+        return [Conversation(messages=_messages(record["messages"], "messages"), record=number)]
+    chosen = _messages(record["chosen_messages"], "chosen_messages")
+    rejected = _messages(record["rejected_messages"], "rejected_messages")
+    shared = 0
+    while shared < min(len(chosen), len(rejected)) - 1 and chosen[shared] == rejected[shared]:
+        shared += 1
+    if shared == 0:
+        raise ValueError("chosen_messages and rejected_messages share no prompt")
+    return preference(chosen[:shared], chosen[shared:], rejected[shared:], number)
+
+
+def load(url: str) -> ImportResult:
+    """Read v1 records (supervised or preference) into trees."""
+    return load_records(url, _parse, keys=_KEYS, kept_as=NAME)
+
+
+_KEYS = frozenset({"messages", "chosen_messages", "rejected_messages"})
+
+
+def _out(message: Message, sink: ImageSink) -> dict[str, Any]:
+    content: list[dict[str, str]] = []
+    for part in message.content:
+        if isinstance(part, TextPart):
+            content.append({"type": "text", "value": part.text})
+        else:
+            content.append({"type": "image_url", "value": sink.place(part.image)})
+    written: dict[str, Any] = {"role": message.role, "content": content}
+    if WEIGHT_META in message.meta:
+        written["loss_weight"] = message.meta[WEIGHT_META]
+    return written
+
+
+def records(
+    trees: Iterable[DialogueTree],
+    loss: LossReport,
+    mode: Literal["sft", "dpo"] = "sft",
+    *,
+    criterion: str = "overall",
+    images: Literal["reference", "copy", "link"] = "reference",
+    source_root: str | None = None,
+    image_folder: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """v1 records of ``mode``, one by one; images keep their place among the parts."""
+    check_choice("mode", mode, MODES)
+    loss.format = f"{NAME} ({mode})"
+    sink = ImageSink(image_folder, source_root, images)
+    for tree in trees:
+        if mode == "sft":
+            for path in sft_paths(tree, loss):
+                record = {"messages": [_out(m, sink) for m in path]}
+                yield restore_keys(record, path[-1], f"{NAME}/sft", loss)
+            continue
+        loss.drop("ratings", len(tree.ratings))
+        for _, chosen, rejected, prompt in judgment_pairs(tree, criterion, loss):
+            head = [_out(m, sink) for m in prompt]
+            record = {"chosen_messages": [*head, _out(chosen, sink)],
+                      "rejected_messages": [*head, _out(rejected, sink)]}  # fmt: skip
+            yield restore_keys(record, chosen, f"{NAME}/pair", loss)
+    sink.account(loss)
+
+
+def detect(record: dict[str, Any]) -> bool:
+    """A v1 record: ``chosen_messages``, or ``messages`` whose parts hold a ``value``."""
+    if "chosen_messages" in record:
+        return True
+    messages = record.get("messages")
+    if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict):
+        return False
+    content = messages[0].get("content")
+    return (
+        isinstance(content, list)
+        and bool(content)
+        and isinstance(content[0], dict)
+        and ("value" in content[0])
+    )
+
+
+FORMAT = register_format(
+    Format(
+        name=NAME,
+        lossless=False,
+        reader=load,
+        suffix=".jsonl",
+        records=records,
+        detect=detect,
+        description="LLaMA-Factory v1: typed parts (text, image_url), loss_weight; sft or dpo",
+        export_options={
+            "mode": MODES,
+            **{
+                k: TRAINING_OPTIONS[k]
+                for k in ("criterion", "images", "source_root", "image_folder")
+            },
+        },
+    )
+)
