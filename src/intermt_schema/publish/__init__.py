@@ -143,9 +143,7 @@ def publish_dataset(
     names = split_names(len(fractions))
     sizes = Counter(parts)
     notes = [
-        f"split {names[i]} is empty although its fraction is {f}: the {len(keys)} trees share "
-        f"{'/'.join(g for g in group_by if g != 'tree') or 'nothing'} too much to be split "
-        "that finely (--group-by tree splits by tree alone)"
+        _empty_split(names[i], f / sum(fractions), len(keys), group_by)
         for i, f in enumerate(fractions)
         if f > 0 and not sizes[i] and keys
     ]
@@ -183,6 +181,17 @@ def publish_dataset(
         written=written, pairs=report, trees=len(split_of), unembedded=embed.unembedded,
         files=["README.md", "croissant.json", *plot_files], notes=notes,
     )  # fmt: skip
+
+
+def _empty_split(name: str, share: float, trees: int, group_by: Sequence[str]) -> str:
+    """Why a split with a positive fraction holds no tree."""
+    if share * trees < 1:
+        return f"split {name} is empty: {share:.0%} of {trees} trees is less than one tree"
+    shared = "/".join(g for g in group_by if g != "tree")
+    return (
+        f"split {name} is empty: the {trees} trees share {shared} too much to be split that "
+        "finely (--group-by tree splits by tree alone)"
+    )
 
 
 def _spooled(path: str) -> Iterator[DialogueTree]:
