@@ -33,6 +33,13 @@ VARIANTS = [
     ("intermt-bench", {"layout": "flat"}),
     ("intermt-bench", {"layout": "score"}),
     ("intermt-bench", {"layout": "pair"}),
+    ("trl", {"mode": "prompt-only"}),
+    ("trl", {"mode": "prompt-completion"}),
+    ("trl", {"mode": "preference-implicit"}),
+    ("llamafactory-v1", {"mode": "sft"}),
+    ("llamafactory-v1", {"mode": "dpo"}),
+    ("align-anything", {"mode": "preference"}),
+    ("oasst", {}),
 ]
 
 SCALARS = st.one_of(
