@@ -30,6 +30,7 @@ import msgspec
 
 from .._errors import OptionError, require
 from ..io._fs import atomic_output
+from ..io._parquet import image_bytes
 from ..sampling._criteria import PairOptions, check_pair_options
 from ..sampling.pairs import PairReport, iter_pairs
 from ..sampling.splits import assign_parts, check_fractions, check_group_by, group_keys
@@ -87,7 +88,7 @@ def _message_image_bytes(messages: Iterable[Message]) -> int:
 
 def _image_bytes(row: Any) -> int:
     if isinstance(row, DialogueTree):
-        return _message_image_bytes(row.nodes)
+        return image_bytes(row)
     messages: list[Message] = []
     for name in ("messages", "prompt", "chosen", "rejected"):
         messages += getattr(row, name, None) or []
