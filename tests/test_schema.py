@@ -146,7 +146,7 @@ def test_unknown_fields_are_ignored_and_unknown_part_types_rejected() -> None:
     }
     assert im.decode_tree(json.dumps(doc)).nodes[0].content == [im.TextPart("x")]
     bad = copy.deepcopy(doc)
-    bad["nodes"][0]["content"].append({"type": "video", "video": {"path": "v.mp4"}})
+    bad["nodes"][0]["content"].append({"type": "hologram", "hologram": {"path": "h.glb"}})
     tree, report = im.decode_and_validate(json.dumps(bad).encode())
     assert tree is None
     assert [(i.code, i.path) for i in report] == [("schema.type", "/nodes/0/content/1")]

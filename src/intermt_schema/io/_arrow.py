@@ -4,7 +4,8 @@ Mapping rules, applied by walking ``msgspec.inspect`` type information:
 
 - strings, integers, floats, booleans and bytes map to their Arrow types;
 - lists map to ``list<...>``; structs to ``struct<...>``;
-- a tagged union of structs maps to one struct holding the tag and every member's fields;
+- a tagged union of structs maps to one struct holding the tag and every member's fields
+  (members with a field of the same name and type share its column);
 - free-form dicts (``meta``, ``outcomes``) map to JSON text, which every engine reads;
 - an ``ImageRef`` maps to ``image: struct<bytes, path>`` -- the storage of the Hugging
   Face ``Image`` feature -- plus ``image_info`` with its other fields and the path.
@@ -172,7 +173,7 @@ def _tagged_union(members: list[mi.StructType]) -> _Node:
     pa = _pa()
     tag = members[0].tag_field
     assert tag is not None
-    arrow_fields = [pa.field(tag, pa.string())]
+    columns: dict[str, Any] = {tag: pa.string()}
     feature: dict[str, Any] = {tag: {"dtype": "string", "_type": "Value"}}
     by_tag: dict[Any, _Node] = {}
     for member in members:
@@ -182,9 +183,10 @@ def _tagged_union(members: list[mi.StructType]) -> _Node:
             node.arrow.items()
             if isinstance(node.arrow, dict)
             else ((f.name, f.type) for f in node.arrow)
-        ):
-            arrow_fields.append(pa.field(name, arrow))
+        ):  # members share a column when they share a field (text, reasoning: "text")
+            assert columns.setdefault(name, arrow) == arrow, f"{name} differs between parts"
         feature.update(node.feature)
+    arrow_fields = [pa.field(name, arrow) for name, arrow in columns.items()]
 
     def to_arrow(value: Any) -> Any:
         fn = by_tag[value[tag]].to_arrow

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 import msgspec
 
 from .._errors import SchemaError
-from ..schema._structs import DialogueTree, decode_tree
+from ..schema._structs import DialogueTree, decode_tree, stamped
 from ..validation._pointers import pointer_from_msgspec
 from ._fs import DEFAULT_MAX_RECORD_BYTES, atomic_output, iter_lines, reading, too_large_text
 
@@ -52,7 +52,7 @@ def write_jsonl(trees: Iterable[DialogueTree], url: str) -> int:
     buffer = bytearray()
     with atomic_output(url) as out:
         for tree in trees:
-            _encoder.encode_into(tree, buffer)
+            _encoder.encode_into(stamped(tree), buffer)
             buffer.extend(b"\n")
             out.write(buffer)
             count += 1

@@ -17,50 +17,80 @@ these classes (see ``_derive.py``, ``_jsonschema.py`` and ``io/parquet.py``).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal, TypeAlias
 
 import msgspec
 from msgspec import Meta, Struct, field
 
+from ._parts import (
+    MEDIA_PARTS,
+    AudioPart,
+    ImagePart,
+    ImageRef,
+    MediaRef,
+    Part,
+    Pixels,
+    ReasoningPart,
+    Sha256,
+    TextPart,
+    ToolCallPart,
+    VideoPart,
+    _Base,
+)
+
 __all__ = [
+    "MEDIA_PARTS",
     "RESERVED_MESSAGE_META",
     "RESERVED_TREE_EXTRA",
     "ROLES",
     "SCHEMA_VERSION",
+    "VERSIONS",
+    "AudioPart",
     "DialogueTree",
     "Generator",
     "Id",
     "ImagePart",
     "ImageRef",
     "Judgment",
+    "MediaRef",
     "Message",
     "Outcome",
     "Part",
     "Pixels",
     "Rating",
+    "ReasoningPart",
     "Role",
     "Scope",
     "Score",
     "Sha256",
     "TextPart",
+    "ToolCallPart",
     "TreeMeta",
+    "VideoPart",
     "decode_tree",
     "encode_tree",
+    "lowest_version",
+    "stamped",
 ]
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
-"""The version written by this library. Readers accept every ``1.x``."""
+"""The newest version this library reads and writes. A tree is written with the lowest
+version that can express it (:func:`lowest_version`), so readers of 1.0 keep reading
+every tree that needs nothing newer."""
+
+VERSIONS = ("1.0", "1.1")
+"""Every version this library reads, oldest first."""
 
 
 Id = Annotated[str, Meta(min_length=1, description="A non-empty identifier.")]
 
 
-Role: TypeAlias = Literal["system", "user", "assistant"]
-ROLES: tuple[Role, ...] = ("system", "user", "assistant")
+Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
+ROLES: tuple[Role, ...] = ("system", "user", "assistant", "tool")
+"""``tool`` (1.1) holds what a tool returned to the assistant message that called it."""
 
 
 Scope: TypeAlias = Literal["local", "global"]
@@ -69,13 +99,6 @@ Scope: TypeAlias = Literal["local", "global"]
 Outcome: TypeAlias = Literal["a", "b", "tie"]
 
 
-Sha256 = Annotated[str, Meta(pattern="^[0-9a-f]{64}$", description="Lower-case hex SHA-256.")]
-
-
-_Bytes: TypeAlias = bytes  # the field ImageRef.bytes shadows the builtin in its class
-
-
-Pixels = Annotated[int, Meta(ge=1, le=2**31 - 1, description="A size in pixels.")]
 RESERVED_MESSAGE_META: dict[str, Any] = {
     "intermt_placeholders": list[str],
     "intermt_image_variants": dict[str, list[str]],
@@ -92,65 +115,6 @@ Score = Annotated[
 ]
 
 
-class _Base(Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True, gc=False):
-    """Common options: keyword construction, defaults left out of the encoding, and no
-    garbage-collector tracking (records hold no reference cycles), which speeds decoding."""
-
-
-class ImageRef(_Base, kw_only=True):
-    """Where an image lives: inline ``bytes``, a ``path`` relative to the dataset root,
-    or a ``uri`` that fsspec can open. At least one of the three is required.
-
-    >>> ImageRef(path="images/cat.png").path
-    'images/cat.png'
-    """
-
-    bytes: _Bytes | None = None
-    path: str | None = None
-    uri: str | None = None
-    sha256: Sha256 | None = None
-    mime: str | None = None
-    width: Pixels | None = None
-    height: Pixels | None = None
-
-    def identity(self) -> str:
-        """What makes two references the same image: the sha256, else the path, else
-        the uri, else a digest of the bytes.
-
-        >>> ImageRef(path="images/cat.png", uri="s3://b/cat.png").identity()
-        'images/cat.png'
-        """
-        if self.sha256 or self.path or self.uri:
-            return self.sha256 or self.path or self.uri or ""
-        return hashlib.sha256(self.bytes or b"").hexdigest()
-
-
-class TextPart(_Base, tag="text", tag_field="type", kw_only=False):
-    """A run of text inside a message.
-
-    >>> TextPart("hello").text
-    'hello'
-    """
-
-    text: str
-
-
-class ImagePart(_Base, tag="image", tag_field="type", kw_only=True):
-    """An image at its position among a message's parts.
-
-    >>> ImagePart(image=ImageRef(path="images/a.png")).image.path
-    'images/a.png'
-    """
-
-    image: ImageRef
-
-
-Part: TypeAlias = TextPart | ImagePart
-
-
-"""A content part. Discriminated by ``type``; new part kinds arrive as new tags."""
-
-
 class Generator(_Base, kw_only=True):
     """Who produced a message: a model, and the tool calls behind its images."""
 
@@ -162,6 +126,10 @@ class Generator(_Base, kw_only=True):
 class Message(_Base, kw_only=True):
     """One node of a dialogue tree.
 
+    In 1.1, a ``tool`` message names the call it answers in ``tool_call_id``, and
+    ``tools`` declares the functions (JSON objects, as the source gave them) available
+    from this message on, until a descendant declares others.
+
     >>> Message(id="n1", role="user", content=[TextPart("Hi")]).parent is None
     True
     """
@@ -172,6 +140,8 @@ class Message(_Base, kw_only=True):
     content: list[Part] = field(default_factory=list)
     generator: Generator | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    tool_call_id: str | None = None
+    tools: list[Any] | None = None
 
 
 class Rating(_Base, kw_only=True):
@@ -248,7 +218,7 @@ class DialogueTree(Struct, kw_only=True, gc=False):
     """
 
     id: Id
-    schema_version: str = SCHEMA_VERSION
+    schema_version: str = VERSIONS[0]
     meta: TreeMeta = field(default_factory=TreeMeta)
     nodes: list[Message] = field(default_factory=list)
     ratings: list[Rating] = field(default_factory=list)
@@ -267,6 +237,53 @@ class DialogueTree(Struct, kw_only=True, gc=False):
                 if type(part) is ImagePart:
                     yield part.image
 
+    def media(self) -> Iterator[tuple[Message, Part, ImageRef | MediaRef]]:
+        """Every image, video and audio clip of the tree, with its message and part.
+
+        >>> tree = DialogueTree(id="t", nodes=[Message(id="q", role="user",
+        ...     content=[VideoPart(video=MediaRef(path="a.mp4")), TextPart("?")])])
+        >>> [ref.path for _, _, ref in tree.media()]
+        ['a.mp4']
+        """
+        for node in self.nodes:
+            for part in node.content:
+                if type(part) is ImagePart:
+                    yield node, part, part.image
+                elif type(part) is VideoPart:
+                    yield node, part, part.video
+                elif type(part) is AudioPart:
+                    yield node, part, part.audio
+
+
+def lowest_version(tree: DialogueTree) -> str:
+    """The lowest schema version that can express ``tree``: ``"1.1"`` when it holds a
+    ``tool`` message, declared tools, or a part 1.0 does not know; else ``"1.0"``.
+
+    >>> lowest_version(DialogueTree(id="t", nodes=[Message(id="q", role="user",
+    ...     content=[ReasoningPart("hm")])]))
+    '1.1'
+    """
+    for node in tree.nodes:
+        if node.role == "tool" or node.tools is not None or node.tool_call_id is not None:
+            return "1.1"
+        for part in node.content:
+            if type(part) is not TextPart and type(part) is not ImagePart:
+                return "1.1"
+    return "1.0"
+
+
+def stamped(tree: DialogueTree) -> DialogueTree:
+    """``tree`` with ``schema_version`` set to :func:`lowest_version`, as every writer
+    records it.
+
+    >>> stamped(DialogueTree(id="t", schema_version="1.1")).schema_version
+    '1.0'
+    """
+    version = lowest_version(tree)
+    if version == tree.schema_version:
+        return tree
+    return msgspec.structs.replace(tree, schema_version=version)
+
 
 # Encoding is always canonical: the same tree gives the same bytes.
 _encoder = msgspec.json.Encoder(order="deterministic")
@@ -276,12 +293,13 @@ _decoder = msgspec.json.Decoder(DialogueTree)
 
 
 def encode_tree(tree: DialogueTree) -> bytes:
-    """Encode a tree as canonical JSON (no trailing newline).
+    """Encode a tree as canonical JSON (no trailing newline), stamped with the lowest
+    version that expresses it.
 
     >>> encode_tree(DialogueTree(id="t"))[:40]
     b'{"id":"t","schema_version":"1.0","meta":'
     """
-    return _encoder.encode(tree)
+    return _encoder.encode(stamped(tree))
 
 
 def decode_tree(data: bytes | str) -> DialogueTree:

@@ -18,9 +18,16 @@ import msgspec
 from ..schema._structs import (
     RESERVED_MESSAGE_META,
     RESERVED_TREE_EXTRA,
+    VERSIONS,
+    AudioPart,
     DialogueTree,
     ImagePart,
+    ImageRef,
+    MediaRef,
+    Message,
     TextPart,
+    ToolCallPart,
+    VideoPart,
 )
 from ._images import check_image, escapes_root, is_local_root, path_problem
 from ._pointers import pointer_from_msgspec
@@ -37,6 +44,7 @@ def _check_content(tree: DialogueTree, out: IssueCollector, options: ValidationO
     check_files = options.check_images
     root = options.images_root
     local_root = root.removeprefix("file://") if root and is_local_root(root) else None
+    by_id: dict[str, Message] = {}
     for i, node in enumerate(tree.nodes):
         if not node.content:
             out.add("message.empty", f"/nodes/{i}/content", "the message has no content")
@@ -50,24 +58,59 @@ def _check_content(tree: DialogueTree, out: IssueCollector, options: ValidationO
                         "text holds '[[' or ']]', likely left by a generation pipeline",
                     )
                 continue
-            assert type(part) is ImagePart
-            ref = part.image
-            where = f"/nodes/{i}/content/{j}/image"
-            if ref.bytes is None and not ref.path and not ref.uri:
-                out.add("image.no_source", where, "the image has neither bytes, path nor uri")
-                continue
-            if ref.path and not (_SAFE_PATH.fullmatch(ref.path) and ".." not in ref.path):
-                problem = path_problem(ref.path)
-                if problem:
-                    out.add(problem[0], where + "/path", problem[1])
-                    continue
-            if check_files:
-                for code, message in check_image(ref, options.images_root, options.image_limits):
-                    out.add(code, where, message)
-            elif ref.path and local_root is not None:  # a link out of the root, even unchecked
-                problem = escapes_root(local_root, ref.path)
-                if problem:
-                    out.add(problem[0], where + "/path", problem[1])
+            if type(part) is ImagePart:
+                ref: ImageRef | MediaRef = part.image
+                kind, field = "image", "image"
+            elif type(part) is VideoPart or type(part) is AudioPart:
+                field = "video" if type(part) is VideoPart else "audio"
+                ref, kind = getattr(part, field), "media"
+            else:
+                continue  # reasoning and tool calls: text and JSON, nothing to open
+            where = f"/nodes/{i}/content/{j}/{field}"
+            for code, (suffix, text) in _file_problems(ref, options, local_root, check_files):
+                out.add(code.replace("image.", f"{kind}.", 1), where + suffix, text)
+        if node.role == "tool":
+            by_id = by_id or {n.id: n for n in tree.nodes}
+            _check_tool_result(by_id, i, node, out)
+
+
+def _file_problems(
+    ref: ImageRef | MediaRef, options: ValidationOptions, local_root: str | None, check: bool
+) -> list[tuple[str, tuple[str, str]]]:
+    """``(code, (pointer suffix, message))`` for each problem of one file reference."""
+    if ref.bytes is None and not ref.path and not ref.uri:
+        return [("image.no_source", ("", "the file has neither bytes, path nor uri"))]
+    if ref.path and not (_SAFE_PATH.fullmatch(ref.path) and ".." not in ref.path):
+        problem = path_problem(ref.path)
+        if problem:
+            return [(problem[0], ("/path", problem[1]))]
+    if check:
+        found = check_image(ref, options.images_root, options.image_limits)
+        return [(code, ("", message)) for code, message in found]
+    if ref.path and local_root is not None:  # a link out of the root, even unchecked
+        problem = escapes_root(local_root, ref.path)
+        if problem:
+            return [(problem[0], ("/path", problem[1]))]
+    return []
+
+
+def _check_tool_result(
+    by_id: dict[str, Message], i: int, node: Message, out: IssueCollector
+) -> None:
+    """A ``tool`` message answers a call: its parent (or the assistant before a run of
+    tool messages) holds a tool call, with the id it names when it names one."""
+    caller = by_id.get(node.parent or "")
+    while caller is not None and caller.role == "tool":
+        caller = by_id.get(caller.parent or "")
+    calls = [p for p in caller.content if type(p) is ToolCallPart] if caller else []
+    if not calls:
+        out.add("tool.no_call", f"/nodes/{i}", "the message before holds no tool call")
+    elif node.tool_call_id is not None and node.tool_call_id not in {c.call_id for c in calls}:
+        out.add(
+            "tool.no_call",
+            f"/nodes/{i}/tool_call_id",
+            f"no tool call of the message before has the id {node.tool_call_id!r}",
+        )
 
 
 def _check_reserved(tree: DialogueTree, out: IssueCollector) -> None:
@@ -192,8 +235,17 @@ def validate(
     ``source`` and ``line`` name the record in reports.
     """
     out = IssueCollector(tree.id, source, line, options.strict)
-    if not tree.schema_version.startswith("1."):
-        out.add("schema.version", "/schema_version", f"version {tree.schema_version!r} is not 1.x")
+    if tree.schema_version not in VERSIONS:
+        out.add(
+            "schema.version",
+            "/schema_version",
+            f"version {tree.schema_version!r} is not one of {', '.join(VERSIONS)}"
+            + (
+                ", which this reader knows; a newer intermt-schema may read it"
+                if tree.schema_version.startswith("1.")
+                else ""
+            ),
+        )
     index = check_structure(tree, out, options)
     _check_content(tree, out, options)
     _check_reserved(tree, out)

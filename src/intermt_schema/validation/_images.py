@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from msgspec import structs
 
 from .._errors import require
-from ..schema._structs import DialogueTree, ImagePart, ImageRef
+from ..schema._structs import DialogueTree, ImagePart, ImageRef, MediaRef
 
 __all__ = [
     "ImageEmbedder",
@@ -32,6 +32,7 @@ __all__ = [
     "escapes_root",
     "is_local_root",
     "local_file",
+    "media_kind",
     "path_problem",
 ]
 
@@ -179,15 +180,20 @@ def _read_under_root(
         return f.read(limits.max_bytes + 1), None
 
 
-def check_image(ref: ImageRef, root: str | None, limits: ImageLimits) -> list[tuple[str, str]]:
-    """Open the image behind ``ref`` and report what is wrong with it.
+def check_image(
+    ref: ImageRef | MediaRef, root: str | None, limits: ImageLimits
+) -> list[tuple[str, str]]:
+    """Open the image, video or audio file behind ``ref`` and report what is wrong with
+    it (with ``image.*`` codes; the caller names a video's problems ``media.*``).
 
-    Inline bytes are decoded; a path is looked up under ``root`` (a folder or any
-    fsspec URL). Pillow checks that the data is an image within ``limits``.
+    Inline bytes are read; a path is looked up under ``root`` (a folder or any fsspec
+    URL). Pillow checks that an image decodes within ``limits``; a video or audio
+    file's header must name a container this reader knows (:func:`media_kind`).
     """
+    decode = _decode_problem if isinstance(ref, ImageRef) else _media_problem
     problems: list[tuple[str, str]] = []
     if ref.bytes is not None:
-        found = digest_problem(ref, ref.bytes) or _decode_problem(ref.bytes, limits)
+        found = digest_problem(ref, ref.bytes) or decode(ref.bytes, limits)
         if found:
             problems.append(found)
     elif ref.path is not None and path_problem(ref.path) is None and root is not None:
@@ -198,13 +204,47 @@ def check_image(ref: ImageRef, root: str | None, limits: ImageLimits) -> list[tu
         if problem:
             problems.append(problem)
         elif data is not None:
-            found = digest_problem(ref, data) or _decode_problem(data, limits)
+            found = digest_problem(ref, data) or decode(data, limits)
             if found:
                 problems.append(found)
     return problems
 
 
-def digest_problem(ref: ImageRef, data: bytes) -> tuple[str, str] | None:
+_CONTAINERS: tuple[tuple[int, bytes, str], ...] = (
+    (4, b"ftyp", "video/mp4"),  # MP4, MOV, M4A: an ISO base media box at offset 4
+    (0, b"\x1a\x45\xdf\xa3", "video/webm"),  # Matroska and WebM (EBML)
+    (8, b"AVI ", "video/x-msvideo"),  # RIFF ... AVI
+    (8, b"WAVE", "audio/wav"),  # RIFF ... WAVE
+    (0, b"fLaC", "audio/flac"),
+    (0, b"OggS", "audio/ogg"),
+    (0, b"ID3", "audio/mpeg"),  # MP3 with an ID3 tag
+)
+
+
+def media_kind(data: bytes) -> str | None:
+    """The MIME type a video or audio file's header names, or None when it names no
+    container this reader knows.
+
+    >>> media_kind(b"RIFF\x00\x00\x00\x00WAVEfmt "), media_kind(b"hello")
+    ('audio/wav', None)
+    """
+    for offset, magic, mime in _CONTAINERS:
+        if data[offset : offset + len(magic)] == magic:
+            return mime
+    if len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0:  # an MPEG audio frame
+        return "audio/mpeg"
+    return None
+
+
+def _media_problem(data: bytes, limits: ImageLimits) -> tuple[str, str] | None:
+    if len(data) > limits.max_bytes:
+        return "image.too_large", f"the file has more than {limits.max_bytes} bytes"
+    if media_kind(data) is None:
+        return "image.undecodable", "the header names no video or audio container known here"
+    return None
+
+
+def digest_problem(ref: ImageRef | MediaRef, data: bytes) -> tuple[str, str] | None:
     """``image.sha256_mismatch`` when ``ref`` declares a sha256 its bytes do not have."""
     if ref.sha256 and hashlib.sha256(data).hexdigest() != ref.sha256:
         return "image.sha256_mismatch", "the image's bytes do not have its declared sha256"

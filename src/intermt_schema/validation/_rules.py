@@ -26,6 +26,26 @@ __all__ = [
     "rule_issue",
 ]
 
+_IMAGE_RULES: dict[str, tuple[Severity, str]] = {
+    "image.no_source": ("error", "an image has neither bytes, path nor uri"),
+    "image.absolute_path": ("error", "an image path is absolute"),
+    "image.escapes_root": ("error", "an image path leaves the dataset root"),
+    "image.path_is_url": ("error", "an image path is a URL"),
+    "image.not_posix": ("error", "an image path is not POSIX: it uses backslashes or a NUL byte"),
+    "image.missing": ("error", "an image file does not exist"),
+    "image.undecodable": ("error", "an image does not decode"),
+    "image.too_large": ("error", "an image exceeds the pixel or byte limit"),
+    "image.sha256_mismatch": ("error", "an image's bytes do not have its declared sha256"),
+}
+
+
+def _media_text(text: str) -> str:
+    """An image rule's meaning, said of a video or audio file."""
+    text = text.replace("an image's", "a media file's").replace("an image file", "a media file")
+    text = text.replace("an image", "a media file").replace("the pixel or byte", "the byte")
+    return text.replace("does not decode", "is not a video or audio format this reader knows")
+
+
 RULES: dict[str, tuple[Severity, str]] = {
     "schema.json": ("error", "the record is not valid JSON"),
     "schema.type": ("error", "a field is missing, has the wrong type, or is out of its range"),
@@ -50,15 +70,12 @@ RULES: dict[str, tuple[Severity, str]] = {
     "judgment.not_siblings": ("error", "a local judgment compares nodes that are not siblings"),
     "judgment.wrong_scope": ("error", "a judgment target or dimension does not fit its scope"),
     "judgment.unknown_dimension": ("error", "a judgment's dimension is not in the dimension set"),
-    "image.no_source": ("error", "an image has neither bytes, path nor uri"),
-    "image.absolute_path": ("error", "an image path is absolute"),
-    "image.escapes_root": ("error", "an image path leaves the dataset root"),
-    "image.path_is_url": ("error", "an image path is a URL"),
-    "image.not_posix": ("error", "an image path is not POSIX: it uses backslashes or a NUL byte"),
-    "image.missing": ("error", "an image file does not exist"),
-    "image.undecodable": ("error", "an image does not decode"),
-    "image.too_large": ("error", "an image exceeds the pixel or byte limit"),
-    "image.sha256_mismatch": ("error", "an image's bytes do not have its declared sha256"),
+    **_IMAGE_RULES,
+    **{  # video and audio files (1.1) follow the image rules, under their own codes
+        code.replace("image.", "media.", 1): (severity, _media_text(text))
+        for code, (severity, text) in _IMAGE_RULES.items()
+    },
+    "tool.no_call": ("warning", "a tool message answers no tool call of the message before it"),
     "corpus.duplicate_tree_id": ("warning", "a tree id was already used by an earlier record"),
     "import.bad_record": ("error", "an imported record cannot be read into conversations"),
     "import.placeholder_mismatch": (

@@ -24,7 +24,8 @@ _NEXT_ROLE = {
     None: ("system", "user"),
     "system": ("user",),
     "user": ("assistant",),
-    "assistant": ("user",),
+    "assistant": ("user", "tool"),
+    "tool": ("assistant", "tool"),
 }
 
 
