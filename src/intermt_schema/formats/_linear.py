@@ -12,25 +12,25 @@ counts them, and images after the last user turn are dropped and counted.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from msgspec import structs
-
 from ..schema._structs import (
+    AudioPart,
     DialogueTree,
     ImagePart,
     ImageRef,
     Judgment,
+    MediaRef,
     Message,
-    Part,
     Role,
     TextPart,
+    ToolCallPart,
+    VideoPart,
 )
 from ..tree._view import TreeView
-from ..validation._report import Issue
-from ..validation._rules import rule_issue
 from ._registry import LossReport
+from ._turns import MEDIA_TOKENS
 
 __all__ = [
     "PLACEHOLDERS_META",
@@ -41,13 +41,10 @@ __all__ = [
     "judgment_pairs",
     "linearize",
     "pair_turns",
-    "parts_from_placeholders",
-    "placeholder_issue",
     "record_id",
     "sft_paths",
     "sft_turns",
     "tree_pairs",
-    "turn_messages",
     "with_images",
     "within_limits",
 ]
@@ -64,37 +61,49 @@ AssistantImages = Literal["move", "drop"]
 @dataclass(frozen=True)
 class LinearOptions:
     """``token``: the image placeholder; ``assistant_images``: ``move`` or ``drop``;
-    ``max_images`` and ``max_chars``: records beyond them are left out and counted."""
+    ``max_images`` and ``max_chars``: records beyond them are left out and counted;
+    ``media``: the format carries videos and audio clips (``<video>``, ``<audio>``);
+    ``tools``: it carries tool calls and tool messages. What a format does not carry is
+    counted: media and reasoning parts as parts, tool use as whole paths."""
 
     token: str = "<image>"
     assistant_images: AssistantImages = "move"
     max_images: int | None = None
     max_chars: int | None = None
+    media: bool = False
+    tools: bool = False
 
 
 @dataclass
 class Turn:
-    """One message as a trainer sees it: text with placeholders, and its images."""
+    """One message as a trainer sees it: text with placeholders, its files, and the
+    tool calls it makes."""
 
     role: Role
     text: str
     images: list[ImageRef] = field(default_factory=list)
+    media: dict[str, list[MediaRef]] = field(default_factory=dict)
+    calls: list[ToolCallPart] = field(default_factory=list)
 
 
 def linearize(
     path: Sequence[Message], options: LinearOptions, loss: LossReport
 ) -> list[Turn] | None:
     """Flatten a path into turns; None (counted in ``loss``) when it cannot be expressed
-    because a text already contains the placeholder token."""
+    because a text already contains a placeholder, or it uses tools the format lacks."""
     turns: list[Turn] = []
     pending: list[ImageRef] = []
     token = options.token
+    tokens = (token, *MEDIA_TOKENS.values()) if options.media else (token,)
     for message in path:
         content = message.content
+        if message.role == "tool" and not options.tools:
+            loss.drop("paths with tool messages (the format has no tool role)")
+            return None
         if len(content) == 1 and type(content[0]) is TextPart:  # the common case
             only = content[0].text
-            if token in only:
-                loss.drop("paths whose text contains the placeholder token")
+            if any(t in only for t in tokens):
+                loss.drop("paths whose text contains a placeholder token")
                 return None
             if message.role == "user" and pending:
                 turns.append(Turn("user", token * len(pending) + only, pending))
@@ -103,58 +112,52 @@ def linearize(
             else:
                 turns.append(Turn(message.role, only, []))
             continue
+        turn = Turn(message.role, "")
         text: list[str] = []
-        images: list[ImageRef] = []
         placeholders = message.meta.get(PLACEHOLDERS_META) or [] if message.meta else []
         k = 0
         for part in content:
-            if type(part) is TextPart:
-                if token in part.text:
-                    loss.drop("paths whose text contains the placeholder token")
+            kind = type(part)
+            if kind is TextPart:
+                if any(t in part.text for t in tokens):  # type: ignore[union-attr]
+                    loss.drop("paths whose text contains a placeholder token")
                     return None
-                text.append(part.text)
-                continue
-            assert type(part) is ImagePart
-            if message.role == "assistant":
+                text.append(part.text)  # type: ignore[union-attr]
+            elif kind is ImagePart:
+                if message.role != "assistant":
+                    text.append(options.token)
+                    turn.images.append(part.image)  # type: ignore[union-attr]
+                    continue
                 if k < len(placeholders):
                     text.append(str(placeholders[k]))
                 k += 1
                 if options.assistant_images == "move":
-                    pending.append(part.image)
+                    pending.append(part.image)  # type: ignore[union-attr]
                 else:
                     loss.drop("assistant images")
-                continue
-            text.append(options.token)
-            images.append(part.image)
+            elif kind is VideoPart or kind is AudioPart:
+                name = "video" if kind is VideoPart else "audio"
+                if not options.media or message.role == "assistant":
+                    loss.drop(f"{name} parts" + (" of answers" if options.media else ""))
+                    continue
+                text.append(MEDIA_TOKENS[name])
+                turn.media.setdefault(name, []).append(getattr(part, name))
+            elif kind is ToolCallPart:
+                if not options.tools:
+                    loss.drop("paths with tool calls (the format has no tool calls)")
+                    return None
+                turn.calls.append(part)  # type: ignore[arg-type]
+            else:
+                loss.drop("reasoning parts")
         if message.role == "user" and pending:
             text.insert(0, options.token * len(pending))
-            images[:0] = pending
+            turn.images[:0] = pending
             loss.change("assistant images moved to the next user turn", len(pending))
             pending = []
-        turns.append(Turn(message.role, "".join(text), images))
+        turn.text = "".join(text)
+        turns.append(turn)
     loss.drop("assistant images after the last user turn", len(pending))
     return turns
-
-
-def parts_from_placeholders(
-    text: str, images: list[ImageRef], token: str
-) -> tuple[list[Part], bool]:
-    """Content parts from text holding ``token`` once per image, in order.
-
-    Returns ``(parts, matched)``; when the count differs, the text is kept verbatim,
-    the images are appended, and ``matched`` is False.
-    """
-    pieces = text.split(token)
-    if len(pieces) - 1 != len(images):
-        parts: list[Part] = [TextPart(text)] if text else []
-        return parts + [ImagePart(image=ref) for ref in images], False
-    parts = []
-    for i, piece in enumerate(pieces):
-        if piece:
-            parts.append(TextPart(piece))
-        if i < len(images):
-            parts.append(ImagePart(image=images[i]))
-    return parts, True
 
 
 def judgment_pairs(
@@ -182,16 +185,6 @@ def judgment_pairs(
         a, b = siblings
         chosen, rejected = (a, b) if outcome == "a" else (b, a)
         yield judgment, chosen, rejected, view.path_to(a.parent or "")
-
-
-def placeholder_issue(origin: str, where: str, expected: int, found: int) -> Issue:
-    """The warning for a turn whose placeholder count differs from its image count."""
-    return rule_issue(
-        "import.placeholder_mismatch",
-        f"{found} placeholders for {expected} images; text kept verbatim and images appended",
-        file=origin,
-        path=where,
-    )
 
 
 def sft_paths(tree: DialogueTree, loss: LossReport) -> Iterator[list[Message]]:
@@ -245,11 +238,11 @@ def sft_turns(
 
 def pair_turns(
     trees: Iterable[DialogueTree], options: LinearOptions, criterion: str, loss: LossReport
-) -> Iterator[tuple[list[Turn], Turn, Turn, Message]]:
-    """``(prompt turns, chosen turn, rejected turn, chosen message)`` for every decided
-    sibling pair; images inside the answers are dropped and counted (trainers place
-    none there)."""
-    answers_only = LinearOptions(options.token, "drop")
+) -> Iterator[tuple[list[Turn], Turn, Turn, list[Message]]]:
+    """``(prompt turns, chosen turn, rejected turn, chosen path)`` for every decided
+    sibling pair (the chosen path: the prompt's messages and the chosen answer);
+    images inside the answers are dropped and counted (trainers place none there)."""
+    answers_only = replace(options, assistant_images="drop", max_images=None, max_chars=None)
     for tree in trees:
         for _, chosen, rejected, prompt in tree_pairs(tree, criterion, loss):
             turns = linearize(prompt, options, loss)
@@ -258,7 +251,7 @@ def pair_turns(
                 continue
             longer = max(sides[0][0], sides[1][0], key=lambda turn: len(turn.text))
             if within_limits([*turns, longer], options, loss):
-                yield turns, sides[0][0], sides[1][0], chosen
+                yield turns, sides[0][0], sides[1][0], [*prompt, chosen]
 
 
 def with_images(record: dict[str, Any], images: list[str]) -> dict[str, Any]:
@@ -296,38 +289,3 @@ def check_alternation(
     if not body:
         problems.append("no turns")
     return problems
-
-
-_ROLES: dict[str, Role] = {
-    "human": "user",
-    "user": "user",
-    "gpt": "assistant",
-    "assistant": "assistant",
-    "system": "system",
-}
-
-
-def turn_messages(
-    raw: list[Any], images: list[ImageRef], token: str, issues: list[Issue]
-) -> list[Message]:
-    """Messages from ShareGPT/LLaVA turns (``from``/``value`` or ``role``/``content``),
-    each ``token`` taking the next image. Images left over (more images than tokens)
-    are put before the first turn's content, and the mismatch is reported; a turn with
-    no known role or no text raises ``ValueError``."""
-    messages: list[Message] = []
-    start = 0
-    for i, turn in enumerate(raw):
-        role = _ROLES.get(turn.get("from", turn.get("role")))
-        text = turn.get("value", turn.get("content"))
-        if role is None or not isinstance(text, str):
-            raise ValueError(f"turn {i} has no known role or no text")
-        count = text.count(token)
-        parts, _ = parts_from_placeholders(text, images[start : start + count], token)
-        start += count
-        messages.append(Message(id="", role=role, content=parts))
-    if start != len(images):
-        issues.append(placeholder_issue("", "/images", len(images), start))
-        if messages and start < len(images):
-            extra = [ImagePart(image=ref) for ref in images[start:]]
-            messages[0] = structs.replace(messages[0], content=[*extra, *messages[0].content])
-    return messages

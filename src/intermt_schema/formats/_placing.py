@@ -28,7 +28,7 @@ import shutil
 from typing import BinaryIO, Literal
 
 from ..io._fs import is_local
-from ..schema._structs import ImageRef
+from ..schema._structs import ImageRef, MediaRef
 from ..validation._images import local_file
 from ._registry import LossReport
 
@@ -57,8 +57,9 @@ class ImageSink:
         self.out_dir, self.source_root, self.mode = out_dir, source_root, mode
         self.placed = self.missing = self.unwritten = self.outside = self.mismatched = 0
 
-    def place(self, ref: ImageRef) -> str:
-        """The string the record names ``ref`` by, once the file is placed."""
+    def place(self, ref: ImageRef | MediaRef) -> str:
+        """The string the record names ``ref`` (an image, video or audio file) by, once
+        the file is placed."""
         self.placed += 1
         local = self.out_dir is not None and is_local(self.out_dir)
         if ref.path:
@@ -85,7 +86,7 @@ class ImageSink:
         loss.drop("images whose bytes do not have their sha256, not placed", self.mismatched)
         loss.drop("inline images not written (no image folder)", self.unwritten)
 
-    def _place_file(self, relative: str, ref: ImageRef) -> str:
+    def _place_file(self, relative: str, ref: ImageRef | MediaRef) -> str:
         assert self.source_root is not None and self.out_dir is not None
         source, problem = local_file(self.source_root, relative)  # the containment rule
         if source is None:

@@ -14,20 +14,22 @@ import base64
 import os
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import msgspec
 from msgspec import structs
 
 from ..io._fs import expand_inputs, is_local, source_problem
 from ..io._json_records import read_json_records, verbatim, write_json_records
-from ..schema._structs import ROLES, DialogueTree, ImageRef, Judgment, Message, Role
+from ..schema._structs import ROLES, DialogueTree, ImageRef, Judgment, MediaRef, Message, Role
 from ..validation._report import Issue, unreadable
 from ..validation._rules import ValidationOptions, rule_issue
 from ._registry import Format, ImportResult, LossReport, folder_of
 
 if TYPE_CHECKING:
     from ..tree._merge import Conversation, MergeResult
+
+R = TypeVar("R", ImageRef, MediaRef)
 
 __all__ = [
     "RECORD_KEYS",
@@ -38,6 +40,7 @@ __all__ = [
     "image_ref",
     "known_role",
     "load_records",
+    "media_ref",
     "preference",
     "restore_keys",
     "split_options",
@@ -108,23 +111,36 @@ def image_ref(text: str) -> ImageRef:
     >>> image_ref("s3://bucket/cat.png").uri, image_ref("images/cat.png").path
     ('s3://bucket/cat.png', 'images/cat.png')
     """
+    return _reference(ImageRef, text)
+
+
+def media_ref(text: str) -> MediaRef:
+    """The video or audio file a training file names by a string, as :func:`image_ref`.
+
+    >>> media_ref("clips/a.mp4").path
+    'clips/a.mp4'
+    """
+    return _reference(MediaRef, text)
+
+
+def _reference(cls: type[R], text: str) -> R:
     if text.startswith("data:") and ";base64," in text:
         head, data = text.split(";base64,", 1)
-        return ImageRef(bytes=base64.b64decode(data), mime=head[5:] or None)
+        return cls(bytes=base64.b64decode(data), mime=head[5:] or None)
     if "://" in text:
-        return ImageRef(uri=text)
-    return ImageRef(path=text)
+        return cls(uri=text)
+    return cls(path=text)
 
 
 def known_role(value: Any) -> Role:
-    """A message role the schema knows. Any other (``tool``, ``function``) raises
+    """A message role the schema knows. Any other (``function``, ``bot``) raises
     ``ValueError``, so the record is refused as ``import.bad_record`` and kept, never
     silently re-labelled.
 
-    >>> known_role("tool")
+    >>> known_role("function")
     Traceback (most recent call last):
     ...
-    ValueError: role 'tool' is not one of system, user, assistant
+    ValueError: role 'function' is not one of system, user, assistant, tool
     """
     if value not in ROLES:
         raise ValueError(f"role {value!r} is not one of {', '.join(ROLES)}")

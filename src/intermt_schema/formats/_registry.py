@@ -56,6 +56,9 @@ class LossReport:
     dropped: Counter[str] = field(default_factory=Counter)
     changed: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    held: Counter[str] = field(default_factory=Counter)
+    """Optional columns the records hold, by record key (``videos``, ``tools``), with
+    how many records hold each: what a format's ``finish`` declares."""
 
     def drop(self, what: str, count: int = 1) -> None:
         """Count ``count`` items of ``what`` that did not make it into the output."""
@@ -77,6 +80,7 @@ class LossReport:
         self.dropped.update(other.dropped)
         self.changed.update(other.changed)
         self.notes.extend(other.notes)
+        self.held.update(other.held)
 
     def render(self) -> str:
         lost = ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items())) or "nothing"
@@ -93,6 +97,7 @@ class LossReport:
             "dropped": dict(self.dropped),
             "changed": dict(self.changed),
             "notes": self.notes,
+            "held": dict(self.held),
         }
 
 

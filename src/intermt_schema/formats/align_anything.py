@@ -25,11 +25,12 @@ from .._errors import check_choice
 from ..schema._structs import DialogueTree, ImagePart, ImageRef, Message, Part, TextPart
 from ..tree._merge import Conversation
 from ..validation._report import Issue
-from ._linear import LinearOptions, Turn, pair_turns, sft_turns, turn_messages
+from ._linear import LinearOptions, Turn, pair_turns, sft_turns
 from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
 from ._records import RECORD_KEYS, image_ref, load_records, preference, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
+from ._turns import turn_messages
 
 __all__ = ["FORMAT", "MODES", "TOKEN", "detect", "load", "records"]
 
@@ -65,7 +66,7 @@ def _records(
                           "response": turns[-1].text}  # fmt: skip
                 yield restore_keys(record, path[-1], f"{NAME}/sft", loss)
         return
-    for turns, chosen, rejected, answer in pair_turns(trees, options, criterion, loss):
+    for turns, chosen, rejected, (*_, answer) in pair_turns(trees, options, criterion, loss):
         question = _single(turns, loss, 1 if mode == "preference" else 0)
         if question is None:
             continue

@@ -26,11 +26,12 @@ from ..io._json_records import read_json_records
 from ..schema._structs import DialogueTree, ImageRef, Message
 from ..tree._merge import Conversation
 from ..validation._report import Issue
-from ._linear import LinearOptions, Turn, pair_turns, sft_turns, turn_messages, with_images
+from ._linear import LinearOptions, Turn, pair_turns, sft_turns, with_images
 from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
 from ._records import image_ref, load_records, preference, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
+from ._turns import turn_messages
 from .sharegpt import TOKEN, add_dataset_info
 
 __all__ = ["FORMAT", "MODES", "detect", "load", "records"]
@@ -89,7 +90,7 @@ def _ranking(
     criterion: str,
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
-    for turns, chosen, rejected, answer in pair_turns(trees, options, criterion, loss):
+    for turns, chosen, rejected, (*_, answer) in pair_turns(trees, options, criterion, loss):
         record = _record(turns, [{} for _ in turns])
         record.update(chosen=chosen.text, rejected=rejected.text)
         record = with_images(record, [sink.place(ref) for t in turns for ref in t.images])

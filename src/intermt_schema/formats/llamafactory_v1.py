@@ -5,11 +5,11 @@
 - ``dpo``: ``{"chosen_messages": [...], "rejected_messages": [...]}``; both repeat the
   prompt, so the messages they share are the prompt and the rest the two answers.
 
-Parts keep their order, so images stand where they were. A message's ``loss_weight``
-is kept in its meta and written back. ``reasoning`` and ``tool_call`` parts are not
-read yet (they need reasoning and tool-call parts in the schema): such a record is
-refused with the message and the part named. Other record keys (``tools``) are kept
-on the record's last message and written back.
+Parts keep their order, so images, videos and audio clips stand where they were.
+``reasoning`` parts become reasoning parts, ``tool_call`` parts tool calls, a ``tool``
+message a tool message, and the ``tools`` column the tools declared on the first
+message. A message's ``loss_weight`` is kept in its meta and written back. Other record
+keys are kept on the record's last message and written back.
 
 >>> detect({"messages": [{"role": "user", "content": [{"type": "text", "value": "Hi"}]}]})
 True
@@ -21,14 +21,26 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from .._errors import check_choice
-from ..schema._structs import DialogueTree, ImagePart, Message, Part, TextPart
+from ..schema._structs import (
+    AudioPart,
+    DialogueTree,
+    ImagePart,
+    Message,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    VideoPart,
+    media_of,
+)
 from ..tree._merge import Conversation
 from ..validation._report import Issue
 from ._linear import judgment_pairs, sft_paths
 from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
-from ._records import image_ref, known_role, load_records, preference, restore_keys
+from ._records import image_ref, known_role, load_records, media_ref, preference, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
+from ._tools import calls_from_text, calls_text, json_text, tools_from_value, tools_of, with_tools
 
 __all__ = ["FORMAT", "MODES", "detect", "load", "records"]
 
@@ -36,6 +48,25 @@ NAME = "llamafactory-v1"
 MODES = ("sft", "dpo")
 WEIGHT_META = "llamafactory_loss_weight"
 """The message meta key that keeps a v1 message's ``loss_weight``."""
+
+
+_FILE_PARTS = {"image_url": "image", "video_url": "video", "audio_url": "audio"}
+
+
+def _part(kind: Any, value: str, where: str) -> list[Part]:
+    if kind == "text":
+        return [TextPart(value)]
+    if kind == "reasoning":
+        return [ReasoningPart(value)]
+    if kind == "tool_call":
+        return list(calls_from_text(value, where))
+    if kind == "image_url":
+        return [ImagePart(image=image_ref(value))]
+    if kind in _FILE_PARTS:
+        ref = media_ref(value)
+        return [VideoPart(video=ref) if kind == "video_url" else AudioPart(audio=ref)]
+    raise ValueError(f"{where}: a {kind!r} part is not one of text, reasoning, tool_call, "
+                     f"{', '.join(_FILE_PARTS)}")  # fmt: skip
 
 
 def _message(raw: Any, where: str) -> Message:
@@ -47,15 +78,9 @@ def _message(raw: Any, where: str) -> Message:
         value = part.get("value") if isinstance(part, dict) else None
         if not isinstance(value, str):
             raise TypeError(f"{where}.content[{i}]: value must be a string")
-        if kind == "text":
-            parts.append(TextPart(value))
-        elif kind == "image_url":
-            parts.append(ImagePart(image=image_ref(value)))
-        else:
-            raise ValueError(
-                f"{where}.content[{i}]: a {kind!r} part is not read yet (the schema has no "
-                "reasoning or tool-call parts)"
-            )
+        parts += _part(kind, value, f"{where}.content[{i}]")
+    if len(parts) != len(raw["content"]):  # several calls in one tool_call part
+        raise ValueError(f"{where}: a tool_call part holds a list of calls; write one per part")
     meta: dict[str, Any] = {}
     if "loss_weight" in raw:
         weight = raw["loss_weight"]
@@ -72,10 +97,12 @@ def _messages(raw: Any, key: str) -> list[Message]:
 
 
 def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
+    tools = tools_from_value(record["tools"], "tools") if "tools" in record else None
     if "messages" in record:
-        return [Conversation(messages=_messages(record["messages"], "messages"), record=number)]
-    chosen = _messages(record["chosen_messages"], "chosen_messages")
-    rejected = _messages(record["rejected_messages"], "rejected_messages")
+        messages = with_tools(_messages(record["messages"], "messages"), tools)
+        return [Conversation(messages=messages, record=number)]
+    chosen = with_tools(_messages(record["chosen_messages"], "chosen_messages"), tools)
+    rejected = with_tools(_messages(record["rejected_messages"], "rejected_messages"), tools)
     shared = 0
     while shared < min(len(chosen), len(rejected)) - 1 and chosen[shared] == rejected[shared]:
         shared += 1
@@ -89,16 +116,22 @@ def load(url: str) -> ImportResult:
     return load_records(url, _parse, keys=_KEYS, kept_as=NAME)
 
 
-_KEYS = frozenset({"messages", "chosen_messages", "rejected_messages"})
+_KEYS = frozenset({"messages", "chosen_messages", "rejected_messages", "tools"})
 
 
 def _out(message: Message, sink: ImageSink) -> dict[str, Any]:
     content: list[dict[str, str]] = []
     for part in message.content:
-        if isinstance(part, TextPart):
+        if type(part) is TextPart:
             content.append({"type": "text", "value": part.text})
+        elif type(part) is ReasoningPart:
+            content.append({"type": "reasoning", "value": part.text})
+        elif type(part) is ToolCallPart:
+            content.append({"type": "tool_call", "value": calls_text([part])})
         else:
-            content.append({"type": "image_url", "value": sink.place(part.image)})
+            found = media_of(part)
+            assert found is not None  # every other part is a file
+            content.append({"type": f"{found[0]}_url", "value": sink.place(found[1])})
     written: dict[str, Any] = {"role": message.role, "content": content}
     if WEIGHT_META in message.meta:
         written["loss_weight"] = message.meta[WEIGHT_META]
@@ -122,7 +155,7 @@ def records(
     for tree in trees:
         if mode == "sft":
             for path in sft_paths(tree, loss):
-                record = {"messages": [_out(m, sink) for m in path]}
+                record = _with_tools({"messages": [_out(m, sink) for m in path]}, path, loss)
                 yield restore_keys(record, path[-1], f"{NAME}/sft", loss)
             continue
         loss.drop("ratings", len(tree.ratings))
@@ -130,8 +163,16 @@ def records(
             head = [_out(m, sink) for m in prompt]
             record = {"chosen_messages": [*head, _out(chosen, sink)],
                       "rejected_messages": [*head, _out(rejected, sink)]}  # fmt: skip
+            record = _with_tools(record, [*prompt, chosen, rejected], loss)
             yield restore_keys(record, chosen, f"{NAME}/pair", loss)
     sink.account(loss)
+
+
+def _with_tools(record: dict[str, Any], path: list[Message], loss: LossReport) -> dict[str, Any]:
+    tools = tools_of(path, loss)
+    if tools is not None:
+        record["tools"] = json_text(tools)
+    return record
 
 
 def detect(record: dict[str, Any]) -> bool:
@@ -158,7 +199,8 @@ FORMAT = register_format(
         suffix=".jsonl",
         records=records,
         detect=detect,
-        description="LLaMA-Factory v1: typed parts (text, image_url), loss_weight; sft or dpo",
+        description="LLaMA-Factory v1: typed parts (text, media, reasoning, tool calls), "
+        "loss_weight; sft or dpo",
         export_options={
             "mode": MODES,
             **{

@@ -27,13 +27,13 @@ from ._linear import (
     record_id,
     sft_turns,
     tree_pairs,
-    turn_messages,
     within_limits,
 )
 from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
 from ._records import has_turns, image_ref, load_records, preference, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
+from ._turns import turn_messages
 
 __all__ = ["FORMAT", "MODES", "TOKEN", "check_record", "detect", "export", "load", "records"]
 

@@ -17,22 +17,16 @@ from typing import Any, Literal
 
 from .._errors import check_choice
 from ..io._fs import atomic_output, locked, open_input
-from ..schema._structs import DialogueTree
+from ..schema._structs import DialogueTree, Message
 from ..tree._merge import Conversation
 from ..validation._report import Issue
-from ._linear import (
-    LinearOptions,
-    Turn,
-    check_alternation,
-    pair_turns,
-    sft_turns,
-    turn_messages,
-    with_images,
-)
+from ._linear import LinearOptions, Turn, check_alternation, pair_turns, sft_turns, with_images
 from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
-from ._records import has_turns, image_ref, load_records, preference, restore_keys
+from ._records import has_turns, image_ref, load_records, media_ref, preference, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format, sibling
+from ._tools import calls_text, json_text, tools_from_value, tools_of, with_tools
+from ._turns import MEDIA_TOKENS, turn_messages
 
 __all__ = [
     "FORMAT",
@@ -62,6 +56,8 @@ _TAGS: dict[str, dict[str, str]] = {
         "user_tag": "user",
         "assistant_tag": "assistant",
         "system_tag": "system",
+        "function_tag": "function_call",
+        "observation_tag": "observation",
     },
     "from": {
         "role_tag": "from",
@@ -69,13 +65,45 @@ _TAGS: dict[str, dict[str, str]] = {
         "user_tag": "human",
         "assistant_tag": "gpt",
         "system_tag": "system",
+        "function_tag": "function_call",
+        "observation_tag": "observation",
     },
 }
 
+_ROLE_TAG = {"user": "user_tag", "assistant": "assistant_tag", "system": "system_tag",
+             "tool": "observation_tag"}  # fmt: skip
 
-def _message(turn: Turn, style: Style) -> dict[str, str]:
+
+def _message(turn: Turn, style: Style, loss: LossReport) -> dict[str, str]:
+    """One turn; an assistant turn that calls tools is a ``function_call`` turn, which
+    holds the calls alone (any text beside them is counted)."""
     tags = _TAGS[style]
-    return {tags["role_tag"]: tags[f"{turn.role}_tag"], tags["content_tag"]: turn.text}
+    if turn.calls:
+        loss.drop("answer text beside tool calls", 1 if turn.text else 0)
+        return {tags["role_tag"]: tags["function_tag"], tags["content_tag"]: calls_text(turn.calls)}
+    return {tags["role_tag"]: tags[_ROLE_TAG[turn.role]], tags["content_tag"]: turn.text}
+
+
+def _files(
+    record: dict[str, Any],
+    turns: list[Turn],
+    path: list[Message],
+    sink: ImageSink,
+    loss: LossReport,
+) -> dict[str, Any]:
+    """``record`` with its ``images``, ``videos``, ``audios`` and ``tools`` columns,
+    each left out when empty."""
+    record = with_images(record, [sink.place(ref) for t in turns for ref in t.images])
+    for kind in MEDIA_TOKENS:
+        files = [sink.place(ref) for t in turns for ref in t.media.get(kind, [])]
+        if files:
+            record[f"{kind}s"] = files
+            loss.held[f"{kind}s"] += 1
+    tools = tools_of(path, loss)
+    if tools is not None:
+        record["tools"] = json_text(tools)
+        loss.held["tools"] += 1
+    return record
 
 
 def _sft_records(
@@ -86,8 +114,8 @@ def _sft_records(
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
     for _, path, turns in sft_turns(trees, options, loss):
-        record = {"messages": [_message(t, style) for t in turns]}
-        record = with_images(record, [sink.place(ref) for t in turns for ref in t.images])
+        record = {"messages": [_message(t, style, loss) for t in turns]}
+        record = _files(record, turns, path, sink, loss)
         yield restore_keys(record, path[-1], "sharegpt/sft", loss)
 
 
@@ -99,18 +127,20 @@ def _ranking_records(
     style: Style,
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
-    for turns, chosen, rejected, answer in pair_turns(trees, options, criterion, loss):
+    for turns, chosen, rejected, path in pair_turns(trees, options, criterion, loss):
         record = {
-            "conversations": [_message(t, style) for t in turns],
-            "chosen": _message(chosen, style),
-            "rejected": _message(rejected, style),
+            "conversations": [_message(t, style, loss) for t in turns],
+            "chosen": _message(chosen, style, loss),
+            "rejected": _message(rejected, style, loss),
         }
-        record = with_images(record, [sink.place(ref) for t in turns for ref in t.images])
-        yield restore_keys(record, answer, "sharegpt/pair", loss)
+        record = _files(record, [*turns, chosen, rejected], path, sink, loss)
+        yield restore_keys(record, path[-1], "sharegpt/pair", loss)
 
 
-def _dataset_info(url: str, name: str, ranking: bool, style: Style) -> None:
-    columns = (
+def _dataset_info(
+    url: str, name: str, ranking: bool, style: Style, held: Iterable[str] = ()
+) -> None:
+    columns: dict[str, str] = (
         {
             "messages": "conversations",
             "chosen": "chosen",
@@ -120,6 +150,7 @@ def _dataset_info(url: str, name: str, ranking: bool, style: Style) -> None:
         if ranking
         else {"messages": "messages", "images": "images"}
     )
+    columns.update((key, key) for key in sorted(held))  # videos, audios, tools
     entry = {
         "file_name": os.path.basename(url),
         "formatting": "sharegpt",
@@ -170,7 +201,7 @@ def records(
     check_choice("style", style, STYLES)
     loss.format = f"sharegpt ({mode})"
     sink = ImageSink(image_folder, source_root, images)
-    options = LinearOptions(TOKEN, assistant_images, max_images, max_chars)
+    options = LinearOptions(TOKEN, assistant_images, max_images, max_chars, media=True, tools=True)
     if mode == "ranking":
         yield from _ranking_records(trees, sink, options, criterion, style, loss)
     else:
@@ -190,7 +221,8 @@ def finish(
     """Add the dataset's entry, named ``name`` or after the file, to the
     ``dataset_info.json`` beside it."""
     base = os.path.basename(url).split(".")[0]
-    _dataset_info(url, name or base, mode == "ranking", style)
+    held = loss.held if loss is not None else ()
+    _dataset_info(url, name or base, mode == "ranking", style, held)
 
 
 def export(
@@ -216,36 +248,47 @@ def check_record(record: dict[str, Any]) -> list[str]:
     ranking = "chosen" in record
     key = "conversations" if ranking else "messages"
     messages = record.get(key) or []
-    roles = [m.get("role", m.get("from")) for m in messages]
+    raw_roles = [m.get("role", m.get("from")) for m in messages]
     tags = (
         ("human", "gpt", "system")
-        if roles and roles[-1] in ("human", "gpt")
+        if any(r in ("human", "gpt") for r in raw_roles)
         else ("user", "assistant", "system")
     )
+    sides = {"observation": tags[0], "function_call": tags[1]}  # LLaMA-Factory's pairing
+    roles = [sides.get(r, r) for r in raw_roles]
     problems = check_alternation(roles, tags[0], tags[1], tags[2], tags[0] if ranking else tags[1])
     text_key = "content" if messages and "content" in messages[0] else "value"
-    prompt_tokens = sum(str(m.get(text_key, "")).count(TOKEN) for m in messages)
-    images = len(record.get("images") or [])
-    if ranking:
-        for side in ("chosen", "rejected"):
-            tokens = prompt_tokens + str(record[side].get(text_key, "")).count(TOKEN)
-            if tokens != images:
-                problems.append(f"{tokens} <image> tokens in prompt+{side} for {images} images")
-    elif prompt_tokens != images:
-        problems.append(f"{prompt_tokens} <image> tokens for {images} images")
+    for token, column in ((TOKEN, "images"), *((t, f"{k}s") for k, t in MEDIA_TOKENS.items())):
+        tokens = sum(str(m.get(text_key, "")).count(token) for m in messages)
+        files = len(record.get(column) or [])
+        for side in ("chosen", "rejected") if ranking else ("",):
+            count = tokens + (str(record[side].get(text_key, "")).count(token) if side else 0)
+            if count != files:
+                where = f" in prompt+{side}" if side else ""
+                problems.append(f"{count} {token} tokens{where} for {files} {column}")
     return problems
 
 
+def _paths(record: dict[str, Any], key: str) -> list[str]:
+    value = record.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+        raise ValueError(f"{key} must be a list of paths")
+    return value
+
+
 def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
-    images = [image_ref(p) for p in record.get("images") or [] if isinstance(p, str)]
+    images = [image_ref(p) for p in _paths(record, "images")]
+    media = {k: [media_ref(p) for p in _paths(record, f"{k}s")] for k in MEDIA_TOKENS
+             if f"{k}s" in record}  # fmt: skip
+    tools = tools_from_value(record["tools"], "tools") if "tools" in record else None
     if "chosen" in record and "rejected" in record:
-        prompt = turn_messages(record.get("conversations") or [], images, TOKEN, issues)
+        prompt = turn_messages(record.get("conversations") or [], images, TOKEN, issues, media)
         chosen, rejected = (
             turn_messages([record[k]], [], TOKEN, issues) for k in ("chosen", "rejected")
         )
-        return preference(prompt, chosen, rejected, number)
+        return preference(with_tools(prompt, tools), chosen, rejected, number)
     raw = record.get("messages") or record.get("conversations") or []
-    messages = turn_messages(raw, images, TOKEN, issues)
+    messages = with_tools(turn_messages(raw, images, TOKEN, issues, media), tools)
     if not messages:
         raise ValueError("the record holds no conversation")
     return [Conversation(messages=messages, record=number)]
@@ -257,7 +300,9 @@ def load(url: str) -> ImportResult:
     return load_records(url, _parse, keys=_KEYS, kept_as="sharegpt")
 
 
-_KEYS = frozenset({"messages", "conversations", "images", "chosen", "rejected"})
+_KEYS = frozenset(
+    {"messages", "conversations", "images", "videos", "audios", "tools", "chosen", "rejected"}
+)
 """The record keys the reader carries into trees; others are counted as dropped."""
 
 

@@ -88,7 +88,7 @@ def _records(
             )
             yield restore_keys(record, path[-1], "trl/sft", loss)
         return
-    for turns, chosen, rejected, answer in pair_turns(trees, options, criterion, loss):
+    for turns, chosen, rejected, (*_, answer) in pair_turns(trees, options, criterion, loss):
         head = [_message(t) for t in turns]
         chosen_, rejected_ = [_message(chosen)], [_message(rejected)]
         if mode == "preference":

@@ -26,6 +26,7 @@ __all__ = [
     "TextPart",
     "ToolCallPart",
     "VideoPart",
+    "media_of",
 ]
 
 
@@ -160,3 +161,20 @@ Part: TypeAlias = TextPart | ImagePart | VideoPart | AudioPart | ReasoningPart |
 
 MEDIA_PARTS = (ImagePart, VideoPart, AudioPart)
 """The part types that hold a file."""
+
+
+def media_of(part: Part) -> tuple[str, ImageRef | MediaRef] | None:
+    """``(kind, reference)`` of a part that holds a file (kind is its field name:
+    ``image``, ``video`` or ``audio``); None for text, reasoning and tool calls.
+
+    >>> media_of(VideoPart(video=MediaRef(path="a.mp4")))[0]
+    'video'
+    """
+    kind = type(part)
+    if kind is ImagePart:
+        return "image", part.image  # type: ignore[union-attr]
+    if kind is VideoPart:
+        return "video", part.video  # type: ignore[union-attr]
+    if kind is AudioPart:
+        return "audio", part.audio  # type: ignore[union-attr]
+    return None

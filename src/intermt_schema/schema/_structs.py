@@ -37,6 +37,7 @@ from ._parts import (
     ToolCallPart,
     VideoPart,
     _Base,
+    media_of,
 )
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "decode_tree",
     "encode_tree",
     "lowest_version",
+    "media_of",
     "stamped",
 ]
 
@@ -247,12 +249,9 @@ class DialogueTree(Struct, kw_only=True, gc=False):
         """
         for node in self.nodes:
             for part in node.content:
-                if type(part) is ImagePart:
-                    yield node, part, part.image
-                elif type(part) is VideoPart:
-                    yield node, part, part.video
-                elif type(part) is AudioPart:
-                    yield node, part, part.audio
+                found = media_of(part)
+                if found is not None:
+                    yield node, part, found[1]
 
 
 def lowest_version(tree: DialogueTree) -> str:

@@ -74,13 +74,18 @@ _hash_encoder = msgspec.json.Encoder(order="deterministic")
 
 def content_key(message: Message) -> bytes:
     """A stable digest of a message's role and content; images count by identity
-    (sha256, else path, else uri, else their bytes)."""
+    (sha256, else path, else uri, else their bytes), other parts, declared tools and
+    the call a tool message answers by their canonical JSON."""
     h = hashlib.sha256(message.role.encode())
     for part in message.content:
         if type(part) is TextPart:
             h.update(b"\x00t" + part.text.encode())
         elif type(part) is ImagePart:
             h.update(b"\x00i" + part.image.identity().encode())
+        else:
+            h.update(b"\x00p" + _hash_encoder.encode(part))
+    if message.tools is not None or message.tool_call_id is not None:
+        h.update(b"\x00c" + _hash_encoder.encode([message.tools, message.tool_call_id]))
     return h.digest()
 
 
@@ -104,7 +109,12 @@ def path_ids(messages: Sequence[Message]) -> list[str]:
 
 
 def _same_message(a: Message, b: Message) -> bool:
-    return a.role == b.role and a.content == b.content
+    return (
+        a.role == b.role
+        and a.content == b.content
+        and a.tools == b.tools
+        and a.tool_call_id == b.tool_call_id
+    )
 
 
 VariantHook = Callable[[Message, Message, Conversation], bool]

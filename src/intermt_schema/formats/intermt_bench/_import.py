@@ -24,9 +24,10 @@ from ...schema._structs import (
 from ...tree._merge import Conversation, merge_paths, path_ids
 from ...validation._report import Issue
 from ...validation._rules import rule_issue
-from .._linear import PLACEHOLDERS_META, placeholder_issue
+from .._linear import PLACEHOLDERS_META
 from .._records import load_records
 from .._registry import ImportResult
+from .._turns import placeholder_issue
 from ._export import _texts_and_images
 from ._layouts import (
     _OUTCOME,

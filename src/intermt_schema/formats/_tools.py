@@ -1,0 +1,96 @@
+"""Tool calls and tool declarations as training files write them: JSON text.
+
+A call is ``{"name": ..., "arguments": {...}}`` (LLaMA-Factory's ``function_call`` turn
+and v1 ``tool_call`` part; several calls are a JSON list), and the declared tools are a
+JSON list of function declarations. Both are parsed into the schema's values and
+written back with ``json.dumps(..., ensure_ascii=False)``, the spelling these files use,
+so that a file written that way comes back byte for byte.
+
+>>> calls = calls_from_text('{"name": "area", "arguments": {"r": 1}}', "turn 2")
+>>> calls[0].name, calls_text(calls)
+('area', '{"name": "area", "arguments": {"r": 1}}')
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from msgspec import structs
+
+from ..schema._structs import Message, ToolCallPart
+from ._registry import LossReport
+
+__all__ = [
+    "calls_from_text",
+    "calls_text",
+    "json_text",
+    "tools_from_value",
+    "tools_of",
+    "with_tools",
+]
+
+
+def json_text(value: Any) -> str:
+    """``value`` as the JSON text training files hold."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _call(value: Any, where: str) -> ToolCallPart:
+    if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+        raise ValueError(f"{where}: a tool call is a JSON object with a string name")
+    unknown = set(value) - {"name", "arguments"}
+    if unknown:
+        raise ValueError(f"{where}: a tool call holds unknown keys {sorted(unknown)}")
+    return ToolCallPart(name=value["name"], arguments=value.get("arguments"))
+
+
+def calls_from_text(text: Any, where: str) -> list[ToolCallPart]:
+    """The calls a ``function_call`` text holds: one object, or a list of them.
+    Raises ``ValueError`` naming ``where`` when the text is not such JSON."""
+    if not isinstance(text, str):
+        raise ValueError(f"{where}: a tool call must be JSON text")
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise ValueError(f"{where}: the tool call is not JSON") from None
+    if isinstance(value, list):
+        if not value:
+            raise ValueError(f"{where}: an empty list of tool calls")
+        return [_call(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    return [_call(value, where)]
+
+
+def calls_text(calls: list[ToolCallPart]) -> str:
+    """The ``function_call`` text of ``calls``: one object, or a list of several."""
+    values = [{"name": c.name, "arguments": c.arguments} for c in calls]
+    return json_text(values[0] if len(values) == 1 else values)
+
+
+def tools_from_value(value: Any, where: str) -> list[Any]:
+    """The declared tools of a ``tools`` column: a JSON list, given as text or as a
+    list. Raises ``ValueError`` naming ``where`` otherwise."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValueError(f"{where}: tools is not JSON") from None
+    if not isinstance(value, list):
+        raise ValueError(f"{where}: tools must be a JSON list of function declarations")
+    return value
+
+
+def with_tools(messages: list[Message], tools: list[Any] | None) -> list[Message]:
+    """``messages`` with ``tools`` declared on the first, where they apply from."""
+    if tools is None or not messages:
+        return messages
+    return [structs.replace(messages[0], tools=tools), *messages[1:]]
+
+
+def tools_of(path: Sequence[Message], loss: LossReport) -> list[Any] | None:
+    """The tools a record of ``path`` declares: the path's one declaration. A path that
+    declares tools more than once keeps the last, and the others are counted."""
+    declared = [m.tools for m in path if m.tools is not None]
+    loss.drop("tool declarations replaced later in a path", len(declared) - 1 if declared else 0)
+    return declared[-1] if declared else None
