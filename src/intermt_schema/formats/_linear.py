@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from msgspec import structs
+
 from ..schema._structs import (
     AudioPart,
     DialogueTree,
@@ -31,6 +33,18 @@ from ..schema._structs import (
 from ..tree._view import TreeView
 from ._registry import LossReport
 from ._turns import MEDIA_TOKENS
+
+RECORD_ENDS = "intermt_record_ends"
+"""The message meta key listing the supervised records that ended at a message beyond
+what the tree's shape says (a leaf ends one): a record repeated, or a record that is a
+prefix of another, each as the record keys it kept (:data:`RECORD_KEYS`). Supervised
+exports write each of them again."""
+
+RECORD_KEYS = "intermt_record_keys"
+"""The message meta key that keeps what a source record held beyond what the trees
+carry: ``{"<format>/<sft|pair>": {key: value}}``, on the record's last message (the
+chosen answer of a preference record), so that an export to the same format and kind
+restores it (see :func:`intermt_schema.formats._records.restore_keys`)."""
 
 __all__ = [
     "PLACEHOLDERS_META",
@@ -188,15 +202,23 @@ def judgment_pairs(
 
 
 def sft_paths(tree: DialogueTree, loss: LossReport) -> Iterator[list[Message]]:
-    """Root-to-leaf paths cut after their last answer, for supervised fine-tuning.
+    """Root-to-leaf paths cut after their last answer, for supervised fine-tuning, and
+    again the paths to messages where imported records ended beyond the leaves
+    (``intermt_record_ends``: repeated records, prefixes of others).
 
     Counts what such records leave out: ratings, judgments, trailing questions.
     """
     loss.drop("ratings", len(tree.ratings))
     loss.drop("judgments", len(tree.judgments))
-    paths = TreeView(tree).paths()
+    view = TreeView(tree)
+    paths = view.paths()
     if len(paths) > 1:
         loss.change("branches flattened into separate records", len(paths) - 1)
+    for node in tree.nodes:
+        for kept in node.meta.get(RECORD_ENDS, ()) if node.meta else ():
+            *head, last = view.path_to(node.id)
+            meta = {k: v for k, v in last.meta.items() if k not in (RECORD_ENDS, RECORD_KEYS)}
+            paths.append([*head, structs.replace(last, meta={**meta, RECORD_KEYS: kept})])
     for path in paths:
         while path and path[-1].role != "assistant":
             path = path[:-1]

@@ -24,6 +24,7 @@ from ..io._json_records import read_json_records, verbatim, write_json_records
 from ..schema._structs import ROLES, DialogueTree, ImageRef, Judgment, MediaRef, Message, Role
 from ..validation._report import Issue, unreadable
 from ..validation._rules import ValidationOptions, rule_issue
+from ._linear import RECORD_ENDS, RECORD_KEYS
 from ._registry import Format, ImportResult, LossReport, folder_of
 
 if TYPE_CHECKING:
@@ -174,13 +175,6 @@ RecordParser = Callable[[dict[str, Any], int, list[Issue]], list["Conversation"]
 ValueError, AttributeError or IndexError for a malformed record."""
 
 
-RECORD_KEYS = "intermt_record_keys"
-"""The message meta key that keeps what a source record held beyond what the trees
-carry: ``{"<format>/<sft|pair>": {key: value}}``, on the record's last message (the
-chosen answer of a preference record), so that an export to the same format and kind
-restores it (see :func:`intermt_schema.formats._linear.restore_keys`)."""
-
-
 def load_records(
     url: str,
     parse: RecordParser,
@@ -232,14 +226,41 @@ def load_records(
         except Exception as exc:  # a cut archive, a folder, a special file: report it
             issues.append(unreadable(file, "read", exc))
     merged = merging(conversations)
+    repeated = _mark_record_ends(merged, conversations)
     trees, refused = _valid_trees(url, merged.trees, merged.lines)
     conflicts = [structs.replace(i, file=i.file or url) for i in merged.issues]
     issues += conflicts + refused
     _recall(rejected, issues)
-    if merged.redundant:
+    if len(merged.redundant) > repeated:
         held = "records already held by an earlier one (a duplicate or a prefix)"
-        dropped[held] += len(merged.redundant)
+        dropped[held] += len(merged.redundant) - repeated
     return ImportResult(trees, issues, count, rejected, dropped)
+
+
+def _mark_record_ends(merged: MergeResult, conversations: list[Conversation]) -> int:
+    """Mark in the trees where supervised records (one conversation, without ratings or
+    judgments) end beyond what the tree's shape says (see :data:`RECORD_ENDS`), each
+    with the record keys it kept; returns how many of the redundant records the marks
+    hold, so that only the others are counted as dropped."""
+    per_record = Counter((c.origin, c.line) for c in conversations)
+    ends: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    lines: set[int | None] = set()
+    for c, end in zip(conversations, merged.ends, strict=True):
+        if (
+            end is not None
+            and per_record[(c.origin, c.line)] == 1
+            and not (c.ratings or c.judgments)
+        ):
+            ends.setdefault(end, []).append(c.messages[-1].meta.get(RECORD_KEYS, {}))
+            lines.add(c.line)
+    for tree in merged.trees if ends else []:
+        parents = {n.parent for n in tree.nodes}
+        for i, node in enumerate(tree.nodes):
+            records = ends.get((tree.id, node.id), [])
+            extra = records if node.id in parents else records[1:]  # a leaf ends one
+            if extra:
+                tree.nodes[i] = structs.replace(node, meta={**node.meta, RECORD_ENDS: extra})
+    return sum(1 for line in merged.redundant if line in lines)
 
 
 def _recall(rejected: dict[tuple[str, int], bytes], issues: list[Issue]) -> None:

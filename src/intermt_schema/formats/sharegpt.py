@@ -70,6 +70,11 @@ _TAGS: dict[str, dict[str, str]] = {
     },
 }
 
+_SFT_KEY = {"role": "messages", "from": "conversations"}
+"""Where supervised records hold their turns: ``from``/``value`` turns follow
+LLaMA-Factory's default layout (``conversations``), ``role``/``content`` turns the
+OpenAI-like one (``messages``)."""
+
 _ROLE_TAG = {"user": "user_tag", "assistant": "assistant_tag", "system": "system_tag",
              "tool": "observation_tag"}  # fmt: skip
 
@@ -114,7 +119,7 @@ def _sft_records(
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
     for _, path, turns in sft_turns(trees, options, loss):
-        record = {"messages": [_message(t, style, loss) for t in turns]}
+        record = {_SFT_KEY[style]: [_message(t, style, loss) for t in turns]}
         record = _files(record, turns, path, sink, loss)
         yield restore_keys(record, path[-1], "sharegpt/sft", loss)
 
@@ -148,7 +153,7 @@ def _dataset_info(
             "images": "images",
         }
         if ranking
-        else {"messages": "messages", "images": "images"}
+        else {"messages": _SFT_KEY[style], "images": "images"}
     )
     columns.update((key, key) for key in sorted(held))  # videos, audios, tools
     entry = {

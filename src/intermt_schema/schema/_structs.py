@@ -106,6 +106,7 @@ RESERVED_MESSAGE_META: dict[str, Any] = {
     "intermt_image_variants": dict[str, list[str]],
     "intermt_record_keys": dict[str, dict[str, Any]],
     "intermt_blank_images": Annotated[int, Meta(ge=1, le=2**31 - 1)],
+    "intermt_record_ends": list[dict[str, dict[str, Any]]],
     "llamafactory_loss_weight": float,
 }
 """Keys of ``Message.meta`` the library writes and reads back, with their types."""

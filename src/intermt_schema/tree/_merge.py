@@ -67,6 +67,9 @@ class MergeResult(Struct):
     issues: list[Issue]
     lines: dict[str, list[int]] = field(default_factory=dict)
     redundant: list[int] = field(default_factory=list)
+    ends: list[tuple[str, str] | None] = field(default_factory=list)
+    """For each conversation, in order: ``(tree id, id of its last message)``, or None
+    when it was refused."""
 
 
 _hash_encoder = msgspec.json.Encoder(order="deterministic")
@@ -141,8 +144,10 @@ def merge_paths(
     issues: list[Issue] = []
     lines: dict[str, list[int]] = {}
     added: dict[int, bool] = {}  # by source line: whether its conversations added anything
+    ends: list[tuple[str, str] | None] = []
     for conv in conversations:
         ids = path_ids(conv.messages)
+        ends.append(None)
         if not ids:
             continue
         tree_id = conv.tree_id or ids[0]
@@ -176,10 +181,11 @@ def merge_paths(
             parent = node_id
         tree.ratings.extend(conv.ratings)
         tree.judgments.extend(conv.judgments)
+        ends[-1] = (tree_id, ids[-1])
         if conv.line is not None:
             added[conv.line] = added.get(conv.line, False) or new
     redundant = [line for line, anything in added.items() if not anything]
-    return MergeResult(list(trees.values()), issues, lines, redundant)
+    return MergeResult(list(trees.values()), issues, lines, redundant, ends)
 
 
 def _conflict(
