@@ -264,8 +264,12 @@ def test_hf_export_embeds_images_as_image_features(tmp_path: Path) -> None:
     ("fixture", "fmt", "options", "kept"),
     [
         (("llamafactory", "kto_en_demo_sample.json"), "sharegpt", {}, {"label": 20}),
-        (("llamafactory", "mllm_video_demo.json"), "sharegpt", {}, {"videos": 3}),
-        (("llamafactory", "mllm_audio_demo.json"), "sharegpt", {}, {"audios": 3}),
+        (("llamafactory", "mllm_video_demo.json"), "sharegpt", {}, {}),
+        (("llamafactory", "mllm_audio_demo.json"), "sharegpt", {}, {}),
+        (("llamafactory", "glaive_toolcall_en_demo_sample.json"), "sharegpt", {"style": "from"}, {}),
+        (("llamafactory", "reason_tool_use_demo_sample.jsonl"), "llamafactory-v1", {}, {}),
+        (("llamafactory", "v1_multimodal_demo_sample.jsonl"), "llamafactory-v1", {}, {}),
+        (("llava", "mantis_training_example.json"), "llava", {}, {"id": 2, "images": 1}),
         (("llava", "llava_next_readme_examples.json"), "llava", {}, {"id": 2, "data_source": 1}),
         (("llamafactory", "dpo_en_demo_sample.json"), "sharegpt",
          {"mode": "ranking", "style": "from"}, {}),
@@ -291,19 +295,15 @@ def test_real_files_come_back_equal_with_the_keys_no_field_holds(
     """Keys of real files that no canonical field holds are kept in the meta of the
     record's last message, written back by an export to the same format (the records
     come back equal), and counted by an export to another format."""
-    from intermt_schema.formats._records import RECORD_KEYS
+    from intermt_schema.formats._linear import RECORD_ENDS, RECORD_KEYS
     from intermt_schema.io._json_records import read_json_records
 
     source = fixture_path(*fixture)
     result = im.get_format(fmt).load(str(source))
     assert not result.dropped and not [i for i in result.issues if i.severity == "error"]
-    found = Counter(
-        key
-        for tree in result.trees
-        for node in tree.nodes
-        for values in node.meta.get(RECORD_KEYS, {}).values()
-        for key in values
-    )
+    held = [node.meta.get(RECORD_KEYS, {}) for t in result.trees for node in t.nodes]
+    held += [kept for t in result.trees for n in t.nodes for kept in n.meta.get(RECORD_ENDS, [])]
+    found = Counter(key for kept in held for values in kept.values() for key in values)
     assert dict(found) == kept
     out = tmp_path / f"back{im.get_format(fmt).suffix}"
     im.get_format(fmt).export(result.trees, str(out), **options)
@@ -317,14 +317,37 @@ def test_real_files_come_back_equal_with_the_keys_no_field_holds(
     assert counted == sum(kept.values())
 
 
-def test_glaive_tool_records_are_refused_with_reasons_and_duplicates_counted() -> None:
+def test_glaive_tool_calls_become_tool_parts_and_a_tool_role() -> None:
+    """``function_call`` turns become assistant messages of tool calls, ``observation``
+    turns ``tool`` messages, and the ``tools`` column the tools declared on the first
+    message; such trees are stamped 1.1 and validate clean."""
+    fmt = im.get_format("sharegpt")
+    result = fmt.load(str(fixture_path("llamafactory", "glaive_toolcall_en_demo_sample.json")))
+    assert result.records == 20 and not result.rejected and not result.dropped
+    calls = [p for t in result.trees for n in t.nodes for p in n.content
+             if isinstance(p, im.ToolCallPart)]  # fmt: skip
+    tool_messages = [n for t in result.trees for n in t.nodes if n.role == "tool"]
+    assert len(calls) == len(tool_messages) > 0
+    assert all(isinstance(c.arguments, dict) for c in calls)
+    declared = [t.nodes[0].tools for t in result.trees if t.nodes[0].tools is not None]
+    assert declared and all(isinstance(d, list) for d in declared)
+    for tree in result.trees:
+        assert im.validate(tree, im.ValidationOptions(strict=True)).ok
+        uses_tools = any(n.role == "tool" or n.tools is not None for n in tree.nodes)
+        assert im.lowest_version(tree) == ("1.1" if uses_tools else "1.0")
+        assert json.loads(im.encode_tree(tree))["schema_version"] == im.lowest_version(tree)
+
+
+def test_tool_use_is_counted_by_formats_that_cannot_hold_it(tmp_path: Path) -> None:
+    """LLaVA has no tool role: a path with tool use is left out whole and counted, and
+    every other path is written."""
     result = im.get_format("sharegpt").load(
         str(fixture_path("llamafactory", "glaive_toolcall_en_demo_sample.json"))
     )
-    held = "records already held by an earlier one (a duplicate or a prefix)"
-    assert dict(result.dropped) == {held: 1}
-    refused = [i for i in result.issues if i.severity == "error"]
-    assert refused and all("no known role" in i.message or "role" in i.message for i in refused)
+    with_tools = sum(any(n.role == "tool" for n in t.nodes) for t in result.trees)
+    loss = im.get_format("llava").export(result.trees, str(tmp_path / "l.json"))
+    assert loss.dropped["paths with tool calls (the format has no tool calls)"] == with_tools
+    assert loss.records == result.records - with_tools  # the repeated record comes back too
 
 
 def test_an_unrecognised_jsonl_is_refused_not_read_as_canonical(tmp_path: Path) -> None:
@@ -468,7 +491,7 @@ def test_align_anything_layouts_come_back_equal(tmp_path: Path) -> None:
 def test_mantis_images_lists_are_read_and_written_back(tmp_path: Path) -> None:
     """Mantis names its images in an ``images`` list: read as the record's images and
     written back under the same key; its second record repeats the first with
-    LLaVA's ``image`` key and is counted as held by it."""
+    LLaVA's ``image`` key, and comes back as it was."""
     from intermt_schema.io._json_records import read_json_records
 
     source = fixture_path("llava", "mantis_training_example.json")
@@ -476,32 +499,31 @@ def test_mantis_images_lists_are_read_and_written_back(tmp_path: Path) -> None:
     assert [ref.path for t in result.trees for ref in t.images()] == [
         "coco/train2017/000000033471.jpg"
     ]
-    held = "records already held by an earlier one (a duplicate or a prefix)"
-    assert dict(result.dropped) == {held: 1}
+    assert not result.dropped
     out = tmp_path / "back.json"
     im.get_format("llava").export(result.trees, str(out))
-    first = next(r for _, r, _, _ in read_json_records(str(source)))
-    assert [r for _, r, _, _ in read_json_records(str(out))] == [first]
+    original = [r for _, r, _, _ in read_json_records(str(source))]
+    assert [r for _, r, _, _ in read_json_records(str(out))] == original
 
 
-def test_llamafactory_v1_images_keep_their_place_and_tool_parts_are_refused(
-    tmp_path: Path,
-) -> None:
-    """v1 image parts stand where they were among the text parts, and come back there;
-    records with reasoning or tool-call parts are refused, the part named."""
+def test_llamafactory_v1_parts_keep_their_kind_and_place(tmp_path: Path) -> None:
+    """v1 image parts stand where they were among the text parts; reasoning parts
+    become reasoning parts and tool_call parts tool calls, in order; repeated records
+    come back as often as they were written."""
     from intermt_schema.io._json_records import read_json_records
 
     fmt = im.get_format("llamafactory-v1")
     source = fixture_path("llamafactory", "v1_multimodal_demo_sample.jsonl")
     result = fmt.load(str(source))
-    assert not [i for i in result.issues if i.severity == "error"]
+    assert not result.issues and not result.dropped
     out = tmp_path / "back.jsonl"
     fmt.export(result.trees, str(out))
     original = [json.dumps(r, sort_keys=True) for _, r, _, _ in read_json_records(str(source))]
     back = [json.dumps(r, sort_keys=True) for _, r, _, _ in read_json_records(str(out))]
-    held = "records already held by an earlier one (a duplicate or a prefix)"
-    assert sorted(set(original)) == sorted(back)
-    assert result.dropped[held] == len(original) - len(back)
+    assert len(set(original)) < len(original) and sorted(original) == sorted(back)
     tools = fmt.load(str(fixture_path("llamafactory", "reason_tool_use_demo_sample.jsonl")))
-    assert not tools.trees and tools.records == 10
-    assert all("part is not read yet" in i.message for i in tools.issues)
+    assert tools.records == len(tools.trees) == 10 and not tools.issues
+    kinds = [[type(p).__name__ for p in n.content] for t in tools.trees for n in t.nodes
+             if n.role == "assistant"]  # fmt: skip
+    assert all(k[0] == "ReasoningPart" for k in kinds)
+    assert any("ToolCallPart" in k for k in kinds)

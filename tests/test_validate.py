@@ -46,6 +46,8 @@ def test_every_rule_is_exercised_by_a_golden_case() -> None:
             "text.leftover_markup",
             "image.too_large",
             "image.not_posix",
+            "media.too_large",
+            "media.not_posix",
         }
     )
     assert not untested

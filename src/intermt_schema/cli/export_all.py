@@ -105,5 +105,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("export-all", help="validate, then convert to every format and mode")
     p.add_argument("input", help="canonical file or folder")
     p.add_argument("-o", "--output", required=True, help="folder for the outputs")
-    p.add_argument("--check-images", action="store_true", help="open and decode every image")
+    p.add_argument(
+        "--check-media",
+        "--check-images",
+        dest="check_images",
+        action="store_true",
+        help="open every image, video and audio file: images decode, media headers are known",
+    )
     p.set_defaults(run=run)

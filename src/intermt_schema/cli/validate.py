@@ -62,7 +62,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("validate", help="check files or folders of canonical trees")
     p.add_argument("paths", nargs="+", metavar="PATH", help="file, folder or fsspec URL")
     p.add_argument("--images-root", help="folder or URL that image paths are relative to")
-    p.add_argument("--check-images", action="store_true", help="open and decode every image")
+    p.add_argument(
+        "--check-media",
+        "--check-images",
+        dest="check_images",
+        action="store_true",
+        help="open every image, video and audio file: images decode, media headers are known",
+    )
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--role-order", choices=["alternate", "any"], default="alternate")
     p.add_argument("--format", choices=REPORT_FORMATS, default="text")

@@ -91,13 +91,14 @@ class LossReport:
         return "\n".join([text, *(f"  note: {n}" for n in self.notes)])
 
     def to_dict(self) -> dict[str, Any]:
+        held = {"held": dict(self.held)} if self.held else {}
         return {
             "format": self.format,
             "records": self.records,
             "dropped": dict(self.dropped),
             "changed": dict(self.changed),
             "notes": self.notes,
-            "held": dict(self.held),
+            **held,
         }
 
 

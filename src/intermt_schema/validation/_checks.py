@@ -67,19 +67,27 @@ def _check_content(tree: DialogueTree, out: IssueCollector, options: ValidationO
             else:
                 continue  # reasoning and tool calls: text and JSON, nothing to open
             where = f"/nodes/{i}/content/{j}/{field}"
-            for code, (suffix, text) in _file_problems(ref, options, local_root, check_files):
-                out.add(code.replace("image.", f"{kind}.", 1), where + suffix, text)
+            found = _file_problems(ref, field, options, local_root, check_files)
+            for code, (suffix, text) in found:  # a video's problems are named as such
+                out.add(
+                    code.replace("image", kind, 1), where + suffix, text.replace("image", field, 1)
+                )
         if node.role == "tool":
             by_id = by_id or {n.id: n for n in tree.nodes}
             _check_tool_result(by_id, i, node, out)
 
 
 def _file_problems(
-    ref: ImageRef | MediaRef, options: ValidationOptions, local_root: str | None, check: bool
+    ref: ImageRef | MediaRef,
+    kind: str,
+    options: ValidationOptions,
+    local_root: str | None,
+    check: bool,
 ) -> list[tuple[str, tuple[str, str]]]:
-    """``(code, (pointer suffix, message))`` for each problem of one file reference."""
+    """``(code, (pointer suffix, message))`` for each problem of one file reference of
+    ``kind`` (image, video, audio)."""
     if ref.bytes is None and not ref.path and not ref.uri:
-        return [("image.no_source", ("", "the file has neither bytes, path nor uri"))]
+        return [("image.no_source", ("", f"the {kind} has neither bytes, path nor uri"))]
     if ref.path and not (_SAFE_PATH.fullmatch(ref.path) and ".." not in ref.path):
         problem = path_problem(ref.path)
         if problem:

@@ -125,7 +125,8 @@ class ValidationOptions:
     - ``strict``: warnings count as errors.
     - ``role_order``: ``"alternate"`` (user/assistant after an optional system) or ``"any"``.
     - ``images_root``: where relative image paths resolve (a folder or fsspec URL).
-    - ``check_images``: open every image and check that it decodes (needs Pillow).
+    - ``check_images``: open every image, video and audio file: images must decode
+      (needs Pillow), and video and audio headers name a known container.
     - ``max_nodes`` / ``max_depth``: bounds on tree size.
     - ``max_path_messages``: a bound on the messages of all root-to-leaf paths together
       (what a training export writes), beyond 32 per node; ``max_pairs``: on the pairs
