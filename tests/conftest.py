@@ -31,6 +31,29 @@ def count_cases(test: str) -> Counter[str]:
     return PROPERTY_COUNTS.setdefault(test, Counter())
 
 
+def any_trees(**options: Any) -> Any:
+    """Trees of either version: 1.0 ones, and ones using what 1.1 adds."""
+    from hypothesis import strategies as st
+
+    from intermt_schema.testing import trees
+
+    return st.booleans().flatmap(lambda v: trees(with_tools_and_media=v, **options))
+
+
+def count_features(test: str, *items: Any) -> None:
+    """Count in ``test``'s cases the trees of each version and the 1.1 features seen."""
+    counts = count_cases(test)
+    for tree in items:
+        counts[f"trees {tree.schema_version}"] += 1
+        for node in tree.nodes:
+            counts["tool messages"] += node.role == "tool"
+            counts["declared tools"] += node.tools is not None
+            for part in node.content:
+                name = type(part).__name__
+                if name not in ("TextPart", "ImagePart"):
+                    counts[name] += 1
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if PROPERTY_COUNTS:
         terminalreporter.section("cases the property tests exercised")

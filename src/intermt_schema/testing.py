@@ -23,23 +23,43 @@ from .schema._dimensions import INTERMT, DimensionSet
 from .schema._structs import (
     RESERVED_MESSAGE_META,
     RESERVED_TREE_EXTRA,
+    AudioPart,
     DialogueTree,
     Generator,
     ImagePart,
     ImageRef,
     Judgment,
+    MediaRef,
     Message,
     Outcome,
     Part,
     Rating,
+    ReasoningPart,
     Role,
     TextPart,
+    ToolCallPart,
     TreeMeta,
+    VideoPart,
+    stamped,
 )
 
-__all__ = ["CORRUPTIONS", "deep_trees", "image_refs", "json_values", "parts", "texts", "trees"]
+__all__ = [
+    "CORRUPTIONS",
+    "deep_trees",
+    "image_refs",
+    "json_values",
+    "media_refs",
+    "parts",
+    "texts",
+    "trees",
+]
 
-_CHILD_ROLE: dict[str, Role] = {"system": "user", "user": "assistant", "assistant": "user"}
+_CHILD_ROLE: dict[str, Role] = {
+    "system": "user",
+    "user": "assistant",
+    "assistant": "user",
+    "tool": "assistant",
+}
 
 
 texts = st.text(st.characters(codec="utf-8"), max_size=40)
@@ -82,11 +102,44 @@ def image_refs(draw: st.DrawFn) -> ImageRef:
     return ref
 
 
-def parts(with_images: bool = True) -> st.SearchStrategy[list[Part]]:
-    """Non-empty ordered content: text and (optionally) image parts interleaved."""
+@st.composite
+def media_refs(draw: st.DrawFn) -> MediaRef:
+    """Video and audio references with a safe relative path, inline bytes, or a URI."""
+    source = draw(st.sampled_from(["path", "bytes", "uri"]))
+    name = draw(_hex)
+    return MediaRef(
+        path=f"clips/{name}.mp4" if source == "path" else None,
+        bytes=draw(st.binary(min_size=1, max_size=16)) if source == "bytes" else None,
+        uri=f"memory://clips/{name}.wav" if source == "uri" else None,
+        mime=draw(st.sampled_from([None, "video/mp4", "audio/wav"])),
+        duration=draw(st.none() | st.floats(0, 3600, allow_nan=False)),
+    )
+
+
+tool_calls = st.builds(
+    ToolCallPart,
+    name=st.sampled_from(["circle_area", "search", "get_weather"]),
+    arguments=json_values,
+    call_id=st.none() | _hex.map(lambda h: f"call_{h}"),
+)
+
+
+"""Tool calls with any JSON arguments."""
+
+
+def parts(
+    with_images: bool = True, with_media: bool = False, with_calls: bool = False
+) -> st.SearchStrategy[list[Part]]:
+    """Non-empty ordered content: text and (optionally) image parts interleaved;
+    ``with_media`` adds videos, audio and reasoning (1.1), ``with_calls`` tool calls."""
     part: st.SearchStrategy[Part] = st.builds(TextPart, texts)
     if with_images:
         part = part | st.builds(ImagePart, image=image_refs())
+    if with_media:
+        part = part | st.builds(VideoPart, video=media_refs())
+        part = part | st.builds(AudioPart, audio=media_refs()) | st.builds(ReasoningPart, texts)
+    if with_calls:
+        part = part | tool_calls
     return st.lists(part, min_size=1, max_size=4)
 
 
@@ -187,8 +240,13 @@ def trees(
     dimensions: DimensionSet = INTERMT,
     rate_all: bool = False,
     annotators: int = 2,
+    with_tools_and_media: bool = False,
 ) -> DialogueTree:
     """Valid dialogue trees: branching anywhere, alternating roles, scores on the scale.
+
+    ``with_tools_and_media`` draws what schema 1.1 adds too: video, audio, reasoning
+    and tool-call parts, ``tool`` messages answering an assistant's calls, and declared
+    tools. Trees are stamped with the version that expresses them, as writers do.
 
     Each node's parent is drawn among the earlier nodes, so trees range from chains
     to bushes; roots are ``user`` or ``system``. By default a few ratings are drawn;
@@ -206,12 +264,23 @@ def trees(
             if parent is None
             else _CHILD_ROLE[parent.role]
         )
+        calls = [p for p in parent.content if type(p) is ToolCallPart] if parent else []
+        if calls and with_tools_and_media and draw(st.booleans()):
+            role = "tool"
+        extra = _tool_fields(draw, role, calls, i == 0) if with_tools_and_media else {}
         nodes.append(
             Message(
                 id=f"{prefix}{i}",
                 parent=None if parent is None else parent.id,
                 role=role,
-                content=draw(parts(with_images and role != "system")),
+                content=draw(
+                    parts(
+                        with_images and role != "system",
+                        with_tools_and_media and role != "system",
+                        with_tools_and_media and role == "assistant",
+                    )
+                ),
+                **extra,
                 generator=draw(
                     st.none()
                     | st.builds(
@@ -224,7 +293,7 @@ def trees(
             )
         )
     assistants = [n.id for n in nodes if n.role == "assistant"]
-    return DialogueTree(
+    tree = DialogueTree(
         id=draw(st.text(st.characters(codec="utf-8"), min_size=1, max_size=12)),
         meta=draw(
             st.builds(
@@ -244,6 +313,20 @@ def trees(
         ),
         judgments=draw(_judgments(nodes, dimensions)) if with_judgments else [],
     )
+    return stamped(tree)
+
+
+def _tool_fields(
+    draw: st.DrawFn, role: str, calls: list[ToolCallPart], root: bool
+) -> dict[str, Any]:
+    """``tool_call_id`` for a tool message (one of its caller's ids, if any), and the
+    tools declared on some roots."""
+    if role == "tool":
+        ids = [c.call_id for c in calls if c.call_id is not None]
+        return {"tool_call_id": draw(st.sampled_from(ids))} if ids else {}
+    if root and draw(st.booleans()):
+        return {"tools": draw(st.lists(json_values, max_size=2))}
+    return {}
 
 
 def deep_trees(depth: int) -> DialogueTree:

@@ -26,7 +26,7 @@ import msgspec
 import msgspec.inspect as mi
 
 from .._errors import require
-from ..schema._structs import DialogueTree, ImagePart, ImageRef
+from ..schema._structs import DialogueTree, ImagePart, ImageRef, stamped
 
 __all__ = [
     "Convert",
@@ -281,7 +281,10 @@ _to_builtins = functools.partial(msgspec.to_builtins, builtin_types=(bytes,))
 
 
 def to_row(value: Any) -> dict[str, Any]:
-    """A schema Struct as one Arrow-ready row (a dict of builtins)."""
+    """A schema Struct as one Arrow-ready row (a dict of builtins); a tree is stamped
+    with the lowest version that expresses it, as every writer does."""
+    if type(value) is DialogueTree:
+        value = stamped(value)
     fn = _node_for(type(value)).to_arrow
     row = _to_builtins(value)
     return fn(row) if fn else row  # type: ignore[no-any-return]

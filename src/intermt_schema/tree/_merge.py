@@ -24,6 +24,7 @@ from ..schema._structs import (
     Rating,
     TextPart,
     TreeMeta,
+    stamped,
 )
 from ..validation._report import Issue
 from ..validation._rules import rule_issue
@@ -185,7 +186,8 @@ def merge_paths(
         if conv.line is not None:
             added[conv.line] = added.get(conv.line, False) or new
     redundant = [line for line, anything in added.items() if not anything]
-    return MergeResult(list(trees.values()), issues, lines, redundant, ends)
+    built = [stamped(tree) for tree in trees.values()]  # the version that expresses each
+    return MergeResult(built, issues, lines, redundant, ends)
 
 
 def _conflict(
