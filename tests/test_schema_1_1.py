@@ -72,11 +72,11 @@ def test_jsonl_parquet_and_paths_round_trips_keep_tool_use_and_media() -> None:
 def test_a_newer_version_and_an_older_stamp_are_handled() -> None:
     """A record of a version this reader does not know is refused with
     ``schema.version``; a writer stamps the lowest version, whatever the tree said."""
-    doc = {"id": "t", "schema_version": "1.2",
-           "nodes": [{"id": "q", "role": "user", "content": [{"type": "text", "text": "?"}]}]}  # fmt: skip
-    tree, report = im.decode_and_validate(json.dumps(doc).encode())
-    assert not report.ok and set(report.codes()) == {"schema.version"}
     question = im.Message(id="q", role="user", content=[im.TextPart("?")])
+    doc = {**json.loads(im.encode_tree(im.DialogueTree(id="t", nodes=[question]))),
+           "schema_version": "1.2"}  # fmt: skip
+    _, report = im.decode_and_validate(json.dumps(doc).encode())
+    assert not report.ok and set(report.codes()) == {"schema.version"}
     old = im.DialogueTree(id="t", schema_version="1.1", nodes=[question])
     assert json.loads(im.encode_tree(old))["schema_version"] == "1.0"
     clip = im.VideoPart(video=im.MediaRef(path="clips/a.mp4", duration=1.5))

@@ -16,7 +16,7 @@ from intermt_schema.cli import main
 from intermt_schema.testing import deep_trees
 from intermt_schema.viewer import render_tree, write_pages
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, FIXTURES
 
 pytest.importorskip("jinja2")
 
@@ -213,3 +213,29 @@ def test_show_pages_for_the_intermt_bench_sample(tmp_path: Path) -> None:
     assert len(pages) == 12  # the sample's 12 trees
     html = pages[0].read_text()
     assert "text.leftover_markup" in html or "not found under the images root" in html
+
+
+def test_video_audio_reasoning_and_tool_calls_are_shown(tmp_path: Path) -> None:
+    """Videos and audio clips play from data URIs with the type their header names;
+    reasoning folds apart from the answer; tool calls show their name and arguments,
+    escaped."""
+    clips = FIXTURES / "llamafactory"
+    for name, tag in (("mllm_video_demo.json", "video"), ("mllm_audio_demo.json", "audio")):
+        result = im.get_format("sharegpt").load(str(clips / name))
+        pages = [render_tree(t, images_root=str(clips)) for t in result.trees]
+        found = rf'<{tag} controls src="data:([a-z0-9/.+-]+);'
+        sources = [s for page in pages for s in re.findall(found, page)]
+        assert len(sources) == 3 and all(s.startswith(f"{tag}/") for s in sources)
+    assert "video/x-msvideo" in [
+        s for t in im.get_format("sharegpt").load(str(clips / "mllm_video_demo.json")).trees
+        for s in re.findall(r'src="data:([a-z0-9/.+-]+);', render_tree(t, images_root=str(clips)))
+    ]  # fmt: skip
+    call = im.ToolCallPart(name="look", arguments={"q": EVIL}, call_id="c1")
+    tree = im.DialogueTree(id="t", nodes=[
+        im.Message(id="q", role="user", content=[im.TextPart("?")]),
+        im.Message(id="a", parent="q", role="assistant", content=[im.ReasoningPart("hmm"), call]),
+        im.Message(id="r", parent="a", role="tool", tool_call_id="c1", content=[im.TextPart("ok")]),
+    ])  # fmt: skip
+    html = render_tree(tree)
+    assert '<details class="reasoning">' in html and "tool call c1" in html
+    assert html.count("<script") == 1 and "look({" in html

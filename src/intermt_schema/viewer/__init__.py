@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import json
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -31,10 +32,20 @@ from typing import Any, Literal
 from .._errors import check_choice, require
 from ..io._fs import atomic_output, safe_name
 from ..schema._dimensions import INTERMT, DimensionSet
-from ..schema._structs import DialogueTree, ImagePart, ImageRef, Judgment, Message, Rating
+from ..schema._structs import (
+    DialogueTree,
+    ImageRef,
+    Judgment,
+    MediaRef,
+    Message,
+    Rating,
+    ReasoningPart,
+    ToolCallPart,
+    media_of,
+)
 from ..tree._view import TreeView
 from ..validation._checks import validate
-from ..validation._images import ImageLimits, _read_under_root, path_problem
+from ..validation._images import ImageLimits, _read_under_root, media_kind, path_problem
 from ..validation._report import Issue
 from ..validation._rules import ValidationOptions
 from ._cells import EXPANDED_LIMIT, FOLD_CHARS, Cell, NodeView, _short, _strip, anchor
@@ -73,10 +84,11 @@ class _Images:
         self.mode, self.root, self.page_dir = mode, root, page_dir
         self.limits = ImageLimits()
 
-    def source(self, ref: ImageRef) -> tuple[str | None, str]:
-        """``(src, note)``: src is None when the image cannot be shown offline."""
+    def source(self, ref: ImageRef | MediaRef, kind: str = "image") -> tuple[str | None, str]:
+        """``(src, note)`` of an image, video or audio file (``kind``): src is None when
+        the file cannot be shown offline."""
         if ref.bytes is not None:
-            return self._data_uri(ref.bytes, ref.mime), ""
+            return self._data_uri(ref.bytes, ref.mime, kind), ""
         if ref.path:
             problem = path_problem(ref.path)
             if problem is not None:
@@ -90,15 +102,20 @@ class _Images:
             data, error = _read_under_root(ref.path, self.root, self.limits)
             if data is None or len(data) > self.limits.max_bytes:
                 return None, error[1] if error else f"{ref.path}: larger than the byte limit"
-            return self._data_uri(data, ref.mime), ""
-        if ref.uri and ref.uri.startswith("data:image/"):
+            return self._data_uri(data, ref.mime, kind), ""
+        if ref.uri and ref.uri.startswith(f"data:{kind}/"):
             return ref.uri, ""
-        return None, f"remote image {ref.uri} (not loaded: the page works offline)"
+        return None, f"remote {kind} {ref.uri} (not loaded: the page works offline)"
 
     @staticmethod
-    def _data_uri(data: bytes, mime: str | None) -> str:
-        kind = mime if mime and re.fullmatch(r"image/[a-z0-9.+-]+", mime) else "image/png"
-        return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+    def _data_uri(data: bytes, mime: str | None, kind: str = "image") -> str:
+        if not (mime and re.fullmatch(rf"{kind}/[a-z0-9.+-]+", mime)):
+            sniffed = media_kind(data) if kind != "image" else None
+            mime = sniffed if sniffed and sniffed.startswith(kind) else _DEFAULT_MIME[kind]
+        return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+_DEFAULT_MIME = {"image": "image/png", "video": "video/mp4", "audio": "audio/wav"}
 
 
 def _node_of_issue(issue: Issue, tree: DialogueTree) -> str | None:
@@ -157,13 +174,19 @@ def _context(
     def node_view(m: Message) -> NodeView:
         parts: list[dict[str, Any]] = []
         for p in m.content:
-            if type(p) is ImagePart:
-                src, note = images.source(p.image)
-                label = p.image.path or p.image.uri or "inline image"
-                parts.append({"kind": "image", "src": src, "label": label, "note": note})
+            found = media_of(p)
+            if found is not None:
+                kind, ref = found
+                src, note = images.source(ref, kind)
+                label = ref.path or ref.uri or f"inline {kind}"
+                parts.append({"kind": kind, "src": src, "label": label, "note": note})
+            elif type(p) is ToolCallPart:
+                call = f"{p.name}({json.dumps(p.arguments, ensure_ascii=False)})"
+                parts.append({"kind": "tool_call", "text": call, "id": p.call_id})
             else:
                 text = getattr(p, "text", "")
-                parts.append({"kind": "text", "text": text, "long": len(text) > FOLD_CHARS})
+                kind = "reasoning" if type(p) is ReasoningPart else "text"
+                parts.append({"kind": kind, "text": text, "long": len(text) > FOLD_CHARS})
         rated = ratings_by_target.get(m.id, [])
         return NodeView(
             id=m.id,
