@@ -528,3 +528,47 @@ def test_llamafactory_v1_parts_keep_their_kind_and_place(tmp_path: Path) -> None
              if n.role == "assistant"]  # fmt: skip
     assert all(k[0] == "ReasoningPart" for k in kinds)
     assert any("ToolCallPart" in k for k in kinds)
+
+
+def test_openai_tool_calls_round_trip_and_become_llamafactory_function_calls(
+    tmp_path: Path,
+) -> None:
+    """OpenAI ``tool_calls``, ``tool`` messages with their ``tool_call_id`` and the
+    ``tools`` list come back from an OpenAI export; a ShareGPT export writes them as
+    ``function_call``/``observation`` turns and a ``tools`` column LLaMA-Factory reads."""
+    from intermt_schema.formats.sharegpt import check_record
+    from intermt_schema.io._json_records import read_json_records
+
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+    }
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {}}}]
+    record = {"messages": [
+        {"role": "user", "content": [{"type": "text", "text": "Weather in Paris?"}]},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "content": [{"type": "text", "text": "18C"}], "tool_call_id": "call_1"},
+        {"role": "assistant", "content": [{"type": "text", "text": "18C and sunny."}]},
+    ], "tools": tools}  # fmt: skip
+    source = tmp_path / "calls.jsonl"
+    source.write_text(json.dumps(record) + "\n")
+    assert im.detect_format(str(source)) == "openai"
+    result = im.get_format("openai").load(str(source))
+    assert result.records == 1 and not result.issues
+    (tree,) = result.trees
+    assert [n.role for n in tree.nodes] == ["user", "assistant", "tool", "assistant"]
+    assert tree.nodes[0].tools == tools and tree.nodes[2].tool_call_id == "call_1"
+    assert im.validate(tree, im.ValidationOptions(strict=True)).ok
+    im.get_format("openai").export(result.trees, str(tmp_path / "back.jsonl"))
+    back = [r for _, r, _, _ in read_json_records(str(tmp_path / "back.jsonl"))]
+    assert back == [record]
+    loss = im.get_format("sharegpt").export(result.trees, str(tmp_path / "lf.json"), style="from")
+    (written,) = [r for _, r, _, _ in read_json_records(str(tmp_path / "lf.json"))]
+    assert [t["from"] for t in written["conversations"]] == [
+        "human", "function_call", "observation", "gpt"]  # fmt: skip
+    assert json.loads(written["conversations"][1]["value"]) == {
+        "name": "get_weather", "arguments": {"city": "Paris"}}  # fmt: skip
+    assert json.loads(written["tools"]) == tools and not check_record(written)
+    info = json.loads((tmp_path / "dataset_info.json").read_text())["lf"]
+    assert info["columns"]["tools"] == "tools" and loss.held["tools"] == 1

@@ -43,23 +43,11 @@ from .schema._structs import (
     stamped,
 )
 
-__all__ = [
-    "CORRUPTIONS",
-    "deep_trees",
-    "image_refs",
-    "json_values",
-    "media_refs",
-    "parts",
-    "texts",
-    "trees",
-]
+__all__ = ["CORRUPTIONS", "deep_trees", "image_refs", "json_values", "media_refs", "parts",
+           "texts", "tool_calls", "trees"]  # fmt: skip
 
-_CHILD_ROLE: dict[str, Role] = {
-    "system": "user",
-    "user": "assistant",
-    "assistant": "user",
-    "tool": "assistant",
-}
+_CHILD_ROLE: dict[str, Role] = {"system": "user", "user": "assistant", "assistant": "user",
+                                "tool": "assistant"}  # fmt: skip
 
 
 texts = st.text(st.characters(codec="utf-8"), max_size=40)
@@ -105,8 +93,7 @@ def image_refs(draw: st.DrawFn) -> ImageRef:
 @st.composite
 def media_refs(draw: st.DrawFn) -> MediaRef:
     """Video and audio references with a safe relative path, inline bytes, or a URI."""
-    source = draw(st.sampled_from(["path", "bytes", "uri"]))
-    name = draw(_hex)
+    source, name = draw(st.sampled_from(["path", "bytes", "uri"])), draw(_hex)
     return MediaRef(
         path=f"clips/{name}.mp4" if source == "path" else None,
         bytes=draw(st.binary(min_size=1, max_size=16)) if source == "bytes" else None,
@@ -116,14 +103,9 @@ def media_refs(draw: st.DrawFn) -> MediaRef:
     )
 
 
-tool_calls = st.builds(
-    ToolCallPart,
-    name=st.sampled_from(["circle_area", "search", "get_weather"]),
-    arguments=json_values,
-    call_id=st.none() | _hex.map(lambda h: f"call_{h}"),
-)
-
-
+_names = st.sampled_from(["circle_area", "search", "get_weather"])
+tool_calls = st.builds(ToolCallPart, name=_names, arguments=json_values,
+                       call_id=st.none() | _hex.map(lambda h: f"call_{h}"))  # fmt: skip
 """Tool calls with any JSON arguments."""
 
 

@@ -98,6 +98,7 @@ class Turn:
     images: list[ImageRef] = field(default_factory=list)
     media: dict[str, list[MediaRef]] = field(default_factory=dict)
     calls: list[ToolCallPart] = field(default_factory=list)
+    tool_call_id: str | None = None
 
 
 def linearize(
@@ -124,9 +125,9 @@ def linearize(
                 loss.change("assistant images moved to the next user turn", len(pending))
                 pending = []
             else:
-                turns.append(Turn(message.role, only, []))
+                turns.append(Turn(message.role, only, [], tool_call_id=message.tool_call_id))
             continue
-        turn = Turn(message.role, "")
+        turn = Turn(message.role, "", tool_call_id=message.tool_call_id)
         text: list[str] = []
         placeholders = message.meta.get(PLACEHOLDERS_META) or [] if message.meta else []
         k = 0

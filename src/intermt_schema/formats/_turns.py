@@ -48,6 +48,9 @@ _ROLES: dict[str, Role] = {
 }
 
 
+_TURN_KEYS = frozenset({"from", "value", "role", "content"})
+
+
 def placeholder_issue(
     origin: str, where: str, expected: int, found: int, kind: str = "image"
 ) -> Issue:
@@ -110,8 +113,9 @@ def turn_messages(
     of ``media["video"]``/``media["audio"]`` when the record has that list. Images left
     over are put before the first turn's content; any mismatch is reported. A
     ``function_call`` turn becomes an assistant message of tool calls, and an
-    ``observation`` (or ``tool``) turn a ``tool`` message. A turn with no known role or
-    no text raises ``ValueError``."""
+    ``observation`` (or ``tool``) turn a ``tool`` message. A turn with no known role,
+    no text, or keys besides its role and text raises ``ValueError``: nothing of it is
+    dropped quietly."""
     kinds = {"image": token, **{k: MEDIA_TOKENS[k] for k in media or {}}}
     queues = _Queues(kinds, {"image": images, **(media or {})})
     messages: list[Message] = []
@@ -121,6 +125,9 @@ def turn_messages(
         text = turn.get("value", turn.get("content"))
         if role is None or not isinstance(text, str):
             raise ValueError(f"turn {i} has no known role or no text")
+        unknown = set(turn) - _TURN_KEYS
+        if unknown:
+            raise ValueError(f"turn {i} holds keys this format does not carry: {sorted(unknown)}")
         if tag == "function_call":
             calls = calls_from_text(text, f"turn {i}")
             messages.append(Message(id="", role="assistant", content=list(calls)))

@@ -5,23 +5,38 @@ Content parts are ``{"type": "text", "text"}`` and ``{"type": "image_url", "imag
 inlines images as ``data:`` URIs (read from the bytes, or from ``source_root``);
 ``urls="path"`` writes their path or URI as it is. Assistant content cannot hold
 images, so the shared rule moves them to the next user turn.
+
+Tool use: an assistant message's ``tool_calls`` (``{"id", "type": "function",
+"function": {"name", "arguments"}}``, the arguments a JSON string) become tool-call
+parts, a ``tool`` message keeps its ``tool_call_id``, and the record's ``tools`` list
+is declared on the first message. All of it is written back.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from .._errors import check_choice
-from ..schema._structs import DialogueTree, ImagePart, ImageRef, Message, Part, TextPart
+from ..schema._structs import (
+    DialogueTree,
+    ImagePart,
+    ImageRef,
+    Message,
+    Part,
+    TextPart,
+    ToolCallPart,
+)
 from ..tree._merge import Conversation
 from ..validation._images import ImageLimits, _read_under_root
 from ..validation._report import Issue
-from ._linear import LinearOptions, sft_turns
+from ._linear import LinearOptions, Turn, sft_turns
 from ._options import ASSISTANT_IMAGES
 from ._records import image_ref, known_role, load_records, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
+from ._tools import json_text, tools_from_value, tools_of, with_tools
 
 __all__ = ["DETAILS", "FORMAT", "URLS", "detect", "export", "load", "records"]
 
@@ -63,8 +78,27 @@ def _records(
                     parts.append({"type": "image_url", "image_url": {"url": url, "detail": detail}})
                 if piece:
                     parts.append({"type": "text", "text": piece})
-            messages.append({"role": turn.role, "content": parts})
-        yield restore_keys({"messages": messages}, path[-1], "openai/sft", loss)
+            messages.append(_message(turn, parts))
+        record: dict[str, Any] = {"messages": messages}
+        tools = tools_of(path, loss)
+        if tools is not None:
+            record["tools"] = tools
+        yield restore_keys(record, path[-1], "openai/sft", loss)
+
+
+def _message(turn: Turn, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": turn.role, "content": parts or None}
+    if turn.calls:
+        message["tool_calls"] = [
+            {**({"id": c.call_id} if c.call_id is not None else {}), "type": "function",
+             "function": {"name": c.name, "arguments": json_text(c.arguments)}}
+            for c in turn.calls
+        ]  # fmt: skip
+    elif message["content"] is None:
+        message["content"] = []
+    if turn.tool_call_id is not None:
+        message["tool_call_id"] = turn.tool_call_id
+    return message
 
 
 URLS = ("path", "data")
@@ -84,7 +118,7 @@ def records(
     check_choice("urls", urls, URLS)
     check_choice("detail", detail, DETAILS)
     loss.format = "openai"
-    options = LinearOptions(_MARK, assistant_images)
+    options = LinearOptions(_MARK, assistant_images, tools=True)
     return _records(trees, urls, source_root, detail, options, loss)
 
 
@@ -95,34 +129,57 @@ def export(trees: Iterable[DialogueTree], url: str, **options: Any) -> LossRepor
 
 
 def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
-    messages = []
-    for m in record["messages"]:
-        content = m["content"]
-        items: list[dict[str, Any]] = (
-            [{"type": "text", "text": content}] if isinstance(content, str) else content
-        )
-        parts: list[Part] = [
-            ImagePart(image=image_ref(p["image_url"]["url"]))
-            if p["type"] == "image_url"
-            else TextPart(p["text"])
-            for p in items
-        ]
-        role = known_role(m["role"])
-        messages.append(Message(id="", role=role, content=parts))
-    return [Conversation(messages=messages, record=number)]
+    messages = [_read_message(m, f"messages[{i}]") for i, m in enumerate(record["messages"])]
+    tools = tools_from_value(record["tools"], "tools") if "tools" in record else None
+    return [Conversation(messages=with_tools(messages, tools), record=number)]
+
+
+_MESSAGE_KEYS = frozenset({"role", "content", "tool_calls", "tool_call_id"})
+
+
+def _read_message(m: dict[str, Any], where: str) -> Message:
+    unknown = set(m) - _MESSAGE_KEYS
+    if unknown:
+        raise ValueError(f"{where} holds keys this reader does not carry: {sorted(unknown)}")
+    content = m.get("content")
+    items: list[dict[str, Any]] = (
+        [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+    )
+    parts: list[Part] = [
+        ImagePart(image=image_ref(p["image_url"]["url"]))
+        if p["type"] == "image_url"
+        else TextPart(p["text"])
+        for p in items
+    ]
+    for k, call in enumerate(m.get("tool_calls") or []):
+        function = call["function"]
+        if not isinstance(function.get("name"), str):
+            raise ValueError(f"{where}.tool_calls[{k}].function.name must be a string")
+        try:
+            arguments = json.loads(function["arguments"])
+        except ValueError:
+            raise ValueError(f"{where}.tool_calls[{k}].function.arguments is not JSON") from None
+        parts.append(ToolCallPart(name=function["name"], arguments=arguments,
+                                  call_id=call.get("id")))  # fmt: skip
+    role = known_role(m["role"])
+    return Message(id="", role=role, content=parts, tool_call_id=m.get("tool_call_id"))
 
 
 def load(url: str) -> ImportResult:
     """Read OpenAI chat conversations back into trees."""
-    return load_records(url, _parse, keys={"messages"}, kept_as="openai")
+    return load_records(url, _parse, keys={"messages", "tools"}, kept_as="openai")
 
 
 def detect(record: dict[str, Any]) -> bool:
-    """OpenAI chat messages whose contents hold ``image_url`` parts."""
+    """OpenAI chat messages whose contents hold ``image_url`` parts, or that call tools
+    (``tool_calls``, ``tool_call_id``)."""
     messages = record.get("messages")
     if isinstance(messages, list) and messages and isinstance(messages[0], dict):
         content = messages[0].get("content")
-        return not isinstance(content, str) and "image_url" in str(content)
+        if not isinstance(content, str) and "image_url" in str(content):
+            return True
+        return any(isinstance(m, dict) and ("tool_calls" in m or "tool_call_id" in m)
+                   for m in messages)  # fmt: skip
     return False
 
 
@@ -134,7 +191,7 @@ FORMAT = register_format(
         suffix=".jsonl",
         records=records,
         detect=detect,
-        description="OpenAI chat messages with image_url parts (data URIs or paths)",
+        description="OpenAI chat messages with image_url parts (data URIs or paths) and tool calls",
         export_options={
             "urls": URLS,
             "detail": DETAILS,

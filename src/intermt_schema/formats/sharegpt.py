@@ -251,7 +251,7 @@ def check_record(record: dict[str, Any]) -> list[str]:
     ['1 <image> tokens for 0 images']
     """
     ranking = "chosen" in record
-    key = "conversations" if ranking else "messages"
+    key = "conversations" if ranking or "conversations" in record else "messages"
     messages = record.get(key) or []
     raw_roles = [m.get("role", m.get("from")) for m in messages]
     tags = (
@@ -313,13 +313,15 @@ _KEYS = frozenset(
 
 def detect(record: dict[str, Any]) -> bool:
     """A LLaMA-Factory ShareGPT record: ``conversations`` with ``chosen`` (ranking),
-    ``messages`` with string contents, or ``conversations`` without LLaVA's ``id`` and
-    ``image``."""
+    ``messages`` with string contents (and no OpenAI tool calls), or ``conversations``
+    without LLaVA's ``id`` and ``image``."""
     if "chosen" in record and "conversations" in record:
         return True
     messages = record.get("messages")
     if isinstance(messages, list) and messages and isinstance(messages[0], dict):
-        return isinstance(messages[0].get("content"), str)
+        openai = any(isinstance(m, dict) and ("tool_calls" in m or "tool_call_id" in m)
+                     for m in messages)  # fmt: skip
+        return isinstance(messages[0].get("content"), str) and not openai
     return has_turns(record) and "id" not in record and "image" not in record
 
 
