@@ -572,3 +572,25 @@ def test_openai_tool_calls_round_trip_and_become_llamafactory_function_calls(
     assert json.loads(written["tools"]) == tools and not check_record(written)
     info = json.loads((tmp_path / "dataset_info.json").read_text())["lf"]
     assert info["columns"]["tools"] == "tools" and loss.held["tools"] == 1
+
+
+def test_what_other_layouts_cannot_hold_of_tool_use_is_counted(tmp_path: Path) -> None:
+    """Reasoning parts that ShareGPT cannot hold are counted one by one; layouts without
+    tool use (Open-Assistant, InterMT-Bench) leave such trees or paths out and count
+    them, and never write a tool message as an answer."""
+    result = im.get_format("llamafactory-v1").load(
+        str(fixture_path("llamafactory", "reason_tool_use_demo_sample.jsonl"))
+    )
+    reasoning = sum(isinstance(p, im.ReasoningPart) for t in result.trees for n in t.nodes
+                    for p in n.content)  # fmt: skip
+    loss = im.get_format("sharegpt").export(result.trees, str(tmp_path / "s.json"))
+    assert loss.dropped["reasoning parts"] == reasoning and loss.records == 10
+    with_tools = sum(
+        any(n.role == "tool" or any(isinstance(p, im.ToolCallPart) for p in n.content)
+            for n in t.nodes) for t in result.trees
+    )  # fmt: skip
+    oasst = im.get_format("oasst").export(result.trees, str(tmp_path / "o.jsonl"))
+    assert oasst.dropped["trees with tool use (Open-Assistant messages are text)"] == with_tools
+    assert oasst.records == len(result.trees) - with_tools
+    bench = im.get_format("intermt-bench").export(result.trees, str(tmp_path / "b.json"))
+    assert bench.dropped["paths with tool use (InterMT turns are a question and an answer)"] > 0

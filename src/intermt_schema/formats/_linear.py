@@ -25,6 +25,7 @@ from ..schema._structs import (
     Judgment,
     MediaRef,
     Message,
+    ReasoningPart,
     Role,
     TextPart,
     ToolCallPart,
@@ -59,6 +60,7 @@ __all__ = [
     "sft_paths",
     "sft_turns",
     "tree_pairs",
+    "uses_tools",
     "with_images",
     "within_limits",
 ]
@@ -173,6 +175,26 @@ def linearize(
         turns.append(turn)
     loss.drop("assistant images after the last user turn", len(pending))
     return turns
+
+
+_UNHELD = {VideoPart: "video parts", AudioPart: "audio parts", ReasoningPart: "reasoning parts"}
+
+
+def uses_tools(messages: Iterable[Message], loss: LossReport) -> bool:
+    """For layouts of text and images only: count in ``loss`` the video, audio and
+    reasoning parts of ``messages`` (left out), and say whether they use tools (a tool
+    message or call), which such a layout cannot express at all (the caller leaves the
+    record out and counts it)."""
+    tools = False
+    for message in messages:
+        tools = tools or message.role == "tool"
+        for part in message.content:
+            kind = type(part)
+            if kind is ToolCallPart:
+                tools = True
+            elif kind in _UNHELD:
+                loss.drop(_UNHELD[kind])
+    return tools
 
 
 def judgment_pairs(

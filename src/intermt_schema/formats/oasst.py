@@ -24,6 +24,7 @@ from ..schema._structs import DialogueTree, ImagePart, Judgment, Message, Role, 
 from ..tree._merge import Conversation
 from ..tree._view import TreeView
 from ..validation._report import Issue
+from ._linear import uses_tools
 from ._records import load_records
 from ._registry import Format, ImportResult, LossReport, register_format
 
@@ -104,6 +105,9 @@ def records(trees: Iterable[DialogueTree], loss: LossReport) -> Iterator[dict[st
         loss.drop("ratings", len(tree.ratings))
         loss.drop("judgments not made from ranks",
                   sum(1 for j in tree.judgments if RANKS_META not in j.meta))  # fmt: skip
+        if uses_tools(tree.nodes, loss):
+            loss.drop("trees with tool use (Open-Assistant messages are text)")
+            continue
         view = TreeView(tree)
         for root in view.roots:
             if root.role != "user":

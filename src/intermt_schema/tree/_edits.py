@@ -17,9 +17,9 @@ from msgspec import structs
 
 from ..schema._structs import (
     DialogueTree,
-    ImagePart,
     Message,
     Part,
+    media_of,
 )
 from ._view import TreeView
 
@@ -97,8 +97,9 @@ def map_content(tree: DialogueTree, fn: Callable[[Message], list[Part]]) -> Dial
 
 
 def rebase_image_paths(tree: DialogueTree, folder: str) -> DialogueTree:
-    """The tree with each relative image path put under ``folder`` (a relative POSIX
-    path): paths relative to a data file's folder become relative to a folder above it.
+    """The tree with each relative image, video and audio path put under ``folder`` (a
+    relative POSIX path): paths relative to a data file's folder become relative to a
+    folder above it.
 
     >>> import intermt_schema as im
     >>> t = im.DialogueTree(id="t", nodes=[im.Message(id="q", role="user",
@@ -110,11 +111,14 @@ def rebase_image_paths(tree: DialogueTree, folder: str) -> DialogueTree:
         return tree
 
     def moved(message: Message) -> list[Part]:
-        return [
-            ImagePart(image=structs.replace(p.image, path=posixpath.join(folder, p.image.path)))
-            if type(p) is ImagePart and p.image.path and not p.image.path.startswith("/")
-            else p
-            for p in message.content
-        ]
+        parts = []
+        for p in message.content:
+            found = media_of(p)  # images, videos and audio clips alike
+            if found is not None and found[1].path and not found[1].path.startswith("/"):
+                kind, ref = found
+                ref = structs.replace(ref, path=posixpath.join(folder, ref.path or ""))
+                p = structs.replace(p, **{kind: ref})
+            parts.append(p)
+        return parts
 
     return map_content(tree, moved)

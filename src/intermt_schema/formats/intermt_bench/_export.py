@@ -15,7 +15,7 @@ from ...schema._structs import (
     TextPart,
 )
 from ...tree._view import TreeView
-from .._linear import PLACEHOLDERS_META
+from .._linear import PLACEHOLDERS_META, uses_tools
 from .._registry import LossReport
 from ._layouts import _CODE, BLANKS_META, LAYOUTS, VARIANTS_META, Layout
 
@@ -42,6 +42,9 @@ def _texts_and_images(message: Message, record: Any = None) -> tuple[str, list[s
 
 
 def _rounds(path: list[Message], loss: LossReport) -> list[tuple[Message, Message]] | None:
+    if uses_tools(path, loss):
+        loss.drop("paths with tool use (InterMT turns are a question and an answer)")
+        return None
     pairs = TreeView(DialogueTree(id="")).turns(path)
     if any(m.role == "system" for m in path):
         loss.drop("system messages")
