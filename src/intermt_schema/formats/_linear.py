@@ -180,21 +180,23 @@ def linearize(
 _UNHELD = {VideoPart: "video parts", AudioPart: "audio parts", ReasoningPart: "reasoning parts"}
 
 
-def uses_tools(messages: Iterable[Message], loss: LossReport) -> bool:
-    """For layouts of text and images only: count in ``loss`` the video, audio and
-    reasoning parts of ``messages`` (left out), and say whether they use tools (a tool
+def uses_tools(messages: Sequence[Message], loss: LossReport) -> bool:
+    """For layouts of text and images only: whether ``messages`` use tools (a tool
     message or call), which such a layout cannot express at all (the caller leaves the
-    record out and counts it)."""
-    tools = False
-    for message in messages:
-        tools = tools or message.role == "tool"
-        for part in message.content:
-            kind = type(part)
-            if kind is ToolCallPart:
-                tools = True
-            elif kind in _UNHELD:
-                loss.drop(_UNHELD[kind])
-    return tools
+    record out and counts it); otherwise their video, audio and reasoning parts are
+    counted in ``loss`` as left out.
+
+    >>> uses_tools([Message(id="a", role="assistant", content=[ReasoningPart("hm")])],
+    ...            loss := LossReport(format="x")), dict(loss.dropped)
+    (False, {'reasoning parts': 1})
+    """
+    kinds = [type(p) for m in messages for p in m.content]
+    if ToolCallPart in kinds or any(m.role == "tool" for m in messages):
+        return True
+    for kind in kinds:
+        if kind in _UNHELD:
+            loss.drop(_UNHELD[kind])
+    return False
 
 
 def judgment_pairs(
