@@ -235,7 +235,12 @@ def _messages(raw: list[Any], images: list[ImageRef]) -> list[Message]:
     """Messages from TRL rows; image parts take the row's images in order."""
     messages = []
     start = 0
-    for m in raw:
+    for i, m in enumerate(raw):
+        unknown = set(m) - {"role", "content"}
+        if unknown:  # tool_calls, name: not read yet, so refused rather than dropped
+            raise ValueError(
+                f"message {i} holds keys this reader does not carry: {sorted(unknown)}"
+            )
         content = m["content"]
         parts: list[Part] = []
         for p in [{"type": "text", "text": content}] if isinstance(content, str) else content:
