@@ -21,6 +21,7 @@ import msgspec
 from ..formats import detect_format
 from ..formats._options import LoadOptions
 from ..formats._registry import LossReport, get_format
+from ..formats.llamafactory import detect_folder
 from ..io._fs import atomic_output, is_local, source_problem
 from ..io._json_records import read_json_records
 from ..io._readers import file_failure, validate_path
@@ -193,7 +194,7 @@ def source_format(url: str, given: str | None) -> str:
         get_format(given)
         return given
     if is_local(url) and os.path.isdir(url.removeprefix("file://")):
-        return "jsonl"
+        return "llamafactory" if detect_folder(url) else "jsonl"
     found = detect_format(url)
     if found is not None:
         return found

@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     alpaca,
     canonical,
     intermt_bench,
+    llamafactory,
     llamafactory_v1,
     llava,
     oasst,
@@ -57,6 +58,8 @@ def detect_format(url: str) -> str | None:
 
     if url.endswith(".parquet"):
         return "parquet"
+    if llamafactory.detect_folder(url):
+        return "llamafactory"
     try:
         record = next((r for _, r, _, _ in read_json_records(url)), None)
     except Exception:  # unreadable, or a missing fsspec backend: the reader reports it
