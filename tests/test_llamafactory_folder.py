@@ -58,3 +58,28 @@ def test_a_folder_with_renamed_columns_and_tags_reads_like_the_default_layout(
     assert len(problems) == 2
     assert "dataset 'from_the_hub': it names hf_hub_url, which is not fetched" in problems[0]
     assert "dataset 'outside'" in problems[1] and "escapes" in problems[1]
+
+
+def test_the_cli_reads_a_folder_by_its_dataset_info_and_refuses_to_write_one(
+    tmp_path: Path,
+) -> None:
+    import contextlib
+    import io
+
+    from intermt_schema.cli import main
+
+    trees = list(im.read_jsonl(str(EXAMPLES / "trees.jsonl")))
+    folder = tmp_path / "lf"
+    loss = im.get_format("sharegpt").export(trees, str(folder / "sft.json"))
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["convert", str(folder), "--to", "jsonl", "-o", str(tmp_path / "t.jsonl")],
+                    out=out)  # fmt: skip
+    assert code == 0, err.getvalue()
+    said = out.getvalue() + err.getvalue()
+    assert f"{loss.records} records read: {loss.records} accepted" in said
+    with contextlib.redirect_stderr(err):
+        code = main(["convert", str(tmp_path / "t.jsonl"), "--to", "llamafactory",
+                     "-o", str(tmp_path / "back")], out=out)  # fmt: skip
+    assert code == 2 and "is read, not written" in err.getvalue()
+    assert not (tmp_path / "back").exists()

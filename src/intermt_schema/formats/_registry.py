@@ -184,6 +184,8 @@ class Format:
         self, trees: Iterable[DialogueTree], url: str, **options: Unpack[ExportOptions]
     ) -> LossReport:
         """Write ``trees`` to ``url``; what the format cannot express is in the report."""
+        if self.writer is None and self.records is None:
+            raise OptionError(f"{self.name} is read, not written: {self.description}")
         self.check_export(options)
         if self.writer is not None:
             return self.writer(trees, url, **options)
