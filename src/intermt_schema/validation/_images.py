@@ -225,7 +225,7 @@ def media_kind(data: bytes) -> str | None:
     """The MIME type a video or audio file's header names, or None when it names no
     container this reader knows.
 
-    >>> media_kind(b"RIFF\x00\x00\x00\x00WAVEfmt "), media_kind(b"hello")
+    >>> media_kind(b"RIFF" + bytes(4) + b"WAVEfmt "), media_kind(b"hello")
     ('audio/wav', None)
     """
     for offset, magic, mime in _CONTAINERS:
