@@ -181,6 +181,18 @@ def add_input(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_check_media(parser: argparse.ArgumentParser) -> None:
+    """``--check-media`` (alias ``--check-images``), as every command that validates
+    takes it."""
+    parser.add_argument(
+        "--check-media",
+        "--check-images",
+        dest="check_images",
+        action="store_true",
+        help="open every image, video and audio file: images decode, media headers are known",
+    )
+
+
 def source_format(url: str, given: str | None) -> str:
     """The format of ``url``: ``given`` (checked), else detected; a missing local
     path or an undetectable format is a ``UsageError``."""

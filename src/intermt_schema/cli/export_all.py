@@ -11,7 +11,14 @@ from typing import IO, Any
 from ..formats._registry import available_formats, get_format
 from ..io._fs import staged_folder
 from ..validation._rules import ValidationOptions
-from ._accounting import images_root_of, read_trees, refuse_overwriting, rejects_file, tally_for
+from ._accounting import (
+    add_check_media,
+    images_root_of,
+    read_trees,
+    refuse_overwriting,
+    rejects_file,
+    tally_for,
+)
 
 __all__ = ["EXPORT_PLAN", "add_parser", "export_all", "run"]
 
@@ -105,11 +112,5 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("export-all", help="validate, then convert to every format and mode")
     p.add_argument("input", help="canonical file or folder")
     p.add_argument("-o", "--output", required=True, help="folder for the outputs")
-    p.add_argument(
-        "--check-media",
-        "--check-images",
-        dest="check_images",
-        action="store_true",
-        help="open every image, video and audio file: images decode, media headers are known",
-    )
+    add_check_media(p)
     p.set_defaults(run=run)

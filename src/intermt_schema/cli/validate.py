@@ -12,7 +12,14 @@ import msgspec
 from .._errors import check_choice
 from ..io._readers import TreeIds, validate_path
 from ..validation._rules import ValidationOptions
-from ._accounting import REPORT_FORMATS, account, refuse_overwriting, rejects_file, tally_for
+from ._accounting import (
+    REPORT_FORMATS,
+    account,
+    add_check_media,
+    refuse_overwriting,
+    rejects_file,
+    tally_for,
+)
 
 __all__ = ["add_parser", "run", "validate_paths"]
 
@@ -62,13 +69,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("validate", help="check files or folders of canonical trees")
     p.add_argument("paths", nargs="+", metavar="PATH", help="file, folder or fsspec URL")
     p.add_argument("--images-root", help="folder or URL that image paths are relative to")
-    p.add_argument(
-        "--check-media",
-        "--check-images",
-        dest="check_images",
-        action="store_true",
-        help="open every image, video and audio file: images decode, media headers are known",
-    )
+    add_check_media(p)
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--role-order", choices=["alternate", "any"], default="alternate")
     p.add_argument("--format", choices=REPORT_FORMATS, default="text")

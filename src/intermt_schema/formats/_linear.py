@@ -103,6 +103,10 @@ class Turn:
     tool_call_id: str | None = None
 
 
+_UNHELD = {VideoPart: "video parts", AudioPart: "audio parts", ReasoningPart: "reasoning parts"}
+"""How a loss report names the parts a layout leaves out."""
+
+
 def linearize(
     path: Sequence[Message], options: LinearOptions, loss: LossReport
 ) -> list[Turn] | None:
@@ -155,7 +159,7 @@ def linearize(
             elif kind is VideoPart or kind is AudioPart:
                 name = "video" if kind is VideoPart else "audio"
                 if not options.media or message.role == "assistant":
-                    loss.drop(f"{name} parts" + (" of answers" if options.media else ""))
+                    loss.drop(_UNHELD[kind] + (" of answers" if options.media else ""))
                     continue
                 text.append(MEDIA_TOKENS[name])
                 turn.media.setdefault(name, []).append(getattr(part, name))
@@ -165,7 +169,7 @@ def linearize(
                     return None
                 turn.calls.append(part)  # type: ignore[arg-type]
             else:
-                loss.drop("reasoning parts")
+                loss.drop(_UNHELD[ReasoningPart])
         if message.role == "user" and pending:
             text.insert(0, options.token * len(pending))
             turn.images[:0] = pending
@@ -175,9 +179,6 @@ def linearize(
         turns.append(turn)
     loss.drop("assistant images after the last user turn", len(pending))
     return turns
-
-
-_UNHELD = {VideoPart: "video parts", AudioPart: "audio parts", ReasoningPart: "reasoning parts"}
 
 
 def uses_tools(messages: Sequence[Message], loss: LossReport) -> bool:

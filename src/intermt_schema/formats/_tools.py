@@ -25,7 +25,9 @@ from ._registry import LossReport
 __all__ = [
     "calls_from_text",
     "calls_text",
+    "calls_tools",
     "json_text",
+    "refuse_unknown_keys",
     "tools_from_value",
     "tools_of",
     "with_tools",
@@ -37,12 +39,33 @@ def json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def refuse_unknown_keys(value: dict[str, Any], known: frozenset[str], where: str) -> None:
+    """Raise ``ValueError`` naming ``where`` and the keys of ``value`` outside ``known``:
+    what a reader does not carry is refused, never dropped quietly.
+
+    >>> refuse_unknown_keys({"role": "user", "name": "x"}, frozenset({"role"}), "message 0")
+    Traceback (most recent call last):
+    ...
+    ValueError: message 0 holds keys this reader does not carry: ['name']
+    """
+    unknown = set(value) - known
+    if unknown:
+        raise ValueError(f"{where} holds keys this reader does not carry: {sorted(unknown)}")
+
+
+def calls_tools(messages: list[Any]) -> bool:
+    """Whether OpenAI-style ``messages`` call tools (``tool_calls``, ``tool_call_id``)."""
+    return any(isinstance(m, dict) and ("tool_calls" in m or "tool_call_id" in m)
+               for m in messages)  # fmt: skip
+
+
+_CALL_KEYS = frozenset({"name", "arguments"})
+
+
 def _call(value: Any, where: str) -> ToolCallPart:
     if not isinstance(value, dict) or not isinstance(value.get("name"), str):
         raise ValueError(f"{where}: a tool call is a JSON object with a string name")
-    unknown = set(value) - {"name", "arguments"}
-    if unknown:
-        raise ValueError(f"{where}: a tool call holds unknown keys {sorted(unknown)}")
+    refuse_unknown_keys(value, _CALL_KEYS, where)
     return ToolCallPart(name=value["name"], arguments=value.get("arguments"))
 
 

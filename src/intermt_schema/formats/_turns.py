@@ -28,7 +28,7 @@ from ..schema._structs import (
 )
 from ..validation._report import Issue
 from ..validation._rules import rule_issue
-from ._tools import calls_from_text
+from ._tools import calls_from_text, refuse_unknown_keys
 
 __all__ = ["MEDIA_TOKENS", "placeholder_issue", "turn_messages"]
 
@@ -125,9 +125,7 @@ def turn_messages(
         text = turn.get("value", turn.get("content"))
         if role is None or not isinstance(text, str):
             raise ValueError(f"turn {i} has no known role or no text")
-        unknown = set(turn) - _TURN_KEYS
-        if unknown:
-            raise ValueError(f"turn {i} holds keys this format does not carry: {sorted(unknown)}")
+        refuse_unknown_keys(turn, _TURN_KEYS, f"turn {i}")
         if tag == "function_call":
             calls = calls_from_text(text, f"turn {i}")
             messages.append(Message(id="", role="assistant", content=list(calls)))

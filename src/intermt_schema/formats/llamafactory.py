@@ -59,8 +59,6 @@ def _renamer(formatting: str, entry: dict[str, Any]) -> tuple[Any, frozenset[str
     """``(rename(record), raw keys carried)`` for one dataset entry."""
     roles = _COLUMNS[formatting]
     columns = {role: (entry.get("columns") or {}).get(role, key) for role, key in roles.items()}
-    if formatting == "sharegpt" and "messages" not in (entry.get("columns") or {}):
-        columns["messages"] = "conversations"
     tags = {**_SHAREGPT_TAGS, **(entry.get("tags") or {})}
     names = {tags[f"{r}_tag"]: _SHAREGPT_TAGS[f"{r}_tag"]
              for r in ("user", "assistant", "observation", "function", "system")}  # fmt: skip
@@ -83,7 +81,7 @@ def _renamer(formatting: str, entry: dict[str, Any]) -> tuple[Any, frozenset[str
                 value = record[column]
                 if formatting == "sharegpt" and role in ("messages", "chosen", "rejected"):
                     value = [turn(t) for t in value] if isinstance(value, list) else turn(value)
-                out[roles[role] if role != "messages" else "conversations"] = value
+                out[roles[role]] = value
         return out
 
     return rename, frozenset(columns.values())

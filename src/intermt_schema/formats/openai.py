@@ -36,7 +36,14 @@ from ._linear import LinearOptions, Turn, sft_turns
 from ._options import ASSISTANT_IMAGES
 from ._records import image_ref, known_role, load_records, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
-from ._tools import json_text, tools_from_value, tools_of, with_tools
+from ._tools import (
+    calls_tools,
+    json_text,
+    refuse_unknown_keys,
+    tools_from_value,
+    tools_of,
+    with_tools,
+)
 
 __all__ = ["DETAILS", "FORMAT", "URLS", "detect", "export", "load", "records"]
 
@@ -87,15 +94,14 @@ def _records(
 
 
 def _message(turn: Turn, parts: list[dict[str, Any]]) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": turn.role, "content": parts or None}
+    content = None if turn.calls and not parts else parts  # a call alone has no content
+    message: dict[str, Any] = {"role": turn.role, "content": content}
     if turn.calls:
         message["tool_calls"] = [
             {**({"id": c.call_id} if c.call_id is not None else {}), "type": "function",
              "function": {"name": c.name, "arguments": json_text(c.arguments)}}
             for c in turn.calls
         ]  # fmt: skip
-    elif message["content"] is None:
-        message["content"] = []
     if turn.tool_call_id is not None:
         message["tool_call_id"] = turn.tool_call_id
     return message
@@ -138,9 +144,7 @@ _MESSAGE_KEYS = frozenset({"role", "content", "tool_calls", "tool_call_id"})
 
 
 def _read_message(m: dict[str, Any], where: str) -> Message:
-    unknown = set(m) - _MESSAGE_KEYS
-    if unknown:
-        raise ValueError(f"{where} holds keys this reader does not carry: {sorted(unknown)}")
+    refuse_unknown_keys(m, _MESSAGE_KEYS, where)
     content = m.get("content")
     items: list[dict[str, Any]] = (
         [{"type": "text", "text": content}] if isinstance(content, str) else content or []
@@ -178,8 +182,7 @@ def detect(record: dict[str, Any]) -> bool:
         content = messages[0].get("content")
         if not isinstance(content, str) and "image_url" in str(content):
             return True
-        return any(isinstance(m, dict) and ("tool_calls" in m or "tool_call_id" in m)
-                   for m in messages)  # fmt: skip
+        return calls_tools(messages)
     return False
 
 

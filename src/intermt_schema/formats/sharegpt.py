@@ -25,7 +25,7 @@ from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
 from ._records import has_turns, image_ref, load_records, media_ref, preference, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format, sibling
-from ._tools import calls_text, json_text, tools_from_value, tools_of, with_tools
+from ._tools import calls_text, calls_tools, json_text, tools_from_value, tools_of, with_tools
 from ._turns import MEDIA_TOKENS, turn_messages
 
 __all__ = [
@@ -319,9 +319,7 @@ def detect(record: dict[str, Any]) -> bool:
         return True
     messages = record.get("messages")
     if isinstance(messages, list) and messages and isinstance(messages[0], dict):
-        openai = any(isinstance(m, dict) and ("tool_calls" in m or "tool_call_id" in m)
-                     for m in messages)  # fmt: skip
-        return isinstance(messages[0].get("content"), str) and not openai
+        return isinstance(messages[0].get("content"), str) and not calls_tools(messages)
     return has_turns(record) and "id" not in record and "image" not in record
 
 

@@ -28,8 +28,11 @@ from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
 from ._records import image_ref, known_role, load_records, preference, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
+from ._tools import refuse_unknown_keys
 
 __all__ = ["FORMAT", "MODES", "check_record", "detect", "export", "load", "records"]
+
+_MESSAGE_FIELDS = frozenset({"role", "content"})
 
 _MARK = "\x00image\x00"  # splits a linearized turn back into parts; never in real text
 
@@ -236,11 +239,7 @@ def _messages(raw: list[Any], images: list[ImageRef]) -> list[Message]:
     messages = []
     start = 0
     for i, m in enumerate(raw):
-        unknown = set(m) - {"role", "content"}
-        if unknown:  # tool_calls, name: not read yet, so refused rather than dropped
-            raise ValueError(
-                f"message {i} holds keys this reader does not carry: {sorted(unknown)}"
-            )
+        refuse_unknown_keys(m, _MESSAGE_FIELDS, f"message {i}")  # tool_calls: not read yet
         content = m["content"]
         parts: list[Part] = []
         for p in [{"type": "text", "text": content}] if isinstance(content, str) else content:

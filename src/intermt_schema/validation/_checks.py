@@ -19,15 +19,13 @@ from ..schema._structs import (
     RESERVED_MESSAGE_META,
     RESERVED_TREE_EXTRA,
     VERSIONS,
-    AudioPart,
     DialogueTree,
-    ImagePart,
     ImageRef,
     MediaRef,
     Message,
     TextPart,
     ToolCallPart,
-    VideoPart,
+    media_of,
 )
 from ._images import check_image, escapes_root, is_local_root, path_problem
 from ._pointers import pointer_from_msgspec
@@ -58,14 +56,11 @@ def _check_content(tree: DialogueTree, out: IssueCollector, options: ValidationO
                         "text holds '[[' or ']]', likely left by a generation pipeline",
                     )
                 continue
-            if type(part) is ImagePart:
-                ref: ImageRef | MediaRef = part.image
-                kind, field = "image", "image"
-            elif type(part) is VideoPart or type(part) is AudioPart:
-                field = "video" if type(part) is VideoPart else "audio"
-                ref, kind = getattr(part, field), "media"
-            else:
+            held = media_of(part)
+            if held is None:
                 continue  # reasoning and tool calls: text and JSON, nothing to open
+            field, ref = held
+            kind = "image" if field == "image" else "media"
             where = f"/nodes/{i}/content/{j}/{field}"
             found = _file_problems(ref, field, options, local_root, check_files)
             for code, (suffix, text) in found:  # a video's problems are named as such
