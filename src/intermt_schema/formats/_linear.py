@@ -101,6 +101,8 @@ class Turn:
     media: dict[str, list[MediaRef]] = field(default_factory=dict)
     calls: list[ToolCallPart] = field(default_factory=list)
     tool_call_id: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    """The message's meta, for what a writer restores (such as JSON spellings)."""
 
 
 _UNHELD = {VideoPart: "video parts", AudioPart: "audio parts", ReasoningPart: "reasoning parts"}
@@ -131,9 +133,10 @@ def linearize(
                 loss.change("assistant images moved to the next user turn", len(pending))
                 pending = []
             else:
-                turns.append(Turn(message.role, only, [], tool_call_id=message.tool_call_id))
+                turns.append(Turn(message.role, only, [], tool_call_id=message.tool_call_id,
+                                  meta=message.meta))  # fmt: skip
             continue
-        turn = Turn(message.role, "", tool_call_id=message.tool_call_id)
+        turn = Turn(message.role, "", tool_call_id=message.tool_call_id, meta=message.meta)
         text: list[str] = []
         placeholders = message.meta.get(PLACEHOLDERS_META) or [] if message.meta else []
         k = 0

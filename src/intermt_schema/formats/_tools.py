@@ -3,8 +3,9 @@
 A call is ``{"name": ..., "arguments": {...}}`` (LLaMA-Factory's ``function_call`` turn
 and v1 ``tool_call`` part; several calls are a JSON list), and the declared tools are a
 JSON list of function declarations. Both are parsed into the schema's values and
-written back with ``json.dumps(..., ensure_ascii=False)``, the spelling these files use,
-so that a file written that way comes back byte for byte.
+written back with ``json.dumps(..., ensure_ascii=False)``, the spelling these files use.
+A text spelled otherwise (key order, spacing, escapes) is kept on its message
+(:data:`SPELLING`) and written again as it was, while its value is unchanged.
 
 >>> calls = calls_from_text('{"name": "area", "arguments": {"r": 1}}', "turn 2")
 >>> calls[0].name, calls_text(calls)
@@ -14,7 +15,7 @@ so that a file written that way comes back byte for byte.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from msgspec import structs
@@ -23,20 +24,60 @@ from ..schema._structs import Message, ToolCallPart
 from ._registry import LossReport
 
 __all__ = [
+    "SPELLING",
     "calls_from_text",
     "calls_text",
     "calls_tools",
     "json_text",
     "refuse_unknown_keys",
+    "spelled",
+    "spelling",
     "tools_from_value",
     "tools_of",
+    "tools_text",
     "with_tools",
 ]
+
+SPELLING = "intermt_json_spelling"
+"""The message meta key holding JSON texts read for a message (tool calls, arguments,
+declared tools) that the writer would spell otherwise; an export writes such a text
+again as long as its value is unchanged."""
 
 
 def json_text(value: Any) -> str:
     """``value`` as the JSON text training files hold."""
     return json.dumps(value, ensure_ascii=False)
+
+
+def spelling(text: str, written: str) -> dict[str, list[str]]:
+    """The message meta that keeps ``text``, when the writer spells its value as
+    ``written`` instead (nothing when they agree).
+
+    >>> spelling('{"b":1}', '{"b": 1}')
+    {'intermt_json_spelling': ['{"b":1}']}
+    """
+    return {} if text == written else {SPELLING: [text]}
+
+
+def _value_key(text: str) -> str:
+    return json.dumps(json.loads(text), sort_keys=True)  # keeps true apart from 1, 1.0 from 1
+
+
+def spelled(written: str, meta: dict[str, Any]) -> str:
+    """``written``, or the text ``meta`` kept (:func:`spelling`) for the same JSON value.
+
+    >>> spelled('{"a": 1, "b": 2}', {SPELLING: ['{"b":2,"a":1}']})
+    '{"b":2,"a":1}'
+    >>> spelled('{"a": 1}', {SPELLING: ['{"a":true}']})
+    '{"a": 1}'
+    """
+    kept = meta.get(SPELLING) if meta else None
+    if kept:
+        value = _value_key(written)
+        for text in kept:
+            if _value_key(text) == value:
+                return str(text)
+    return written
 
 
 def refuse_unknown_keys(value: dict[str, Any], known: frozenset[str], where: str) -> None:
@@ -104,11 +145,17 @@ def tools_from_value(value: Any, where: str) -> list[Any]:
     return value
 
 
-def with_tools(messages: list[Message], tools: list[Any] | None) -> list[Message]:
-    """``messages`` with ``tools`` declared on the first, where they apply from."""
-    if tools is None or not messages:
+def with_tools(messages: list[Message], record: Mapping[str, Any]) -> list[Message]:
+    """``messages`` with the tools of the ``record``'s ``tools`` column, if it has one
+    (JSON text or a list, see :func:`tools_from_value`), declared on the first message,
+    where they apply from, keeping the text's spelling."""
+    if "tools" not in record or not messages:
         return messages
-    return [structs.replace(messages[0], tools=tools), *messages[1:]]
+    value = record["tools"]
+    tools = tools_from_value(value, "tools")
+    first = messages[0]
+    meta = spelling(value, json_text(tools)) if isinstance(value, str) else {}
+    return [structs.replace(first, tools=tools, meta={**first.meta, **meta}), *messages[1:]]
 
 
 def tools_of(path: Sequence[Message], loss: LossReport) -> list[Any] | None:
@@ -117,3 +164,12 @@ def tools_of(path: Sequence[Message], loss: LossReport) -> list[Any] | None:
     declared = [m.tools for m in path if m.tools is not None]
     loss.drop("tool declarations replaced later in a path", len(declared) - 1 if declared else 0)
     return declared[-1] if declared else None
+
+
+def tools_text(path: Sequence[Message], loss: LossReport) -> str | None:
+    """:func:`tools_of` as the JSON text of a ``tools`` column, spelled as it was read."""
+    tools = tools_of(path, loss)
+    if tools is None:
+        return None
+    last = next(m for m in reversed(path) if m.tools is not None)
+    return spelled(json_text(tools), last.meta)

@@ -28,7 +28,7 @@ from ..schema._structs import (
 )
 from ..validation._report import Issue
 from ..validation._rules import rule_issue
-from ._tools import calls_from_text, refuse_unknown_keys
+from ._tools import calls_from_text, calls_text, refuse_unknown_keys, spelling
 
 __all__ = ["MEDIA_TOKENS", "placeholder_issue", "turn_messages"]
 
@@ -128,7 +128,8 @@ def turn_messages(
         refuse_unknown_keys(turn, _TURN_KEYS, f"turn {i}")
         if tag == "function_call":
             calls = calls_from_text(text, f"turn {i}")
-            messages.append(Message(id="", role="assistant", content=list(calls)))
+            meta = spelling(text, calls_text(calls))
+            messages.append(Message(id="", role="assistant", content=list(calls), meta=meta))
             continue
         messages.append(Message(id="", role=role, content=queues.parts(text)))
     for token_, kind in queues.kind.items():

@@ -40,7 +40,7 @@ from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
 from ._records import image_ref, known_role, load_records, media_ref, preference, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
-from ._tools import calls_from_text, calls_text, json_text, tools_from_value, tools_of, with_tools
+from ._tools import SPELLING, calls_from_text, calls_text, spelled, spelling, tools_text, with_tools
 
 __all__ = ["FORMAT", "MODES", "detect", "load", "records"]
 
@@ -73,15 +73,19 @@ def _message(raw: Any, where: str) -> Message:
     if not isinstance(raw, dict) or not isinstance(raw.get("content"), list):
         raise TypeError(f"{where}: a message is an object with a content list")
     parts: list[Part] = []
+    spellings: list[str] = []
     for i, part in enumerate(raw["content"]):
         kind = part.get("type") if isinstance(part, dict) else None
         value = part.get("value") if isinstance(part, dict) else None
         if not isinstance(value, str):
             raise TypeError(f"{where}.content[{i}]: value must be a string")
-        parts += _part(kind, value, f"{where}.content[{i}]")
+        found = _part(kind, value, f"{where}.content[{i}]")
+        if kind == "tool_call":
+            spellings += spelling(value, calls_text(found)).get(SPELLING, [])
+        parts += found
     if len(parts) != len(raw["content"]):  # several calls in one tool_call part
         raise ValueError(f"{where}: a tool_call part holds a list of calls; write one per part")
-    meta: dict[str, Any] = {}
+    meta: dict[str, Any] = {SPELLING: spellings} if spellings else {}
     if "loss_weight" in raw:
         weight = raw["loss_weight"]
         if not isinstance(weight, (int, float)) or isinstance(weight, bool):
@@ -97,12 +101,11 @@ def _messages(raw: Any, key: str) -> list[Message]:
 
 
 def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
-    tools = tools_from_value(record["tools"], "tools") if "tools" in record else None
     if "messages" in record:
-        messages = with_tools(_messages(record["messages"], "messages"), tools)
+        messages = with_tools(_messages(record["messages"], "messages"), record)
         return [Conversation(messages=messages, record=number)]
-    chosen = with_tools(_messages(record["chosen_messages"], "chosen_messages"), tools)
-    rejected = with_tools(_messages(record["rejected_messages"], "rejected_messages"), tools)
+    chosen = with_tools(_messages(record["chosen_messages"], "chosen_messages"), record)
+    rejected = with_tools(_messages(record["rejected_messages"], "rejected_messages"), record)
     shared = 0
     while shared < min(len(chosen), len(rejected)) - 1 and chosen[shared] == rejected[shared]:
         shared += 1
@@ -127,7 +130,7 @@ def _out(message: Message, sink: ImageSink) -> dict[str, Any]:
         elif type(part) is ReasoningPart:
             content.append({"type": "reasoning", "value": part.text})
         elif type(part) is ToolCallPart:
-            content.append({"type": "tool_call", "value": calls_text([part])})
+            content.append({"type": "tool_call", "value": spelled(calls_text([part]), message.meta)})
         else:
             found = media_of(part)
             assert found is not None  # every other part is a file
@@ -169,9 +172,9 @@ def records(
 
 
 def _with_tools(record: dict[str, Any], path: list[Message], loss: LossReport) -> dict[str, Any]:
-    tools = tools_of(path, loss)
+    tools = tools_text(path, loss)
     if tools is not None:
-        record["tools"] = json_text(tools)
+        record["tools"] = tools
     return record
 
 

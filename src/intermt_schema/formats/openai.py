@@ -37,10 +37,12 @@ from ._options import ASSISTANT_IMAGES
 from ._records import image_ref, known_role, load_records, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
 from ._tools import (
+    SPELLING,
     calls_tools,
     json_text,
     refuse_unknown_keys,
-    tools_from_value,
+    spelled,
+    spelling,
     tools_of,
     with_tools,
 )
@@ -99,7 +101,7 @@ def _message(turn: Turn, parts: list[dict[str, Any]]) -> dict[str, Any]:
     if turn.calls:
         message["tool_calls"] = [
             {**({"id": c.call_id} if c.call_id is not None else {}), "type": "function",
-             "function": {"name": c.name, "arguments": json_text(c.arguments)}}
+             "function": {"name": c.name, "arguments": spelled(json_text(c.arguments), turn.meta)}}
             for c in turn.calls
         ]  # fmt: skip
     if turn.tool_call_id is not None:
@@ -136,8 +138,7 @@ def export(trees: Iterable[DialogueTree], url: str, **options: Any) -> LossRepor
 
 def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
     messages = [_read_message(m, f"messages[{i}]") for i, m in enumerate(record["messages"])]
-    tools = tools_from_value(record["tools"], "tools") if "tools" in record else None
-    return [Conversation(messages=with_tools(messages, tools), record=number)]
+    return [Conversation(messages=with_tools(messages, record), record=number)]
 
 
 _MESSAGE_KEYS = frozenset({"role", "content", "tool_calls", "tool_call_id"})
@@ -155,6 +156,7 @@ def _read_message(m: dict[str, Any], where: str) -> Message:
         else TextPart(p["text"])
         for p in items
     ]
+    spellings: list[str] = []
     for k, call in enumerate(m.get("tool_calls") or []):
         function = call["function"]
         if not isinstance(function.get("name"), str):
@@ -163,10 +165,12 @@ def _read_message(m: dict[str, Any], where: str) -> Message:
             arguments = json.loads(function["arguments"])
         except ValueError:
             raise ValueError(f"{where}.tool_calls[{k}].function.arguments is not JSON") from None
+        spellings += spelling(function["arguments"], json_text(arguments)).get(SPELLING, [])
         parts.append(ToolCallPart(name=function["name"], arguments=arguments,
                                   call_id=call.get("id")))  # fmt: skip
     role = known_role(m["role"])
-    return Message(id="", role=role, content=parts, tool_call_id=m.get("tool_call_id"))
+    meta = {SPELLING: spellings} if spellings else {}
+    return Message(id="", role=role, content=parts, tool_call_id=m.get("tool_call_id"), meta=meta)
 
 
 def load(url: str) -> ImportResult:

@@ -25,7 +25,7 @@ from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
 from ._records import has_turns, image_ref, load_records, media_ref, preference, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format, sibling
-from ._tools import calls_text, calls_tools, json_text, tools_from_value, tools_of, with_tools
+from ._tools import calls_text, calls_tools, spelled, tools_text, with_tools
 from ._turns import MEDIA_TOKENS, turn_messages
 
 __all__ = [
@@ -85,7 +85,7 @@ def _message(turn: Turn, style: Style, loss: LossReport) -> dict[str, str]:
     tags = _TAGS[style]
     if turn.calls:
         loss.drop("answer text beside tool calls", 1 if turn.text else 0)
-        return {tags["role_tag"]: tags["function_tag"], tags["content_tag"]: calls_text(turn.calls)}
+        return {tags["role_tag"]: tags["function_tag"], tags["content_tag"]: spelled(calls_text(turn.calls), turn.meta)}
     return {tags["role_tag"]: tags[_ROLE_TAG[turn.role]], tags["content_tag"]: turn.text}
 
 
@@ -104,9 +104,9 @@ def _files(
         if files:
             record[f"{kind}s"] = files
             loss.held[f"{kind}s"] += 1
-    tools = tools_of(path, loss)
+    tools = tools_text(path, loss)
     if tools is not None:
-        record["tools"] = json_text(tools)
+        record["tools"] = tools
         loss.held["tools"] += 1
     return record
 
@@ -285,15 +285,14 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
     images = [image_ref(p) for p in _paths(record, "images")]
     media = {k: [media_ref(p) for p in _paths(record, f"{k}s")] for k in MEDIA_TOKENS
              if f"{k}s" in record}  # fmt: skip
-    tools = tools_from_value(record["tools"], "tools") if "tools" in record else None
     if "chosen" in record and "rejected" in record:
         prompt = turn_messages(record.get("conversations") or [], images, TOKEN, issues, media)
         chosen, rejected = (
             turn_messages([record[k]], [], TOKEN, issues) for k in ("chosen", "rejected")
         )
-        return preference(with_tools(prompt, tools), chosen, rejected, number)
+        return preference(with_tools(prompt, record), chosen, rejected, number)
     raw = record.get("messages") or record.get("conversations") or []
-    messages = with_tools(turn_messages(raw, images, TOKEN, issues, media), tools)
+    messages = with_tools(turn_messages(raw, images, TOKEN, issues, media), record)
     if not messages:
         raise ValueError("the record holds no conversation")
     return [Conversation(messages=messages, record=number)]
