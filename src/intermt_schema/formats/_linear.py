@@ -289,20 +289,20 @@ def sft_turns(
 
 def pair_turns(
     trees: Iterable[DialogueTree], options: LinearOptions, criterion: str, loss: LossReport
-) -> Iterator[tuple[list[Turn], Turn, Turn, list[Message]]]:
-    """``(prompt turns, chosen turn, rejected turn, chosen path)`` for every decided
-    sibling pair (the chosen path: the prompt's messages and the chosen answer);
+) -> Iterator[tuple[list[Turn], Turn, Turn, list[Message], Judgment]]:
+    """``(prompt turns, chosen turn, rejected turn, chosen path, judgment)`` for every
+    decided sibling pair (the chosen path: the prompt's messages and the chosen answer);
     images inside the answers are dropped and counted (trainers place none there)."""
     answers_only = replace(options, assistant_images="drop", max_images=None, max_chars=None)
     for tree in trees:
-        for _, chosen, rejected, prompt in tree_pairs(tree, criterion, loss):
+        for judgment, chosen, rejected, prompt in tree_pairs(tree, criterion, loss):
             turns = linearize(prompt, options, loss)
             sides = [linearize([m], answers_only, loss) for m in (chosen, rejected)]
             if turns is None or sides[0] is None or sides[1] is None:
                 continue
             longer = max(sides[0][0], sides[1][0], key=lambda turn: len(turn.text))
             if within_limits([*turns, longer], options, loss):
-                yield turns, sides[0][0], sides[1][0], [*prompt, chosen]
+                yield turns, sides[0][0], sides[1][0], [*prompt, chosen], judgment
 
 
 def with_images(record: dict[str, Any], images: list[str]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from ..io._json_records import read_json_records, verbatim, write_json_records
 from ..schema._structs import ROLES, DialogueTree, ImageRef, Judgment, MediaRef, Message, Role
 from ..validation._report import Issue, unreadable
 from ..validation._rules import ValidationOptions, rule_issue
+from ._kept import ABSENT_KEYS, Keys, carried_keys, extra_keys, keep, restore_keys
 from ._linear import RECORD_ENDS, RECORD_KEYS
 from ._registry import Format, ImportResult, LossReport, folder_of
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 R = TypeVar("R", ImageRef, MediaRef)
 
 __all__ = [
+    "ABSENT_KEYS",
     "RECORD_KEYS",
     "RecordParser",
     "bad_record",
@@ -80,29 +82,6 @@ def split_options(
     if "image_folder" in fmt.export_options:
         chosen["image_folder"] = folder_of(url)
     return chosen, {k: v for k, v in options.items() if k in fmt.finish_options}
-
-
-def restore_keys(
-    record: dict[str, Any], message: Message, key: str, loss: LossReport
-) -> dict[str, Any]:
-    """``record`` with the keys its source record held beyond the trees (kept on
-    ``message``, its last message or chosen answer, under ``key``:
-    ``"<format>/<sft|pair>"``); keys kept from another format or kind are counted in
-    ``loss``, since this record cannot hold them.
-
-    >>> m = Message(id="a", role="assistant", meta={RECORD_KEYS: {"llava/sft": {"id": "x"}}})
-    >>> restore_keys({"id": "t:a"}, m, "llava/sft", LossReport(format="llava"))
-    {'id': 'x'}
-    """
-    kept = message.meta.get(RECORD_KEYS)
-    if not kept:
-        return record
-    for source, values in kept.items():
-        if source == key:
-            record.update(values)
-        else:
-            loss.drop(f"record keys of {source} records", len(values))
-    return record
 
 
 def image_ref(text: str) -> ImageRef:
@@ -179,8 +158,10 @@ def load_records(
     url: str,
     parse: RecordParser,
     merge: Any = None,
-    keys: Collection[str] | None = None,
+    keys: Keys | None = None,
     kept_as: str | None = None,
+    written: Collection[str] = (),
+    records_end: bool = True,
 ) -> ImportResult:
     """Read every record of a JSON array or JSON Lines file (or of each such file in a
     folder) into conversations with ``parse``, then merge them into trees. A record
@@ -189,10 +170,15 @@ def load_records(
     ``file.unreadable`` issue. Nothing raises. ``merge`` replaces ``merge_paths``.
 
     The top-level keys of a record outside ``keys`` (the keys ``parse`` carries into
-    the trees) are kept in the meta of its last message when ``kept_as`` names the
-    format (see :data:`RECORD_KEYS`), and otherwise counted in the result's
+    the trees, or a function giving them for a record) are kept when ``kept_as``
+    names the format (see :mod:`._kept`), and otherwise counted in the result's
     ``dropped``, as are the records that added nothing to what earlier records made
-    (duplicates, or prefixes of longer ones)."""
+    (duplicates, or prefixes of longer ones). A record that lacks one of the keys
+    ``written`` (those the format's writer always writes) is kept as lacking it
+    (:data:`ABSENT_KEYS`), so that its export leaves the key out again. With
+    ``records_end`` (formats of one record per path), a supervised record repeated or
+    held by a longer one is marked where it ended, to be written again; otherwise
+    (formats of whole trees) it is counted as dropped."""
     from ..tree._merge import merge_paths
 
     issues: list[Issue] = []
@@ -215,18 +201,19 @@ def load_records(
         try:
             for number, record, error, line in read_json_records(file):
                 count += 1
-                extra = _extra_keys(record, keys, kept_as)
+                carried = carried_keys(keys, record)
+                extra = extra_keys(record, carried, kept_as, written)
                 found, parsed = _parsed(file, number, record, error, parse, merging, extra)
                 conversations += parsed
                 if any(i.severity == "error" for i in found):
                     rejected[(file, number)] = verbatim(record, line)
-                elif keys is not None and kept_as is None:
-                    dropped.update(f"record key {k!r}" for k in record if k not in keys)
+                elif carried is not None and kept_as is None:
+                    dropped.update(f"record key {k!r}" for k in record if k not in carried)
                 issues += found
         except Exception as exc:  # a cut archive, a folder, a special file: report it
             issues.append(unreadable(file, "read", exc))
     merged = merging(conversations)
-    repeated = _mark_record_ends(merged, conversations)
+    repeated = _mark_record_ends(merged, conversations) if records_end else 0
     trees, refused = _valid_trees(url, merged.trees, merged.lines)
     conflicts = [structs.replace(i, file=i.file or url) for i in merged.issues]
     issues += conflicts + refused
@@ -316,30 +303,6 @@ def _valid_trees(
     return kept, issues
 
 
-def _extra_keys(
-    record: Any, keys: Collection[str] | None, kept_as: str | None
-) -> tuple[str, dict[str, Any]] | None:
-    """``(format, {key: value})`` for the keys of ``record`` outside ``keys`` that are
-    kept; None when there are none or they are not kept."""
-    if kept_as is None or keys is None or not isinstance(record, dict):
-        return None
-    extra = {k: v for k, v in record.items() if k not in keys}
-    return (kept_as, extra) if extra else None
-
-
-def _keep(conversations: list[Conversation], kept: tuple[str, dict[str, Any]]) -> None:
-    """Put a record's extra keys on its last message, or on the chosen answer of a
-    preference record (the conversation that holds the judgment)."""
-    pair = next((c for c in conversations if c.judgments), None)
-    holder = pair or (conversations[-1] if conversations else None)
-    if holder is None or not holder.messages:
-        return
-    last = holder.messages[-1]
-    key = f"{kept[0]}/{'pair' if pair else 'sft'}"
-    meta = {**last.meta, RECORD_KEYS: {**last.meta.get(RECORD_KEYS, {}), key: kept[1]}}
-    holder.messages[-1] = structs.replace(last, meta=meta)
-
-
 def _parsed(
     url: str,
     number: int,
@@ -358,7 +321,7 @@ def _parsed(
         try:
             conversations = [structs.replace(c, line=number) for c in parse(record, number, found)]
             if kept is not None:
-                _keep(conversations, kept)
+                keep(conversations, kept)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         else:  # the parser's issues, and the record's own tree's, placed at this record
@@ -398,6 +361,8 @@ def preference(
     their answers (``overall="a"``: the chosen one)."""
     from ..tree._merge import Conversation, path_ids
 
+    if [m.content for m in chosen] == [m.content for m in rejected]:
+        raise ValueError("chosen and rejected are the same answer: a pair needs two")
     a_id = path_ids([*prompt, *chosen])[-1]
     b_id = path_ids([*prompt, *rejected])[-1]
     judgment = Judgment(a=a_id, b=b_id, scope="local", overall="a")

@@ -25,6 +25,7 @@ from ._registry import LossReport
 
 __all__ = [
     "SPELLING",
+    "Spellings",
     "calls_from_text",
     "calls_text",
     "calls_tools",
@@ -49,35 +50,48 @@ def json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def spelling(text: str, written: str) -> dict[str, list[str]]:
-    """The message meta that keeps ``text``, when the writer spells its value as
-    ``written`` instead (nothing when they agree).
+def spelling(texts: list[tuple[str, str]]) -> dict[str, list[str | None]]:
+    """The message meta that keeps the JSON ``(text, written)`` pairs a message was read
+    from, in order, where the writer spells the value as ``written`` instead of
+    ``text`` (nothing when it spells them all the same).
 
-    >>> spelling('{"b":1}', '{"b": 1}')
-    {'intermt_json_spelling': ['{"b":1}']}
+    >>> spelling([('{"b": 1}', '{"b": 1}'), ('{"b":1}', '{"b": 1}')])
+    {'intermt_json_spelling': [None, '{"b":1}']}
     """
-    return {} if text == written else {SPELLING: [text]}
+    kept = [None if text == written else text for text, written in texts]
+    return {SPELLING: kept} if any(k is not None for k in kept) else {}
 
 
 def _value_key(text: str) -> str:
     return json.dumps(json.loads(text), sort_keys=True)  # keeps true apart from 1, 1.0 from 1
 
 
-def spelled(written: str, meta: dict[str, Any]) -> str:
-    """``written``, or the text ``meta`` kept (:func:`spelling`) for the same JSON value.
+class Spellings:
+    """The JSON texts a message kept, one per text it was read from in order (None
+    where the writer spells it the same); each is given back in its turn, when the
+    value written there is still the same.
 
-    >>> spelled('{"a": 1, "b": 2}', {SPELLING: ['{"b":2,"a":1}']})
-    '{"b":2,"a":1}'
-    >>> spelled('{"a": 1}', {SPELLING: ['{"a":true}']})
+    >>> kept = Spellings({SPELLING: [None, '{"b":2,"a":1}']})
+    >>> kept.text('{"a": 1, "b": 2}'), kept.text('{"a": 1, "b": 2}')
+    ('{"a": 1, "b": 2}', '{"b":2,"a":1}')
+    >>> Spellings({SPELLING: ['{"a":true}']}).text('{"a": 1}')
     '{"a": 1}'
     """
-    kept = meta.get(SPELLING) if meta else None
-    if kept:
-        value = _value_key(written)
-        for text in kept:
-            if _value_key(text) == value:
-                return str(text)
-    return written
+
+    def __init__(self, meta: dict[str, Any]) -> None:
+        self.kept = iter(meta.get(SPELLING) or []) if meta else iter(())
+
+    def text(self, written: str) -> str:
+        """The next kept spelling if it holds the value ``written``, else ``written``."""
+        text = next(self.kept, None)
+        if isinstance(text, str) and _value_key(text) == _value_key(written):
+            return text
+        return written
+
+
+def spelled(written: str, meta: dict[str, Any]) -> str:
+    """``written``, or the text ``meta`` kept for the same JSON value (one text)."""
+    return Spellings(meta).text(written)
 
 
 def refuse_unknown_keys(value: dict[str, Any], known: frozenset[str], where: str) -> None:
@@ -154,7 +168,7 @@ def with_tools(messages: list[Message], record: Mapping[str, Any]) -> list[Messa
     value = record["tools"]
     tools = tools_from_value(value, "tools")
     first = messages[0]
-    meta = spelling(value, json_text(tools)) if isinstance(value, str) else {}
+    meta = spelling([(value, json_text(tools))]) if isinstance(value, str) else {}
     return [structs.replace(first, tools=tools, meta={**first.meta, **meta}), *messages[1:]]
 
 

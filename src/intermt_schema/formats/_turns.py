@@ -128,7 +128,7 @@ def turn_messages(
         refuse_unknown_keys(turn, _TURN_KEYS, f"turn {i}")
         if tag == "function_call":
             calls = calls_from_text(text, f"turn {i}")
-            meta = spelling(text, calls_text(calls))
+            meta = spelling([(text, calls_text(calls))])
             messages.append(Message(id="", role="assistant", content=list(calls), meta=meta))
             continue
         messages.append(Message(id="", role=role, content=queues.parts(text)))

@@ -66,7 +66,9 @@ def _records(
                           "response": turns[-1].text}  # fmt: skip
                 yield restore_keys(record, path[-1], f"{NAME}/sft", loss)
         return
-    for turns, chosen, rejected, (*_, answer) in pair_turns(trees, options, criterion, loss):
+    for turns, chosen, rejected, (*_, answer), judgment in pair_turns(
+        trees, options, criterion, loss
+    ):
         question = _single(turns, loss, 1 if mode == "preference" else 0)
         if question is None:
             continue
@@ -74,12 +76,13 @@ def _records(
             record = {"question": question.text.replace(TOKEN, ""), **_image(sink, question),
                       "better_response": chosen.text, "worse_response": rejected.text}  # fmt: skip
         else:
-            kept = answer.meta.get(RECORD_KEYS, {}).get(f"{NAME}/pair", {})
+            holder = judgment if RECORD_KEYS in judgment.meta else answer
+            kept = holder.meta.get(RECORD_KEYS, {}).get(f"{NAME}/pair", {})
             first = kept.get("better_response_id", 0)
             pair = [chosen.text, rejected.text] if first != 1 else [rejected.text, chosen.text]
             record = {"prompt": question.text, "response_0": pair[0], "response_1": pair[1],
                       "better_response_id": 1 if first == 1 else 0}  # fmt: skip
-        yield restore_keys(record, answer, f"{NAME}/pair", loss)
+        yield restore_keys(record, judgment, f"{NAME}/pair", loss, answer)
 
 
 def records(

@@ -90,11 +90,11 @@ def _ranking(
     criterion: str,
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
-    for turns, chosen, rejected, (*_, answer) in pair_turns(trees, options, criterion, loss):
-        record = _record(turns, [{} for _ in turns])
+    for turns, chosen, rejected, path, judgment in pair_turns(trees, options, criterion, loss):
+        record = _record(turns, _metas(path[: len(turns)], turns))
         record.update(chosen=chosen.text, rejected=rejected.text)
         record = with_images(record, [sink.place(ref) for t in turns for ref in t.images])
-        yield restore_keys(record, answer, "alpaca/pair", loss)
+        yield restore_keys(record, judgment, "alpaca/pair", loss, path[-1])
 
 
 def records(
@@ -179,13 +179,19 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
 
 def load(url: str) -> ImportResult:
     """Read Alpaca records (supervised or ranking) back into trees."""
-    return load_records(url, _parse, keys=_KEYS, kept_as="alpaca")
+    return load_records(url, _parse, keys=_carried, kept_as="alpaca", written={"input"})
 
 
 _KEYS = frozenset(
     {"instruction", "input", "output", "system", "history", "images", "chosen", "rejected"}
 )
 """The record keys the reader carries into trees; others (``kto_tag``) are counted."""
+
+
+def _carried(record: dict[str, Any]) -> frozenset[str]:
+    """The keys the reader carries into trees; an empty ``system``, which makes no
+    message, is kept as a record key and written back."""
+    return _KEYS - {"system"} if record.get("system") == "" else _KEYS
 
 
 def detect(record: dict[str, Any]) -> bool:

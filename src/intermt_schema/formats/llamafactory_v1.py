@@ -40,7 +40,14 @@ from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
 from ._records import image_ref, known_role, load_records, media_ref, preference, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
-from ._tools import SPELLING, calls_from_text, calls_text, spelled, spelling, tools_text, with_tools
+from ._tools import (
+    Spellings,
+    calls_from_text,
+    calls_text,
+    spelling,
+    tools_text,
+    with_tools,
+)
 
 __all__ = ["FORMAT", "MODES", "detect", "load", "records"]
 
@@ -73,7 +80,7 @@ def _message(raw: Any, where: str) -> Message:
     if not isinstance(raw, dict) or not isinstance(raw.get("content"), list):
         raise TypeError(f"{where}: a message is an object with a content list")
     parts: list[Part] = []
-    spellings: list[str] = []
+    spellings: list[tuple[str, str]] = []
     for i, part in enumerate(raw["content"]):
         kind = part.get("type") if isinstance(part, dict) else None
         value = part.get("value") if isinstance(part, dict) else None
@@ -81,11 +88,11 @@ def _message(raw: Any, where: str) -> Message:
             raise TypeError(f"{where}.content[{i}]: value must be a string")
         found = _part(kind, value, f"{where}.content[{i}]")
         if kind == "tool_call":
-            spellings += spelling(value, calls_text(found)).get(SPELLING, [])
+            spellings.append((value, calls_text([p for p in found if type(p) is ToolCallPart])))
         parts += found
     if len(parts) != len(raw["content"]):  # several calls in one tool_call part
         raise ValueError(f"{where}: a tool_call part holds a list of calls; write one per part")
-    meta: dict[str, Any] = {SPELLING: spellings} if spellings else {}
+    meta: dict[str, Any] = spelling(spellings)
     if "loss_weight" in raw:
         weight = raw["loss_weight"]
         if not isinstance(weight, (int, float)) or isinstance(weight, bool):
@@ -124,13 +131,15 @@ _KEYS = frozenset({"messages", "chosen_messages", "rejected_messages", "tools"})
 
 def _out(message: Message, sink: ImageSink) -> dict[str, Any]:
     content: list[dict[str, str]] = []
+    kept = Spellings(message.meta)
     for part in message.content:
         if type(part) is TextPart:
             content.append({"type": "text", "value": part.text})
         elif type(part) is ReasoningPart:
             content.append({"type": "reasoning", "value": part.text})
         elif type(part) is ToolCallPart:
-            content.append({"type": "tool_call", "value": spelled(calls_text([part]), message.meta)})
+            value = kept.text(calls_text([part]))
+            content.append({"type": "tool_call", "value": value})
         else:
             found = media_of(part)
             assert found is not None  # every other part is a file
@@ -162,12 +171,12 @@ def records(
                 yield restore_keys(record, path[-1], f"{NAME}/sft", loss)
             continue
         loss.drop("ratings", len(tree.ratings))
-        for _, chosen, rejected, prompt in judgment_pairs(tree, criterion, loss):
+        for judgment, chosen, rejected, prompt in judgment_pairs(tree, criterion, loss):
             head = [_out(m, sink) for m in prompt]
             record = {"chosen_messages": [*head, _out(chosen, sink)],
                       "rejected_messages": [*head, _out(rejected, sink)]}  # fmt: skip
             record = _with_tools(record, [*prompt, chosen, rejected], loss)
-            yield restore_keys(record, chosen, f"{NAME}/pair", loss)
+            yield restore_keys(record, judgment, f"{NAME}/pair", loss, chosen)
     sink.account(loss)
 
 

@@ -86,6 +86,8 @@ def _sft(
             if "images" in record:  # Mantis lists the images under "images"
                 record.pop("image", None)
                 record["images"] = paths
+            elif isinstance(record.get("image"), list):  # one image given as a list
+                record["image"] = paths
             yield record
 
 
@@ -97,7 +99,7 @@ def _dpo(
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
     for tree in trees:
-        for _, chosen, rejected, prompt in tree_pairs(tree, criterion, loss):
+        for judgment, chosen, rejected, prompt in tree_pairs(tree, criterion, loss):
             turns = linearize(prompt, options, loss)
             spoken = _turns(turns, loss, False) if turns is not None else None
             if spoken is None:
@@ -120,7 +122,7 @@ def _dpo(
                 "chosen": answers[0][0].text,
                 "rejected": answers[1][0].text,
             }
-            yield restore_keys(record, chosen, "llava/pair", loss)
+            yield restore_keys(record, judgment, "llava/pair", loss, chosen)
 
 
 MODES = ("sft", "dpo")
@@ -190,7 +192,9 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
     image = (
         record["images"] if "images" in record and "image" not in record else record.get("image")
     )
-    paths = [image] if isinstance(image, str) else [p for p in image or [] if isinstance(p, str)]
+    paths = [image] if isinstance(image, str) else image or []
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise ValueError("image must be a path or a list of paths")
     refs = [image_ref(p) for p in paths]
     if "prompt" in record:
         prompt = turn_messages([{"from": "human", "value": record["prompt"]}], refs, TOKEN, issues)
@@ -207,12 +211,19 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
 
 def load(url: str) -> ImportResult:
     """Read LLaVA records (conversations or DPO) back into trees."""
-    return load_records(url, _parse, keys=_KEYS, kept_as="llava")
+    return load_records(url, _parse, keys=_carried, kept_as="llava")
 
 
 _KEYS = frozenset({"image", "conversations", "prompt", "chosen", "rejected"})
-"""The record keys the reader carries into trees; the others (``id``, ``data_source``,
-Mantis's ``images`` list, which the reader also reads) are kept and written back."""
+
+
+def _carried(record: dict[str, Any]) -> frozenset[str]:
+    """The record keys the reader carries into trees; the others (``id``,
+    ``data_source``, Mantis's ``images`` list, which the reader also reads, and an
+    ``image`` list of one, which a writer would spell as a string) are kept and
+    written back."""
+    image = record.get("image")
+    return _KEYS - {"image"} if isinstance(image, list) and len(image) == 1 else _KEYS
 
 
 def detect(record: dict[str, Any]) -> bool:

@@ -69,7 +69,8 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
         replies = raw.get("replies") or []
         if not isinstance(replies, list):
             raise TypeError(f"message {message.id}: replies must be a list")
-        judgments = _rank_judgments([r for r in replies if isinstance(r, dict)])
+        answers = [r for r in replies if isinstance(r, dict) and r.get("role") == "assistant"]
+        judgments = _rank_judgments(answers)  # ranked questions keep their rank, unjudged
         if judgments or not replies:
             conversations.append(Conversation(messages=here, tree_id=tree_id, meta=meta,
                                               judgments=judgments, record=number))  # fmt: skip
@@ -94,7 +95,7 @@ def _rank_judgments(replies: list[dict[str, Any]]) -> list[Judgment]:
 
 def load(url: str) -> ImportResult:
     """Read Open-Assistant message trees into dialogue trees."""
-    return load_records(url, _parse)
+    return load_records(url, _parse, records_end=False)
 
 
 def records(trees: Iterable[DialogueTree], loss: LossReport) -> Iterator[dict[str, Any]]:

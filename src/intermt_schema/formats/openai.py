@@ -37,11 +37,10 @@ from ._options import ASSISTANT_IMAGES
 from ._records import image_ref, known_role, load_records, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
 from ._tools import (
-    SPELLING,
+    Spellings,
     calls_tools,
     json_text,
     refuse_unknown_keys,
-    spelled,
     spelling,
     tools_of,
     with_tools,
@@ -50,6 +49,11 @@ from ._tools import (
 __all__ = ["DETAILS", "FORMAT", "URLS", "detect", "export", "load", "records"]
 
 _MARK = "\x00image\x00"
+
+LAYOUT_META = "openai_layout"
+"""The message meta key that keeps how a message was written: ``string`` (its content
+was a string) and the ``details`` of its images (None where it named none), so that an
+export writes it so again; an export's ``detail`` option overrides the details."""
 
 
 def _url(ref: ImageRef, urls: str, root: str | None, loss: LossReport) -> str:
@@ -72,22 +76,25 @@ def _records(
     trees: Iterable[DialogueTree],
     urls: str,
     root: str | None,
-    detail: str,
+    detail: str | None,
     options: LinearOptions,
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
     for _, path, turns in sft_turns(trees, options, loss):
         messages = []
         for turn in turns:
+            kept = turn.meta.get(LAYOUT_META) or {}
+            details = iter(kept.get("details") or [])
             images = iter(turn.images)
             parts: list[dict[str, Any]] = []
             for i, piece in enumerate(turn.text.split(_MARK)):
                 if i:
-                    url = _url(next(images), urls, root, loss)
-                    parts.append({"type": "image_url", "image_url": {"url": url, "detail": detail}})
+                    url = {"url": _url(next(images), urls, root, loss)}
+                    given = detail or next(details, "auto")
+                    parts.append({"type": "image_url", "image_url": {**url, **_detail(given)}})
                 if piece:
                     parts.append({"type": "text", "text": piece})
-            messages.append(_message(turn, parts))
+            messages.append(_message(turn, parts, kept.get("string", False)))
         record: dict[str, Any] = {"messages": messages}
         tools = tools_of(path, loss)
         if tools is not None:
@@ -95,13 +102,20 @@ def _records(
         yield restore_keys(record, path[-1], "openai/sft", loss)
 
 
-def _message(turn: Turn, parts: list[dict[str, Any]]) -> dict[str, Any]:
-    content = None if turn.calls and not parts else parts  # a call alone has no content
+def _detail(value: str | None) -> dict[str, str]:
+    return {} if value is None else {"detail": value}
+
+
+def _message(turn: Turn, parts: list[dict[str, Any]], string: bool) -> dict[str, Any]:
+    content: Any = None if turn.calls and not parts else parts  # a call alone has no content
+    if string and all(p["type"] == "text" for p in parts):
+        content = "".join(p["text"] for p in parts)
     message: dict[str, Any] = {"role": turn.role, "content": content}
     if turn.calls:
+        kept = Spellings(turn.meta)
         message["tool_calls"] = [
             {**({"id": c.call_id} if c.call_id is not None else {}), "type": "function",
-             "function": {"name": c.name, "arguments": spelled(json_text(c.arguments), turn.meta)}}
+             "function": {"name": c.name, "arguments": kept.text(json_text(c.arguments))}}
             for c in turn.calls
         ]  # fmt: skip
     if turn.tool_call_id is not None:
@@ -119,12 +133,13 @@ def records(
     *,
     urls: Literal["data", "path"] = "path",
     source_root: str | None = None,
-    detail: Literal["auto", "low", "high"] = "auto",
+    detail: Literal["auto", "low", "high"] | None = None,
     assistant_images: Literal["move", "drop"] = "move",
 ) -> Iterator[dict[str, Any]]:
     """OpenAI chat conversations, one by one."""
     check_choice("urls", urls, URLS)
-    check_choice("detail", detail, DETAILS)
+    if detail is not None:
+        check_choice("detail", detail, DETAILS)
     loss.format = "openai"
     options = LinearOptions(_MARK, assistant_images, tools=True)
     return _records(trees, urls, source_root, detail, options, loss)
@@ -150,13 +165,21 @@ def _read_message(m: dict[str, Any], where: str) -> Message:
     items: list[dict[str, Any]] = (
         [{"type": "text", "text": content}] if isinstance(content, str) else content or []
     )
-    parts: list[Part] = [
-        ImagePart(image=image_ref(p["image_url"]["url"]))
-        if p["type"] == "image_url"
-        else TextPart(p["text"])
-        for p in items
-    ]
-    spellings: list[str] = []
+    parts: list[Part] = []
+    layout: dict[str, Any] = {"string": True} if isinstance(content, str) else {}
+    for k, p in enumerate(items):
+        here = f"{where}.content[{k}]"
+        if p["type"] == "image_url":
+            refuse_unknown_keys(p, frozenset({"type", "image_url"}), here)
+            refuse_unknown_keys(p["image_url"], frozenset({"url", "detail"}), f"{here}.image_url")
+            parts.append(ImagePart(image=image_ref(p["image_url"]["url"])))
+            layout.setdefault("details", []).append(p["image_url"].get("detail"))
+        elif p["type"] == "text" and isinstance(p.get("text"), str):
+            refuse_unknown_keys(p, frozenset({"type", "text"}), here)
+            parts.append(TextPart(p["text"]))
+        else:
+            raise ValueError(f"{here}: a part is a text or an image_url part")
+    spellings: list[tuple[str, str]] = []
     for k, call in enumerate(m.get("tool_calls") or []):
         function = call["function"]
         if not isinstance(function.get("name"), str):
@@ -165,11 +188,13 @@ def _read_message(m: dict[str, Any], where: str) -> Message:
             arguments = json.loads(function["arguments"])
         except ValueError:
             raise ValueError(f"{where}.tool_calls[{k}].function.arguments is not JSON") from None
-        spellings += spelling(function["arguments"], json_text(arguments)).get(SPELLING, [])
+        spellings.append((function["arguments"], json_text(arguments)))
         parts.append(ToolCallPart(name=function["name"], arguments=arguments,
                                   call_id=call.get("id")))  # fmt: skip
     role = known_role(m["role"])
-    meta = {SPELLING: spellings} if spellings else {}
+    meta: dict[str, Any] = spelling(spellings)
+    if layout and layout != {"details": ["auto"] * len(layout.get("details", []))}:
+        meta[LAYOUT_META] = layout
     return Message(id="", role=role, content=parts, tool_call_id=m.get("tool_call_id"), meta=meta)
 
 
@@ -183,8 +208,8 @@ def detect(record: dict[str, Any]) -> bool:
     (``tool_calls``, ``tool_call_id``)."""
     messages = record.get("messages")
     if isinstance(messages, list) and messages and isinstance(messages[0], dict):
-        content = messages[0].get("content")
-        if not isinstance(content, str) and "image_url" in str(content):
+        contents = [m.get("content") for m in messages if isinstance(m, dict)]
+        if any(not isinstance(c, str) and "image_url" in str(c) for c in contents):
             return True
         return calls_tools(messages)
     return False

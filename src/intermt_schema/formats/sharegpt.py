@@ -85,7 +85,8 @@ def _message(turn: Turn, style: Style, loss: LossReport) -> dict[str, str]:
     tags = _TAGS[style]
     if turn.calls:
         loss.drop("answer text beside tool calls", 1 if turn.text else 0)
-        return {tags["role_tag"]: tags["function_tag"], tags["content_tag"]: spelled(calls_text(turn.calls), turn.meta)}
+        calls = spelled(calls_text(turn.calls), turn.meta)
+        return {tags["role_tag"]: tags["function_tag"], tags["content_tag"]: calls}
     return {tags["role_tag"]: tags[_ROLE_TAG[turn.role]], tags["content_tag"]: turn.text}
 
 
@@ -132,14 +133,14 @@ def _ranking_records(
     style: Style,
     loss: LossReport,
 ) -> Iterator[dict[str, Any]]:
-    for turns, chosen, rejected, path in pair_turns(trees, options, criterion, loss):
+    for turns, chosen, rejected, path, judgment in pair_turns(trees, options, criterion, loss):
         record = {
             "conversations": [_message(t, style, loss) for t in turns],
             "chosen": _message(chosen, style, loss),
             "rejected": _message(rejected, style, loss),
         }
         record = _files(record, [*turns, chosen, rejected], path, sink, loss)
-        yield restore_keys(record, path[-1], "sharegpt/pair", loss)
+        yield restore_keys(record, judgment, "sharegpt/pair", loss, path[-1])
 
 
 def _dataset_info(
@@ -318,7 +319,8 @@ def detect(record: dict[str, Any]) -> bool:
         return True
     messages = record.get("messages")
     if isinstance(messages, list) and messages and isinstance(messages[0], dict):
-        return isinstance(messages[0].get("content"), str) and not calls_tools(messages)
+        strings = all(isinstance(m, dict) and isinstance(m.get("content"), str) for m in messages)
+        return strings and not calls_tools(messages)
     return has_turns(record) and "id" not in record and "image" not in record
 
 

@@ -17,13 +17,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
+from msgspec import structs
+
 from .._errors import OptionError, check_choice
 from ..io._json_records import rewrite_records
 from ..schema._structs import DialogueTree, ImagePart, ImageRef, Message, Part, TextPart
 from ..tree._merge import Conversation
 from ..tree._view import TreeView
 from ..validation._report import Issue
-from ._linear import LinearOptions, Turn, linearize, pair_turns, sft_turns, within_limits
+from ._linear import (
+    RECORD_ENDS,
+    RECORD_KEYS,
+    LinearOptions,
+    Turn,
+    linearize,
+    pair_turns,
+    sft_turns,
+    within_limits,
+)
 from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
 from ._records import image_ref, known_role, load_records, preference, restore_keys
@@ -61,7 +72,9 @@ def _prompts(
                 turns = linearize(view.path_to(node.id), options, loss)
                 if turns is not None and within_limits(turns, options, loss):
                     yield node, turns
-            else:
+                    for kept in node.meta.get(RECORD_ENDS, ()):  # rows repeated on import
+                        yield structs.replace(node, meta={RECORD_KEYS: kept}), turns
+            elif node.role != "system":  # a system message is part of the prompts
                 loss.drop("answers (prompt-only rows hold questions)")
 
 
@@ -91,7 +104,7 @@ def _records(
             )
             yield restore_keys(record, path[-1], "trl/sft", loss)
         return
-    for turns, chosen, rejected, (*_, answer) in pair_turns(trees, options, criterion, loss):
+    for turns, chosen, rejected, path, judgment in pair_turns(trees, options, criterion, loss):
         head = [_message(t) for t in turns]
         chosen_, rejected_ = [_message(chosen)], [_message(rejected)]
         if mode == "preference":
@@ -102,7 +115,8 @@ def _records(
             for side, label in ((chosen_, True), (rejected_, False)):
                 yield {"prompt": head, "completion": side, "label": label, "images": images(turns)}
             continue
-        yield restore_keys({**record, "images": images(turns)}, answer, "trl/pair", loss)
+        record["images"] = images(turns)
+        yield restore_keys(record, judgment, "trl/pair", loss, path[-1])
 
 
 def _standard(rows: Iterator[dict[str, Any]], loss: LossReport) -> Iterator[dict[str, Any]]:
@@ -317,6 +331,9 @@ def detect(record: dict[str, Any]) -> bool:
     """
     if "completion" in record:
         return True
+    prompt = record.get("prompt")
+    if isinstance(prompt, list) and prompt and isinstance(prompt[0], dict) and "role" in prompt[0]:
+        return True  # conversational, any type; other keys are kept
     if "prompt" in record and ("chosen" in record or set(record) <= {"prompt", "images"}):
         return isinstance(record["prompt"], list) or (  # a standard row: strings
             isinstance(record["prompt"], str) and "id" not in record and "image" not in record

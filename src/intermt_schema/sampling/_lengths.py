@@ -45,7 +45,7 @@ class RecordLengths:
         loss = LossReport(format="lengths")  # what the records leave out is not counted here
         for _, _, turns in sft_turns([tree], LinearOptions(), loss):
             self._record("sft", turns)
-        for turns, chosen, rejected, _ in pair_turns([tree], LinearOptions(), "overall", loss):
+        for turns, chosen, rejected, *_ in pair_turns([tree], LinearOptions(), "overall", loss):
             longer = max(chosen, rejected, key=lambda turn: len(turn.text))
             self._record("pair", [*turns, longer])
 

@@ -108,7 +108,7 @@ RESERVED_MESSAGE_META: dict[str, Any] = {
     "intermt_blank_images": Annotated[int, Meta(ge=1, le=2**31 - 1)],
     "intermt_record_ends": list[dict[str, dict[str, Any]]],
     "llamafactory_loss_weight": float,
-    "intermt_json_spelling": list[str],
+    "intermt_json_spelling": list[str | None],
 }
 """Keys of ``Message.meta`` the library writes and reads back, with their types."""
 RESERVED_TREE_EXTRA: dict[str, Any] = {"meta_data": dict[str, Any]}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import msgspec
 from msgspec import Struct, field, structs
@@ -31,6 +32,7 @@ from ..validation._rules import rule_issue
 from ._view import TreeView
 
 __all__ = [
+    "WRITTEN_AS_META",
     "Conversation",
     "MergeResult",
     "VariantHook",
@@ -90,7 +92,23 @@ def content_key(message: Message) -> bytes:
             h.update(b"\x00p" + _hash_encoder.encode(part))
     if message.tools is not None or message.tool_call_id is not None:
         h.update(b"\x00c" + _hash_encoder.encode([message.tools, message.tool_call_id]))
+    written = _written_as(message)
+    if written:
+        h.update(b"\x00w" + _hash_encoder.encode(written))
     return h.digest()
+
+
+WRITTEN_AS_META = frozenset(
+    {"llamafactory_loss_weight", "intermt_json_spelling", "openai_layout", "alpaca_input"}
+)
+"""Message meta keys that record how a source wrote a message (a loss weight, the
+spelling of its JSON, string or part content, an Alpaca ``input``): two messages that
+differ in them are kept apart, so that each comes back as it was written."""
+
+
+def _written_as(message: Message) -> dict[str, Any]:
+    meta = message.meta
+    return {k: meta[k] for k in WRITTEN_AS_META if k in meta} if meta else {}
 
 
 def path_ids(messages: Sequence[Message]) -> list[str]:
@@ -118,6 +136,7 @@ def _same_message(a: Message, b: Message) -> bool:
         and a.content == b.content
         and a.tools == b.tools
         and a.tool_call_id == b.tool_call_id
+        and _written_as(a) == _written_as(b)
     )
 
 

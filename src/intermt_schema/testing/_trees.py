@@ -1,6 +1,4 @@
-"""Hypothesis strategies for dialogue trees, for testing this library and pipelines on it.
-
-Requires ``hypothesis`` (``pip install 'intermt-schema[dev]'``).
+"""Hypothesis strategies for dialogue trees and their parts.
 
 >>> from hypothesis import given
 >>> from intermt_schema import validate
@@ -19,8 +17,8 @@ from typing import Any
 from hypothesis import strategies as st
 from msgspec import structs
 
-from .schema._dimensions import INTERMT, DimensionSet
-from .schema._structs import (
+from ..schema._dimensions import INTERMT, DimensionSet
+from ..schema._structs import (
     RESERVED_MESSAGE_META,
     RESERVED_TREE_EXTRA,
     AudioPart,

@@ -1,0 +1,99 @@
+"""The keys a record holds beyond what the trees carry: kept on import, on the record's
+last message (or a preference record's judgment), and restored by an export to the
+same format and kind.
+
+>>> extra_keys({"id": "x", "messages": []}, {"messages"}, "openai", ())
+('openai', {'id': 'x'})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any
+
+from msgspec import structs
+
+from ..schema._structs import Judgment, Message
+from ._linear import RECORD_KEYS
+from ._registry import LossReport
+
+if TYPE_CHECKING:
+    from ..tree._merge import Conversation
+
+__all__ = ["ABSENT_KEYS", "Keys", "carried_keys", "extra_keys", "keep", "restore_keys"]
+
+Keys = Collection[str] | Callable[[dict[str, Any]], Collection[str]]
+"""The keys a reader carries into trees, or a function giving them for a record."""
+
+ABSENT_KEYS = "intermt_absent"
+"""Under a format's kept record keys (:data:`RECORD_KEYS`): the keys its writer always
+writes that the source record lacked, which an export leaves out again."""
+
+
+def restore_keys(
+    record: dict[str, Any],
+    holder: Message | Judgment,
+    key: str,
+    loss: LossReport,
+    *others: Message,
+) -> dict[str, Any]:
+    """``record`` with the keys its source record held beyond the trees, kept under
+    ``key`` (``"<format>/<sft|pair>"``) on ``holder``: its last message, or the
+    judgment of a preference record (``others``: where older files kept them, the
+    chosen answer). Keys kept from another format or kind are counted in ``loss``,
+    since this record cannot hold them.
+
+    >>> m = Message(id="a", role="assistant", meta={RECORD_KEYS: {"llava/sft": {"id": "x"}}})
+    >>> restore_keys({"id": "t:a"}, m, "llava/sft", LossReport(format="llava"))
+    {'id': 'x'}
+    """
+    kept = next((h.meta[RECORD_KEYS] for h in (holder, *others) if RECORD_KEYS in h.meta), None)
+    if not kept:
+        return record
+    for source, values in kept.items():
+        if source == key:
+            record.update((k, v) for k, v in values.items() if k != ABSENT_KEYS)
+            for absent in values.get(ABSENT_KEYS, ()):
+                record.pop(absent, None)
+        else:
+            loss.drop(f"record keys of {source} records", len(values))
+    return record
+
+
+def carried_keys(keys: Keys | None, record: Any) -> Collection[str] | None:
+    if not callable(keys):
+        return keys
+    return keys(record) if isinstance(record, dict) else None
+
+
+def extra_keys(
+    record: Any, keys: Collection[str] | None, kept_as: str | None, written: Collection[str]
+) -> tuple[str, dict[str, Any]] | None:
+    """``(format, {key: value})`` for the keys of ``record`` outside ``keys`` that are
+    kept, and under :data:`ABSENT_KEYS` the keys of ``written`` it lacks; None when
+    there are none or they are not kept."""
+    if kept_as is None or keys is None or not isinstance(record, dict):
+        return None
+    extra = {k: v for k, v in record.items() if k not in keys}
+    absent = sorted(k for k in written if k not in record)
+    if absent:
+        extra[ABSENT_KEYS] = absent
+    return (kept_as, extra) if extra else None
+
+
+def keep(conversations: list[Conversation], kept: tuple[str, dict[str, Any]]) -> None:
+    """Put a record's extra keys on its last message, or on the judgment of a
+    preference record: a pair repeated with other keys keeps each record's own."""
+    pair = next((c for c in conversations if c.judgments), None)
+    if pair is not None:
+        judgment = pair.judgments[0]
+        meta = {**judgment.meta, RECORD_KEYS: {f"{kept[0]}/pair": kept[1]}}
+        pair.judgments[0] = structs.replace(judgment, meta=meta)
+        return
+    holder = conversations[-1] if conversations else None
+    if holder is None or not holder.messages:
+        return
+    last = holder.messages[-1]
+    key = f"{kept[0]}/sft"
+    meta = {**last.meta, RECORD_KEYS: {**last.meta.get(RECORD_KEYS, {}), key: kept[1]}}
+    holder.messages[-1] = structs.replace(last, meta=meta)
