@@ -20,7 +20,8 @@ from ._registry import LossReport
 if TYPE_CHECKING:
     from ..tree._merge import Conversation
 
-__all__ = ["ABSENT_KEYS", "Keys", "carried_keys", "extra_keys", "keep", "restore_keys"]
+__all__ = ["ABSENT_KEYS", "MESSAGE_KEYS", "Keys", "carried_keys", "extra_keys", "keep",
+           "kept_message_keys", "message_keys", "restore_keys"]  # fmt: skip
 
 Keys = Collection[str] | Callable[[dict[str, Any]], Collection[str]]
 """The keys a reader carries into trees, or a function giving them for a record."""
@@ -97,3 +98,24 @@ def keep(conversations: list[Conversation], kept: tuple[str, dict[str, Any]]) ->
     key = f"{kept[0]}/sft"
     meta = {**last.meta, RECORD_KEYS: {**last.meta.get(RECORD_KEYS, {}), key: kept[1]}}
     holder.messages[-1] = structs.replace(last, meta=meta)
+
+
+MESSAGE_KEYS = "intermt_message_keys"
+"""The message meta key keeping what a source message held beyond the message's fields,
+``{"<format>": {key: value}}``, for an export to the same format to write back."""
+
+
+def kept_message_keys(raw: dict[str, Any], known: Collection[str], fmt: str) -> dict[str, Any]:
+    """The message meta keeping the keys of ``raw`` outside ``known`` (nothing if none).
+
+    >>> kept_message_keys({"role": "tool", "name": "f"}, {"role"}, "trl")
+    {'intermt_message_keys': {'trl': {'name': 'f'}}}
+    """
+    extra = {k: v for k, v in raw.items() if k not in known}
+    return {MESSAGE_KEYS: {fmt: extra}} if extra else {}
+
+
+def message_keys(meta: dict[str, Any], fmt: str) -> dict[str, Any]:
+    """The keys a message kept for ``fmt`` (see :func:`kept_message_keys`)."""
+    kept = meta.get(MESSAGE_KEYS) if meta else None
+    return dict(kept.get(fmt) or {}) if isinstance(kept, dict) else {}

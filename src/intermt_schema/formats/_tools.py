@@ -29,6 +29,7 @@ __all__ = [
     "calls_from_text",
     "calls_text",
     "calls_tools",
+    "calls_tools_trl_style",
     "json_text",
     "refuse_unknown_keys",
     "spelled",
@@ -36,6 +37,7 @@ __all__ = [
     "tools_from_value",
     "tools_of",
     "tools_text",
+    "tools_value",
     "with_tools",
 ]
 
@@ -83,10 +85,14 @@ class Spellings:
 
     def text(self, written: str) -> str:
         """The next kept spelling if it holds the value ``written``, else ``written``."""
+        return self.kept_text(written) or written
+
+    def kept_text(self, written: str) -> str | None:
+        """The next kept spelling if it holds the value ``written``, else None."""
         text = next(self.kept, None)
         if isinstance(text, str) and _value_key(text) == _value_key(written):
             return text
-        return written
+        return None
 
 
 def spelled(written: str, meta: dict[str, Any]) -> str:
@@ -112,6 +118,21 @@ def calls_tools(messages: list[Any]) -> bool:
     """Whether OpenAI-style ``messages`` call tools (``tool_calls``, ``tool_call_id``)."""
     return any(isinstance(m, dict) and ("tool_calls" in m or "tool_call_id" in m)
                for m in messages)  # fmt: skip
+
+
+def calls_tools_trl_style(messages: list[Any]) -> bool:
+    """Whether ``messages`` call tools as TRL writes them: arguments as an object, or
+    tool messages naming their tool (OpenAI gives arguments as text and no name)."""
+    for m in messages:
+        if not isinstance(m, dict):
+            continue
+        if m.get("role") == "tool" and "name" in m:
+            return True
+        for call in m.get("tool_calls") or []:
+            function = call.get("function") if isinstance(call, dict) else None
+            if isinstance(function, dict) and not isinstance(function.get("arguments"), str):
+                return True
+    return False
 
 
 _CALL_KEYS = frozenset({"name", "arguments"})
@@ -159,16 +180,20 @@ def tools_from_value(value: Any, where: str) -> list[Any]:
     return value
 
 
-def with_tools(messages: list[Message], record: Mapping[str, Any]) -> list[Message]:
+def with_tools(
+    messages: list[Message], record: Mapping[str, Any], text_kept: bool = False
+) -> list[Message]:
     """``messages`` with the tools of the ``record``'s ``tools`` column, if it has one
     (JSON text or a list, see :func:`tools_from_value`), declared on the first message,
-    where they apply from, keeping the text's spelling."""
+    where they apply from, keeping the text's spelling (``text_kept``: keeping that it
+    was text, for a format whose column may hold either)."""
     if "tools" not in record or not messages:
         return messages
     value = record["tools"]
     tools = tools_from_value(value, "tools")
     first = messages[0]
-    meta = spelling([(value, json_text(tools))]) if isinstance(value, str) else {}
+    written = "" if text_kept else json_text(tools)
+    meta = spelling([(value, written)]) if isinstance(value, str) else {}
     return [structs.replace(first, tools=tools, meta={**first.meta, **meta}), *messages[1:]]
 
 
@@ -178,6 +203,16 @@ def tools_of(path: Sequence[Message], loss: LossReport) -> list[Any] | None:
     declared = [m.tools for m in path if m.tools is not None]
     loss.drop("tool declarations replaced later in a path", len(declared) - 1 if declared else 0)
     return declared[-1] if declared else None
+
+
+def tools_value(path: Sequence[Message], loss: LossReport) -> Any:
+    """:func:`tools_of` as a ``tools`` column holding a list, or JSON text where the
+    source gave text (spelled as it was)."""
+    tools = tools_of(path, loss)
+    if tools is None:
+        return None
+    last = next(m for m in reversed(path) if m.tools is not None)
+    return Spellings(last.meta).kept_text(json_text(tools)) or tools
 
 
 def tools_text(path: Sequence[Message], loss: LossReport) -> str | None:

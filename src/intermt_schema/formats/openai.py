@@ -39,6 +39,7 @@ from ._registry import Format, ImportResult, LossReport, register_format
 from ._tools import (
     Spellings,
     calls_tools,
+    calls_tools_trl_style,
     json_text,
     refuse_unknown_keys,
     spelling,
@@ -211,7 +212,7 @@ def detect(record: dict[str, Any]) -> bool:
         contents = [m.get("content") for m in messages if isinstance(m, dict)]
         if any(not isinstance(c, str) and "image_url" in str(c) for c in contents):
             return True
-        return calls_tools(messages)
+        return calls_tools(messages) and not calls_tools_trl_style(messages)
     return False
 
 

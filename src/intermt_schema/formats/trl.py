@@ -21,10 +21,12 @@ from msgspec import structs
 
 from .._errors import OptionError, check_choice
 from ..io._json_records import rewrite_records
-from ..schema._structs import DialogueTree, ImagePart, ImageRef, Message, Part, TextPart
-from ..tree._merge import Conversation
+from ..schema._structs import (
+    DialogueTree,
+    Message,
+)
 from ..tree._view import TreeView
-from ..validation._report import Issue
+from ._kept import message_keys
 from ._linear import (
     RECORD_ENDS,
     RECORD_KEYS,
@@ -37,13 +39,13 @@ from ._linear import (
 )
 from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
-from ._records import image_ref, known_role, load_records, preference, restore_keys
+from ._records import load_records, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
-from ._tools import refuse_unknown_keys
+from ._tools import Spellings, calls_tools_trl_style, json_text, tools_value
+from ._trl_rows import parse_row
 
 __all__ = ["FORMAT", "MODES", "check_record", "detect", "export", "load", "records"]
 
-_MESSAGE_FIELDS = frozenset({"role", "content"})
 
 _MARK = "\x00image\x00"  # splits a linearized turn back into parts; never in real text
 
@@ -55,27 +57,46 @@ def _message(turn: Turn) -> dict[str, Any]:
             parts.append({"type": "image"})
         if piece:
             parts.append({"type": "text", "text": piece})
-    return {"role": turn.role, "content": parts}
+    message: dict[str, Any] = {"role": turn.role}
+    if parts or not turn.calls:  # a message of tool calls alone has no content
+        message["content"] = parts
+    if turn.calls:
+        kept = Spellings(turn.meta)
+        message["tool_calls"] = [
+            {"type": "function", **({"id": c.call_id} if c.call_id is not None else {}),
+             "function": {"name": c.name,
+                          "arguments": kept.kept_text(json_text(c.arguments)) or c.arguments}}
+            for c in turn.calls
+        ]  # fmt: skip
+    if turn.tool_call_id is not None:
+        message["tool_call_id"] = turn.tool_call_id
+    return {**message, **message_keys(turn.meta, "trl")}
 
 
 def _prompts(
     trees: Iterable[DialogueTree], options: LinearOptions, loss: LossReport
-) -> Iterator[tuple[Message, list[Turn]]]:
-    """``(question, turns up to it)`` for every user message: the prompts of online
-    training."""
+) -> Iterator[tuple[Message, list[Message], list[Turn]]]:
+    """``(question, path to it, turns up to it)`` for every user message: the prompts
+    of online training."""
     for tree in trees:
         loss.drop("ratings", len(tree.ratings))
         loss.drop("judgments", len(tree.judgments))
         view = TreeView(tree)
         for node in tree.nodes:
             if node.role == "user":
-                turns = linearize(view.path_to(node.id), options, loss)
+                path = view.path_to(node.id)
+                turns = linearize(path, options, loss)
                 if turns is not None and within_limits(turns, options, loss):
-                    yield node, turns
+                    yield node, path, turns
                     for kept in node.meta.get(RECORD_ENDS, ()):  # rows repeated on import
-                        yield structs.replace(node, meta={RECORD_KEYS: kept}), turns
+                        yield structs.replace(node, meta={RECORD_KEYS: kept}), path, turns
             elif node.role != "system":  # a system message is part of the prompts
                 loss.drop("answers (prompt-only rows hold questions)")
+
+
+def _with_tools(record: dict[str, Any], path: list[Message], loss: LossReport) -> dict[str, Any]:
+    tools = tools_value(path, loss)
+    return record if tools is None else {**record, "tools": tools}
 
 
 def _records(
@@ -90,9 +111,9 @@ def _records(
         return [sink.place(r) for t in turns for r in t.images]
 
     if mode == "prompt-only":
-        for question, turns in _prompts(trees, options, loss):
+        for question, path, turns in _prompts(trees, options, loss):
             record = {"prompt": [_message(t) for t in turns], "images": images(turns)}
-            yield restore_keys(record, question, "trl/sft", loss)
+            yield restore_keys(_with_tools(record, path, loss), question, "trl/sft", loss)
         return
     if mode in ("sft", "prompt-completion"):
         for _, path, turns in sft_turns(trees, options, loss):
@@ -102,7 +123,7 @@ def _records(
                 if mode == "sft"
                 else {"prompt": messages[:-1], "completion": messages[-1:], "images": images(turns)}
             )
-            yield restore_keys(record, path[-1], "trl/sft", loss)
+            yield restore_keys(_with_tools(record, path, loss), path[-1], "trl/sft", loss)
         return
     for turns, chosen, rejected, path, judgment in pair_turns(trees, options, criterion, loss):
         head = [_message(t) for t in turns]
@@ -116,6 +137,7 @@ def _records(
                 yield {"prompt": head, "completion": side, "label": label, "images": images(turns)}
             continue
         record["images"] = images(turns)
+        record = _with_tools(record, path, loss)
         yield restore_keys(record, judgment, "trl/pair", loss, path[-1])
 
 
@@ -181,7 +203,7 @@ def records(
         raise OptionError("trl: --style standard writes every --mode but sft (language modelling)")
     loss.format = f"trl ({mode}{', standard' if style == 'standard' else ''})"
     sink = ImageSink(image_folder, source_root, images)
-    options = LinearOptions(_MARK, assistant_images, max_images, max_chars)
+    options = LinearOptions(_MARK, assistant_images, max_images, max_chars, tools=True)
     rows = _records(trees, mode, sink, options, criterion, loss)
     yield from _standard(rows, loss) if style == "standard" else rows
     sink.account(loss)
@@ -198,7 +220,7 @@ def finish(url: str, loss: LossReport) -> None:
 
 def _text_only(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        k: [{**m, "content": _plain(m["content"])} for m in v]
+        k: [{**m, "content": _plain(m["content"])} if "content" in m else m for m in v]
         if k in _MESSAGE_KEYS and isinstance(v, list)
         else v
         for k, v in row.items()
@@ -248,83 +270,22 @@ def check_record(row: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _messages(raw: list[Any], images: list[ImageRef]) -> list[Message]:
-    """Messages from TRL rows; image parts take the row's images in order."""
-    messages = []
-    start = 0
-    for i, m in enumerate(raw):
-        refuse_unknown_keys(m, _MESSAGE_FIELDS, f"message {i}")  # tool_calls: not read yet
-        content = m["content"]
-        parts: list[Part] = []
-        for p in [{"type": "text", "text": content}] if isinstance(content, str) else content:
-            if p["type"] == "image":
-                parts.append(ImagePart(image=images[start] if start < len(images) else ImageRef()))
-                start += 1
-            else:
-                parts.append(TextPart(p["text"]))
-        role = known_role(m["role"])
-        messages.append(Message(id="", role=role, content=parts))
-    return messages
-
-
-def _side(value: Any, role: str) -> list[Any]:
-    """A row's side as role messages: a standard row's plain string is one message."""
-    return [{"role": role, "content": value}] if isinstance(value, str) else value
-
-
-def _parse(row: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
-    images = [image_ref(p) for p in row.get("images") or []]
-    if "messages" in row:
-        return [Conversation(messages=_messages(row["messages"], images), record=number)]
-    if "prompt" not in row:  # preference with an implicit prompt: the shared beginning
-        if isinstance(row.get("chosen"), str):
-            raise ValueError(
-                "a standard row with an implicit prompt cannot be split into prompt and "
-                "answers; give 'prompt'"
-            )
-        return _implicit_preference(row, images, number)
-    prompt = _messages(_side(row["prompt"], "user"), images)
-    if "completion" in row:
-        completion = _messages(_side(row["completion"], "assistant"), [])
-        return [Conversation(messages=[*prompt, *completion], record=number)]
-    if "chosen" not in row and "rejected" not in row:  # prompt-only
-        return [Conversation(messages=prompt, record=number)]
-    chosen, rejected = (_messages(_side(row[k], "assistant"), []) for k in ("chosen", "rejected"))
-    return preference(prompt, chosen, rejected, number)
-
-
-def _implicit_preference(
-    row: dict[str, Any], images: list[ImageRef], number: int
-) -> list[Conversation]:
-    """A preference row whose ``chosen`` and ``rejected`` conversations repeat their
-    prompt: the messages they share are the prompt, the rest are the two answers."""
-    chosen, rejected = row["chosen"], row["rejected"]
-    shared = 0
-    while shared < min(len(chosen), len(rejected)) and chosen[shared] == rejected[shared]:
-        shared += 1
-    if shared == 0 or shared == len(chosen) or shared == len(rejected):
-        raise ValueError("chosen and rejected share no prompt, or one holds no answer")
-    prompt = _messages(chosen[:shared], images)
-    return preference(
-        prompt, _messages(chosen[shared:], []), _messages(rejected[shared:], []), number
-    )
-
-
 def load(url: str) -> ImportResult:
     """Read TRL conversational rows back into trees: language modeling, prompt-only,
     prompt-completion (and unpaired preference), and preference with an explicit or
     an implicit prompt."""
-    return load_records(url, _parse, keys=_KEYS, kept_as="trl")
+    return load_records(url, parse_row, keys=_KEYS, kept_as="trl")
 
 
-_KEYS = frozenset({"messages", "prompt", "completion", "chosen", "rejected", "images"})
+_KEYS = frozenset({"messages", "prompt", "completion", "chosen", "rejected", "images", "tools"})
 """The row keys the reader carries into trees; others (``label``) are counted as dropped."""
 
 
 def detect(record: dict[str, Any]) -> bool:
     """A TRL conversational row: a ``completion``, a ``prompt`` list (with ``chosen``
     or alone), ``chosen`` and ``rejected`` lists of role messages (an implicit
-    prompt), or ``messages`` whose contents are part lists without ``image_url``.
+    prompt), or ``messages`` whose contents are part lists without ``image_url``, or
+    that call tools as TRL writes them.
 
     >>> detect({"chosen": [{"role": "user", "content": "Hi"}], "rejected": []})
     True
@@ -343,6 +304,8 @@ def detect(record: dict[str, Any]) -> bool:
         if isinstance(chosen, list) and chosen and isinstance(chosen[0], dict):
             return "role" in chosen[0] and isinstance(record.get("rejected"), list)
     messages = record.get("messages")
+    if isinstance(messages, list) and calls_tools_trl_style(messages):
+        return True
     if isinstance(messages, list) and messages and isinstance(messages[0], dict):
         content = messages[0].get("content")
         return isinstance(content, list) and "image_url" not in str(content)

@@ -109,6 +109,7 @@ RESERVED_MESSAGE_META: dict[str, Any] = {
     "intermt_record_ends": list[dict[str, dict[str, Any]]],
     "llamafactory_loss_weight": float,
     "intermt_json_spelling": list[str | None],
+    "intermt_message_keys": dict[str, dict[str, Any]],
 }
 """Keys of ``Message.meta`` the library writes and reads back, with their types."""
 RESERVED_TREE_EXTRA: dict[str, Any] = {"meta_data": dict[str, Any]}

@@ -230,6 +230,34 @@ def _trl_message(draw: st.DrawFn, role: str, vision: bool, images: list[str],
                                       {"type": "text", "text": text}]}  # fmt: skip
 
 
+def _trl_tool_use(draw: st.DrawFn, features: set[str], vision: bool) -> list[dict[str, Any]]:
+    """An assistant message of tool calls (arguments as an object or as JSON text, an
+    empty content absent or given) and the tool messages answering them."""
+    features.add("tool calls")
+    calls = []
+    for _ in range(draw(st.integers(1, 2))):
+        arguments: Any = draw(_arguments)
+        if draw(st.booleans()):
+            arguments = _json(draw, arguments, features)
+        call = {"type": "function", "function": {"name": draw(_name), "arguments": arguments}}
+        if draw(st.booleans()):
+            call["id"] = draw(_name)
+        calls.append(call)
+    message: dict[str, Any] = {"role": "assistant", "tool_calls": calls}
+    if draw(st.booleans()):
+        message["content"] = draw(st.sampled_from(["", None]))
+        features.add("empty content beside calls")
+    answers = []
+    for call in calls:
+        text = draw(_words)
+        content: Any = [{"type": "text", "text": text}] if vision else text
+        answer = {"role": "tool", "name": call["function"]["name"], "content": content}
+        if "id" in call:
+            answer["tool_call_id"] = call["id"]
+        answers.append(answer)
+    return [message, *answers]
+
+
 @st.composite
 def trl(draw: st.DrawFn, mode: str, vision: bool) -> Drawn:
     features: set[str] = {"vision" if vision else "text only"}
@@ -240,7 +268,10 @@ def trl(draw: st.DrawFn, mode: str, vision: bool) -> Drawn:
 
     prompt = [say("system")] if draw(st.booleans()) else []
     for _ in range(draw(st.integers(0, 0 if mode == "prompt-only" else 2))):  # (see trl docs)
-        prompt += [say("user"), say("assistant")]
+        prompt.append(say("user"))
+        if draw(st.booleans()):
+            prompt += _trl_tool_use(draw, features, vision)
+        prompt.append(say("assistant"))
     prompt.append(say("user"))
     row: dict[str, Any]
     if mode == "sft":
@@ -260,6 +291,10 @@ def trl(draw: st.DrawFn, mode: str, vision: bool) -> Drawn:
         row = ({"prompt": prompt, "chosen": [chosen], "rejected": [rejected]}
                if mode == "preference"
                else {"chosen": [*prompt, chosen], "rejected": [*prompt, rejected]})  # fmt: skip
+    if "tool calls" in features and draw(st.booleans()):
+        tools = [{"type": "function", "function": {"name": draw(_name)}}]
+        row["tools"] = _json(draw, tools, features) if draw(st.booleans()) else tools
+        features.add("tools")
     if vision:
         if not images:  # a file whose rows name no image is written as text only
             first = next(m for m in (row.get("messages") or row.get("prompt") or row["chosen"])

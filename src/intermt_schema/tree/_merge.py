@@ -99,10 +99,12 @@ def content_key(message: Message) -> bytes:
 
 
 WRITTEN_AS_META = frozenset(
-    {"llamafactory_loss_weight", "intermt_json_spelling", "openai_layout", "alpaca_input"}
+    {"llamafactory_loss_weight", "intermt_json_spelling", "openai_layout", "alpaca_input",
+     "intermt_message_keys"}
 )
 """Message meta keys that record how a source wrote a message (a loss weight, the
-spelling of its JSON, string or part content, an Alpaca ``input``): two messages that
+spelling of its JSON, string or part content, an Alpaca ``input``, keys no field
+holds): two messages that
 differ in them are kept apart, so that each comes back as it was written."""
 
 
