@@ -239,7 +239,8 @@ def _trl_tool_use(draw: st.DrawFn, features: set[str], vision: bool) -> list[dic
         arguments: Any = draw(_arguments)
         if draw(st.booleans()):
             arguments = _json(draw, arguments, features)
-        call = {"type": "function", "function": {"name": draw(_name), "arguments": arguments}}
+        call: dict[str, Any] = {"type": "function",
+                                "function": {"name": draw(_name), "arguments": arguments}}
         if draw(st.booleans()):
             call["id"] = draw(_name)
         calls.append(call)
@@ -251,7 +252,8 @@ def _trl_tool_use(draw: st.DrawFn, features: set[str], vision: bool) -> list[dic
     for call in calls:
         text = draw(_words)
         content: Any = [{"type": "text", "text": text}] if vision else text
-        answer = {"role": "tool", "name": call["function"]["name"], "content": content}
+        answer: dict[str, Any] = {"role": "tool", "name": call["function"]["name"],
+                                  "content": content}
         if "id" in call:
             answer["tool_call_id"] = call["id"]
         answers.append(answer)
