@@ -28,7 +28,7 @@ FEATURES = {
                "repeated record", "string content", "detail low", "detail None"},
     "trl": {"text only", "vision", "standard", "images", "kto label", "extra keys",
             "repeated record", "tool calls", "tools", "json spelled otherwise",
-            "empty content beside calls"},
+            "empty content beside calls", "stepwise"},
     "llamafactory-v1": {"sft", "dpo", "text part", "reasoning part", "tool_call part",
                         "image_url part", "video_url part", "audio_url part", "loss_weight",
                         "tools", "json spelled otherwise", "repeated record"},
@@ -36,6 +36,10 @@ FEATURES = {
                        "better 1", "extra keys", "repeated record"},
     "oasst": {"labels", "ranked siblings", "depth 3"},
 }  # fmt: skip
+
+
+EXAMPLES = {"trl": 250, "openai": 120}
+"""More files for formats of many layouts or features, so each is seen every run."""
 
 
 def _canonical(path: Path) -> list[str]:
@@ -71,7 +75,7 @@ def test_generated_files_come_back_equal(
 ) -> None:
     test = f"test_generated_files_come_back_equal[{name}]"
 
-    @settings(max_examples=80, deadline=None,
+    @settings(max_examples=EXAMPLES.get(name, 80), deadline=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
     @given(format_samples(name))
     def run(sample: FormatSample) -> None:

@@ -19,7 +19,11 @@ from ._kept import kept_message_keys
 from ._records import image_ref, known_role, preference
 from ._tools import refuse_unknown_keys, spelling, with_tools
 
-__all__ = ["parse_row"]
+__all__ = ["STEP_LABELS", "parse_row"]
+
+STEP_LABELS = "trl_step_labels"
+"""The message meta key holding a stepwise supervision answer's label per step (each of
+its text parts)."""
 
 _MESSAGE_FIELDS = frozenset({"role", "content", "tool_calls", "tool_call_id"})
 _CALL_FIELDS = frozenset({"type", "function", "id"})
@@ -97,6 +101,8 @@ def parse_row(row: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
             )
         return _implicit_preference(row, images, number)
     prompt = with_tools(_messages(_side(row["prompt"], "user"), images), row, text_kept=True)
+    if "completions" in row:
+        return [Conversation(messages=[*prompt, _steps(row)], record=number)]
     if "completion" in row:
         completion = _messages(_side(row["completion"], "assistant"), [])
         return [Conversation(messages=[*prompt, *completion], record=number)]
@@ -104,6 +110,20 @@ def parse_row(row: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
         return [Conversation(messages=prompt, record=number)]
     chosen, rejected = (_messages(_side(row[k], "assistant"), []) for k in ("chosen", "rejected"))
     return preference(prompt, chosen, rejected, number)
+
+
+def _steps(row: dict[str, Any]) -> Message:
+    """The answer of a stepwise supervision row: one text part per step, the labels
+    kept in its meta (:data:`STEP_LABELS`)."""
+    steps, labels = row["completions"], row.get("labels")
+    if not isinstance(steps, list) or not steps or not all(isinstance(s, str) for s in steps):
+        raise ValueError("completions must be a non-empty list of step texts")
+    if not isinstance(labels, list) or len(labels) != len(steps):
+        raise ValueError("labels must be a list with one label per step")
+    if not all(isinstance(label, bool) for label in labels):
+        raise ValueError("labels must be true or false")
+    return Message(id="", role="assistant", content=[TextPart(s) for s in steps],
+                   meta={STEP_LABELS: labels})  # fmt: skip
 
 
 def _implicit_preference(

@@ -14,17 +14,14 @@ prompts only. ``images`` is left out of rows without images.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal
 
 from msgspec import structs
 
 from .._errors import OptionError, check_choice
 from ..io._json_records import rewrite_records
-from ..schema._structs import (
-    DialogueTree,
-    Message,
-)
+from ..schema._structs import DialogueTree, Message, TextPart
 from ..tree._view import TreeView
 from ._kept import message_keys
 from ._linear import (
@@ -42,7 +39,7 @@ from ._placing import ImageSink
 from ._records import load_records, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
 from ._tools import Spellings, calls_tools_trl_style, json_text, tools_value
-from ._trl_rows import parse_row
+from ._trl_rows import STEP_LABELS, parse_row
 
 __all__ = ["FORMAT", "MODES", "check_record", "detect", "export", "load", "records"]
 
@@ -99,6 +96,27 @@ def _with_tools(record: dict[str, Any], path: list[Message], loss: LossReport) -
     return record if tools is None else {**record, "tools": tools}
 
 
+def _stepwise(
+    trees: Iterable[DialogueTree],
+    options: LinearOptions,
+    images: Callable[[list[Turn]], list[str]],
+    loss: LossReport,
+) -> Iterator[dict[str, Any]]:
+    """Stepwise supervision rows: the prompt, the steps of the answer (its text parts)
+    and their labels; answers without a label per step are counted."""
+    for _, path, turns in sft_turns(trees, options, loss):
+        answer = path[-1]
+        labels = answer.meta.get(STEP_LABELS)
+        steps = [p.text for p in answer.content if isinstance(p, TextPart)]
+        if not isinstance(labels, list) or not len(labels) == len(steps) == len(answer.content):
+            loss.drop("answers without a label per step (stepwise rows need them)")
+            continue
+        head = turns[:-1]
+        record = {"prompt": [_message(t) for t in head], "completions": steps, "labels": labels,
+                  "images": images(head)}  # fmt: skip
+        yield restore_keys(_with_tools(record, path, loss), answer, "trl/sft", loss)
+
+
 def _records(
     trees: Iterable[DialogueTree],
     mode: str,
@@ -114,6 +132,9 @@ def _records(
         for question, path, turns in _prompts(trees, options, loss):
             record = {"prompt": [_message(t) for t in turns], "images": images(turns)}
             yield restore_keys(_with_tools(record, path, loss), question, "trl/sft", loss)
+        return
+    if mode == "stepwise":
+        yield from _stepwise(trees, options, images, loss)
         return
     if mode in ("sft", "prompt-completion"):
         for _, path, turns in sft_turns(trees, options, loss):
@@ -172,10 +193,12 @@ _MESSAGE_KEYS = ("messages", "prompt", "completion", "chosen", "rejected")
 
 
 Mode = Literal[
-    "sft", "prompt-only", "prompt-completion", "preference", "preference-implicit", "kto"
-]
+    "sft", "prompt-only", "prompt-completion", "preference", "preference-implicit", "kto",
+    "stepwise",
+]  # fmt: skip
 MODES: tuple[Mode, ...] = (
     "sft", "prompt-only", "prompt-completion", "preference", "preference-implicit", "kto",
+    "stepwise",
 )  # fmt: skip
 STYLES = ("conversational", "standard")
 
@@ -277,7 +300,8 @@ def load(url: str) -> ImportResult:
     return load_records(url, parse_row, keys=_KEYS, kept_as="trl")
 
 
-_KEYS = frozenset({"messages", "prompt", "completion", "chosen", "rejected", "images", "tools"})
+_KEYS = frozenset({"messages", "prompt", "completion", "completions", "labels", "chosen",
+                   "rejected", "images", "tools"})  # fmt: skip
 """The row keys the reader carries into trees; others (``label``) are counted as dropped."""
 
 
@@ -290,7 +314,7 @@ def detect(record: dict[str, Any]) -> bool:
     >>> detect({"chosen": [{"role": "user", "content": "Hi"}], "rejected": []})
     True
     """
-    if "completion" in record:
+    if "completion" in record or ("completions" in record and "labels" in record):
         return True
     prompt = record.get("prompt")
     if isinstance(prompt, list) and prompt and isinstance(prompt[0], dict) and "role" in prompt[0]:

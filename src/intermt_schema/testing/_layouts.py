@@ -314,6 +314,11 @@ def trl_standard(draw: st.DrawFn, mode: str) -> Drawn:
     row: dict[str, Any] = {"prompt": draw(_words)}
     if mode == "preference":
         row["chosen"], row["rejected"] = draw(_two_words)
+    elif mode == "stepwise":
+        steps = draw(st.lists(_words, min_size=1, max_size=4))
+        row["completions"] = steps
+        row["labels"] = draw(st.lists(st.booleans(), min_size=len(steps), max_size=len(steps)))
+        features.add("stepwise")
     else:
         row["completion"] = draw(_words)
     row.update(_extra_keys(draw, {*row, "images", "messages"}, features))

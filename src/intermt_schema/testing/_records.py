@@ -69,7 +69,7 @@ _LAYOUTS: dict[str, list[_Layout]] = {
           for mode in _TRL_TYPES
           for vision in (False, True)),
         *(_Layout({"mode": mode, "style": "standard"}, partial(layouts.trl_standard, mode))
-          for mode in ("prompt-completion", "preference")),
+          for mode in ("prompt-completion", "preference", "stepwise")),
     ],
     "llamafactory-v1": [_Layout({}, lambda: layouts.llamafactory_v1(False)),
                         _Layout({"mode": "dpo"}, lambda: layouts.llamafactory_v1(True))],
@@ -97,8 +97,10 @@ def format_samples(name: str, max_records: int = 4) -> st.SearchStrategy[FormatS
         if layout.repeats and draw(st.booleans()):
             records.append(json.loads(json.dumps(draw(st.sampled_from(records)))))
             features.add("repeated record")
-        # a layout two formats share is the other's, unless tool use tells them apart
-        detected = layout.detected if layout.detected and "tool calls" not in features else name
+        # a layout two formats share is the other's, unless the first record's tool use
+        # tells them apart (detection reads the first record)
+        first = drawn[0][1]
+        detected = layout.detected if layout.detected and "tool calls" not in first else name
         return FormatSample(name, records, dict(layout.options), frozenset(features), detected)
 
     return sample()
