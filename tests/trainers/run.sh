@@ -14,6 +14,7 @@ root=$(cd "$here/../.." && pwd)
 envs=${INTERMT_TRAINER_ENVS:-$root/.trainers}
 work=${1:-$(mktemp -d)}
 examples=$root/examples/data
+fixtures=$root/../shared/fixtures  # real files of other tools (required: CI has them)
 data=$work/data
 mkdir -p "$envs" "$work"
 
@@ -44,11 +45,14 @@ rm -rf "$data"
   intermt convert "$data/mixed-source" --to trl --images copy -o "$data/mixed/sft.jsonl"
   python "$root/examples/convert_for_training.py" "$data/script"
   python "$root/examples/tutorial.py" "$data/tutorial"
+  intermt convert "$fixtures/llamafactory/glaive_toolcall_en_demo_sample.json" \
+    --to sharegpt --style from -o "$data/lf-tools/glaive.json"  # tool calls, round trip
 } > "$work/export.log" 2>&1
 
 models=$work/models
 "$envs/llamafactory/bin/python" "$here/tiny.py" --out "$models" \
-  "$data"/lf/*.json "$data"/trl/*.jsonl "$data"/mixed/*.jsonl > "$work/models.log" 2>&1
+  "$data"/lf/*.json "$data"/lf-tools/*.json "$data"/trl/*.jsonl "$data"/mixed/*.jsonl \
+  > "$work/models.log" 2>&1
 
 results=$work/results.jsonl
 : > "$results"
@@ -72,6 +76,9 @@ train llamafactory lf-dpo "$data/lf:pairs" qwen2_vl
 train llamafactory lf-dpo "$data/all/llamafactory:intermt_ranking" qwen2_vl
 train llamafactory lf-sft "$data/script/llamafactory:intermt_sft" qwen2_vl
 train llamafactory lf-dpo "$data/tutorial/lf:intermt_rank" qwen2_vl
+# tool use (function_call/observation turns, a tools column) read from LLaMA-Factory's
+# own demo and written back
+train llamafactory lf-sft "$data/lf-tools:glaive" qwen2_vl
 # TRL as LLaMA-Factory pins it, and the current release (SFTTrainer on Qwen2-VL,
 # DPOTrainer on LLaVA); the mixed dataset has trees with and without images
 train llamafactory trl-sft-mixed "$data/mixed/sft.jsonl" qwen2_vl

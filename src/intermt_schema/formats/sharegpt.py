@@ -100,6 +100,7 @@ def _files(
     """``record`` with its ``images``, ``videos``, ``audios`` and ``tools`` columns,
     each left out when empty."""
     record = with_images(record, [sink.place(ref) for t in turns for ref in t.images])
+    loss.held["images"] += "images" in record
     for kind in MEDIA_TOKENS:
         files = [sink.place(ref) for t in turns for ref in t.media.get(kind, [])]
         if files:
@@ -147,16 +148,13 @@ def _dataset_info(
     url: str, name: str, ranking: bool, style: Style, held: Iterable[str] = ()
 ) -> None:
     columns: dict[str, str] = (
-        {
-            "messages": "conversations",
-            "chosen": "chosen",
-            "rejected": "rejected",
-            "images": "images",
-        }
+        {"messages": "conversations", "chosen": "chosen", "rejected": "rejected"}
         if ranking
-        else {"messages": _SFT_KEY[style], "images": "images"}
+        else {"messages": _SFT_KEY[style]}
     )
-    columns.update((key, key) for key in sorted(held))  # videos, audios, tools
+    # images, videos, audios, tools: only columns some record holds, since LLaMA-Factory
+    # reads every column it is given from every record
+    columns.update((key, key) for key in sorted(held))
     entry = {
         "file_name": os.path.basename(url),
         "formatting": "sharegpt",
@@ -227,7 +225,7 @@ def finish(
     """Add the dataset's entry, named ``name`` or after the file, to the
     ``dataset_info.json`` beside it."""
     base = os.path.basename(url).split(".")[0]
-    held = loss.held if loss is not None else ()
+    held = [key for key, count in loss.held.items() if count] if loss is not None else ()
     _dataset_info(url, name or base, mode == "ranking", style, held)
 
 
