@@ -85,3 +85,21 @@ def test_generated_files_come_back_equal(
     run()
     seen = count_cases(test)
     assert FEATURES[name] <= set(seen), FEATURES[name] - set(seen)
+
+
+def test_meta_that_says_how_a_message_was_written_keeps_messages_apart() -> None:
+    from intermt_schema.formats import alpaca, llamafactory_v1, openai
+    from intermt_schema.formats._kept import MESSAGE_KEYS
+    from intermt_schema.formats._tools import SPELLING
+    from intermt_schema.tree._merge import WRITTEN_AS_META, Conversation, merge_paths
+
+    keys = {alpaca.INPUT_KEY, llamafactory_v1.WEIGHT_META, openai.LAYOUT_META, SPELLING,
+            MESSAGE_KEYS}  # fmt: skip
+    assert keys == WRITTEN_AS_META
+    question = im.Message(id="", role="user", content=[im.TextPart("Hi")])
+    weighted = im.Message(id="", role="user", content=[im.TextPart("Hi")],
+                          meta={llamafactory_v1.WEIGHT_META: 0.0})  # fmt: skip
+    answer = im.Message(id="", role="assistant", content=[im.TextPart("Hello")])
+    merged = merge_paths([Conversation(messages=[question, answer]),
+                          Conversation(messages=[weighted, answer])])  # fmt: skip
+    assert len(merged.trees) == 2 and not merged.redundant
