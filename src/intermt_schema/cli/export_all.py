@@ -42,6 +42,7 @@ EXPORT_PLAN: list[tuple[str, dict[str, Any], str]] = [
     ("trl", {"mode": "preference"}, "trl/preference.jsonl"),
     ("trl", {"mode": "preference-implicit"}, "trl/preference_implicit.jsonl"),
     ("trl", {"mode": "kto"}, "trl/kto.jsonl"),
+    ("trl", {"mode": "stepwise"}, "trl/stepwise.jsonl"),
     ("openai", {}, "openai.jsonl"),
     ("align-anything", {"mode": "supervised"}, "align_anything/supervised.json"),
     ("align-anything", {"mode": "preference"}, "align_anything/preference.json"),

@@ -345,7 +345,8 @@ FORMAT = register_format(
         records=records,
         finish=finish,
         detect=detect,
-        description="TRL conversational rows: sft, preference (explicit prompt) or kto (--mode)",
+        description="TRL rows of every dataset type (--mode), conversational or standard "
+        "(--style), with images and tool calling",
         export_options={
             "mode": MODES,
             "style": STYLES,

@@ -32,15 +32,12 @@ _two_words = st.lists(_words, min_size=2, max_size=2, unique=True)
 """A pair's answers differ: a record whose answers are the same is refused."""
 _name = st.from_regex(r"[a-z_]{1,8}", fullmatch=True)
 _arguments = st.dictionaries(_name, json_values, max_size=2)
-_SPELLINGS: list[dict[str, Any]] = [
-    {"ensure_ascii": False},
-    {},
-    {"separators": (",", ":")},
-    {"sort_keys": True, "ensure_ascii": False},
-]
-
+_SPELLINGS: list[dict[str, Any]] = [{"ensure_ascii": False}, {}, {"separators": (",", ":")},
+                                     {"sort_keys": True, "ensure_ascii": False}]  # fmt: skip
+"""How writers spell JSON text: the library's own spelling first."""
 
 Drawn = tuple[dict[str, Any], set[str]]
+"""A record and the features it uses."""
 
 
 def _json(draw: st.DrawFn, value: Any, features: set[str]) -> str:
