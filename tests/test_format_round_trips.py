@@ -88,13 +88,13 @@ def test_generated_files_come_back_equal(
 
 
 def test_meta_that_says_how_a_message_was_written_keeps_messages_apart() -> None:
-    from intermt_schema.formats import alpaca, llamafactory_v1, openai
+    from intermt_schema.formats import _trl_rows, alpaca, llamafactory_v1, openai
     from intermt_schema.formats._kept import MESSAGE_KEYS
     from intermt_schema.formats._tools import SPELLING
     from intermt_schema.tree._merge import WRITTEN_AS_META, Conversation, merge_paths
 
     keys = {alpaca.INPUT_KEY, llamafactory_v1.WEIGHT_META, openai.LAYOUT_META, SPELLING,
-            MESSAGE_KEYS}  # fmt: skip
+            MESSAGE_KEYS, _trl_rows.STEP_LABELS}  # fmt: skip
     assert keys == WRITTEN_AS_META
     question = im.Message(id="", role="user", content=[im.TextPart("Hi")])
     weighted = im.Message(id="", role="user", content=[im.TextPart("Hi")],

@@ -8,7 +8,10 @@ True
 
 from __future__ import annotations
 
-from ..io._json_records import read_json_records
+import uuid
+from itertools import islice
+
+from ..io._json_records import read_json_records, write_json_records
 from . import (  # noqa: F401
     align_anything,
     alpaca,
@@ -47,12 +50,29 @@ __all__ = [
 ]
 
 
-def detect_format(url: str) -> str | None:
-    """Guess a file's format from its name and its first record; None when unsure.
+DETECT_RECORDS = 50
+"""How many leading records ``detect_format`` reads."""
 
-    ``.parquet`` files are canonical. Otherwise the first record goes to each
-    registered format's ``detect`` hook, in registration order (canonical first); the
-    first that recognises it wins.
+
+def detect_format(url: str) -> str | None:
+    """Guess a file's format from its name and its leading records; None when unsure.
+
+    ``.parquet`` files are canonical. Otherwise each of the first
+    :data:`DETECT_RECORDS` records goes to each registered format's ``detect`` hook, in
+    registration order (canonical first), and the first that recognises it names the
+    record's format. When the records name several (a TRL file whose first rows look
+    like ShareGPT, and whose later rows call tools as TRL does), the format whose
+    reader accepts the most of them wins; on a tie, the one named first.
+
+    >>> from intermt_schema.io._json_records import write_json_records
+    >>> rows = [{"messages": [{"role": "user", "content": "Hi"},
+    ...                       {"role": "assistant", "content": "Hello"}]},
+    ...         {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant",
+    ...          "tool_calls": [{"type": "function", "function": {"name": "f",
+    ...                                                           "arguments": {}}}]}]}]
+    >>> _ = write_json_records(rows, "memory://doc/mixed.jsonl", array=False)
+    >>> detect_format("memory://doc/mixed.jsonl")
+    'trl'
     """
     from ._registry import registered_formats
 
@@ -61,12 +81,29 @@ def detect_format(url: str) -> str | None:
     if llamafactory.detect_folder(url):
         return "llamafactory"
     try:
-        record = next((r for _, r, _, _ in read_json_records(url)), None)
+        records = list(islice((r for _, r, _, _ in read_json_records(url)), DETECT_RECORDS))
     except Exception:  # unreadable, or a missing fsspec backend: the reader reports it
         return None
-    if not isinstance(record, dict):
-        return None
-    for fmt in registered_formats():
-        if fmt.detect is not None and fmt.detect(record):
-            return fmt.name
-    return None
+    named: list[str] = []
+    for record in records:
+        if not isinstance(record, dict):
+            continue
+        name = next((f.name for f in registered_formats() if f.detect and f.detect(record)), None)
+        if name is not None and name not in named:
+            named.append(name)
+    if len(named) < 2:
+        return named[0] if named else None
+    return max(named, key=lambda name: _accepted(name, records))
+
+
+def _accepted(name: str, records: list[object]) -> int:
+    """How many of ``records`` the reader of format ``name`` accepts."""
+    import fsspec
+
+    url = f"memory://intermt-detect/{uuid.uuid4().hex}.jsonl"
+    write_json_records(records, url, array=False)
+    try:
+        result = get_format(name).load(url)
+        return result.records - len(result.rejected)
+    finally:
+        fsspec.filesystem("memory").rm(url)

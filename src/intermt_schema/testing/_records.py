@@ -97,10 +97,8 @@ def format_samples(name: str, max_records: int = 4) -> st.SearchStrategy[FormatS
         if layout.repeats and draw(st.booleans()):
             records.append(json.loads(json.dumps(draw(st.sampled_from(records)))))
             features.add("repeated record")
-        # a layout two formats share is the other's, unless the first record's tool use
-        # tells them apart (detection reads the first record)
-        first = drawn[0][1]
-        detected = layout.detected if layout.detected and "tool calls" not in first else name
+        # a layout two formats share is the other's, unless tool use tells them apart
+        detected = layout.detected if layout.detected and "tool calls" not in features else name
         return FormatSample(name, records, dict(layout.options), frozenset(features), detected)
 
     return sample()

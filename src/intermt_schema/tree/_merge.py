@@ -100,12 +100,12 @@ def content_key(message: Message) -> bytes:
 
 WRITTEN_AS_META = frozenset(
     {"llamafactory_loss_weight", "intermt_json_spelling", "openai_layout", "alpaca_input",
-     "intermt_message_keys"}
+     "intermt_message_keys", "trl_step_labels"}
 )
 """Message meta keys that record how a source wrote a message (a loss weight, the
 spelling of its JSON, string or part content, an Alpaca ``input``, keys no field
-holds): two messages that
-differ in them are kept apart, so that each comes back as it was written."""
+holds, the labels of an answer's steps): two messages that differ in them are kept
+apart, so that each comes back as it was written."""
 
 
 def _written_as(message: Message) -> dict[str, Any]:
