@@ -47,11 +47,14 @@ rm -rf "$data"
   python "$root/examples/tutorial.py" "$data/tutorial"
   intermt convert "$fixtures/llamafactory/glaive_toolcall_en_demo_sample.json" \
     --to sharegpt --style from -o "$data/lf-tools/glaive.json"  # tool calls, round trip
+  intermt convert "$fixtures/llamafactory/glaive_toolcall_en_demo_sample.json" \
+    --to trl -o "$data/trl-tools/glaive.jsonl"  # as TRL's tool calling rows
 } > "$work/export.log" 2>&1
 
 models=$work/models
 "$envs/llamafactory/bin/python" "$here/tiny.py" --out "$models" \
-  "$data"/lf/*.json "$data"/lf-tools/*.json "$data"/trl/*.jsonl "$data"/mixed/*.jsonl \
+  "$data"/lf/*.json "$data"/lf-tools/*.json "$data"/trl/*.jsonl "$data"/trl-tools/*.jsonl \
+  "$data"/mixed/*.jsonl \
   > "$work/models.log" 2>&1
 
 results=$work/results.jsonl
@@ -84,6 +87,8 @@ train llamafactory lf-sft "$data/lf-tools:glaive" qwen2_vl
 train llamafactory trl-sft-mixed "$data/mixed/sft.jsonl" qwen2_vl
 train trl trl-sft "$data/all/trl/sft.jsonl" qwen2_vl
 train trl trl-sft-mixed "$data/mixed/sft.jsonl" qwen2_vl
+# tool calling rows (tool_calls, tool messages, a tools column), rendered by the template
+train trl trl-sft-tools "$data/trl-tools/glaive.jsonl" qwen2_vl
 train trl trl-dpo "$data/trl/preference.jsonl" llava
 train trl trl-dpo "$data/script/trl/preference.jsonl" llava
 

@@ -89,6 +89,12 @@ def trl(kind: str, data: str, model: str, out: str) -> list[dict[str, Any]]:
     }
     processor = AutoProcessor.from_pretrained(model)
     network = AutoModelForImageTextToText.from_pretrained(model)
+    if kind == "sft-tools":  # the calls are in what the model is trained on
+        first = rows[0]
+        text = processor.apply_chat_template(first["messages"], tools=first.get("tools"),
+                                             tokenize=False)  # fmt: skip
+        if "<tool_call>" not in text or not first.get("tools"):
+            sys.exit(f"sft-tools: the first row renders no tool call or tools: {text[:300]}")
     if kind == "dpo":
         config: Any = trl_library.DPOConfig(max_length=None, **common)
         trainer: Any = trl_library.DPOTrainer(
