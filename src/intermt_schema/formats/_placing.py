@@ -56,11 +56,13 @@ class ImageSink:
     ) -> None:
         self.out_dir, self.source_root, self.mode = out_dir, source_root, mode
         self.placed = self.missing = self.unwritten = self.outside = self.mismatched = 0
+        self.media = 0  # of the files placed, the videos and audio clips
 
     def place(self, ref: ImageRef | MediaRef) -> str:
         """The string the record names ``ref`` (an image, video or audio file) by, once
         the file is placed."""
         self.placed += 1
+        self.media += type(ref) is MediaRef
         local = self.out_dir is not None and is_local(self.out_dir)
         if ref.path:
             if self.mode != "reference" and self.source_root and local:
@@ -79,8 +81,10 @@ class ImageSink:
         return ref.uri or ""
 
     def account(self, loss: LossReport) -> None:
-        """Count in ``loss`` the images named, and those that could not be placed."""
-        loss.images += self.placed
+        """Count in ``loss`` the images and media files named, and those that could not
+        be placed."""
+        loss.images += self.placed - self.media
+        loss.media += self.media
         loss.drop("images not found to copy", self.missing)
         loss.drop("images outside the dataset root, not copied", self.outside)
         loss.drop("images whose bytes do not have their sha256, not placed", self.mismatched)

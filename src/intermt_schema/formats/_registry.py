@@ -53,6 +53,8 @@ class LossReport:
     format: str
     records: int = 0
     images: int = 0
+    media: int = 0
+    """Video and audio files named."""
     dropped: Counter[str] = field(default_factory=Counter)
     changed: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
@@ -77,6 +79,7 @@ class LossReport:
     def merge(self, other: LossReport) -> None:
         self.records += other.records
         self.images += other.images
+        self.media += other.media
         self.dropped.update(other.dropped)
         self.changed.update(other.changed)
         self.notes.extend(other.notes)
@@ -84,7 +87,9 @@ class LossReport:
 
     def render(self) -> str:
         lost = ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items())) or "nothing"
-        images = f" ({self.images} images)" if self.images else ""
+        files = [f"{n} {kind}" for n, kind in ((self.images, "images"),
+                                               (self.media, "video/audio files")) if n]
+        images = f" ({', '.join(files)})" if files else ""
         text = f"{self.format}: {self.records} records written{images}; dropped: {lost}"
         if self.changed:
             text += "; changed: " + ", ".join(f"{k} {v}" for k, v in sorted(self.changed.items()))
