@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ..tree._merge import Conversation
 
 __all__ = ["ABSENT_KEYS", "MESSAGE_KEYS", "Keys", "carried_keys", "extra_keys", "keep",
-           "kept_message_keys", "message_keys", "restore_keys"]  # fmt: skip
+           "kept_keys", "kept_message_keys", "message_keys", "restore_keys"]  # fmt: skip
 
 Keys = Collection[str] | Callable[[dict[str, Any]], Collection[str]]
 """The keys a reader carries into trees, or a function giving them for a record."""
@@ -48,7 +48,7 @@ def restore_keys(
     >>> restore_keys({"id": "t:a"}, m, "llava/sft", LossReport(format="llava"))
     {'id': 'x'}
     """
-    kept = next((h.meta[RECORD_KEYS] for h in (holder, *others) if RECORD_KEYS in h.meta), None)
+    kept = kept_keys(holder, *others)
     if not kept:
         return record
     for source, values in kept.items():
@@ -59,6 +59,12 @@ def restore_keys(
         else:
             loss.drop(f"record keys of {source} records", len(values))
     return record
+
+
+def kept_keys(*holders: Message | Judgment) -> dict[str, dict[str, Any]]:
+    """The record keys kept on the first of ``holders`` that keeps any, by
+    ``"<format>/<sft|pair>"`` (see :func:`restore_keys`)."""
+    return next((h.meta[RECORD_KEYS] for h in holders if RECORD_KEYS in h.meta), {})
 
 
 def carried_keys(keys: Keys | None, record: Any) -> Collection[str] | None:

@@ -32,7 +32,6 @@ __all__ = [
     "calls_tools_trl_style",
     "json_text",
     "refuse_unknown_keys",
-    "spelled",
     "spelling",
     "tools_from_value",
     "tools_of",
@@ -93,11 +92,6 @@ class Spellings:
         if isinstance(text, str) and _value_key(text) == _value_key(written):
             return text
         return None
-
-
-def spelled(written: str, meta: dict[str, Any]) -> str:
-    """``written``, or the text ``meta`` kept for the same JSON value (one text)."""
-    return Spellings(meta).text(written)
 
 
 def refuse_unknown_keys(value: dict[str, Any], known: frozenset[str], where: str) -> None:
@@ -217,8 +211,5 @@ def tools_value(path: Sequence[Message], loss: LossReport) -> Any:
 
 def tools_text(path: Sequence[Message], loss: LossReport) -> str | None:
     """:func:`tools_of` as the JSON text of a ``tools`` column, spelled as it was read."""
-    tools = tools_of(path, loss)
-    if tools is None:
-        return None
-    last = next(m for m in reversed(path) if m.tools is not None)
-    return spelled(json_text(tools), last.meta)
+    value = tools_value(path, loss)
+    return value if value is None or isinstance(value, str) else json_text(value)

@@ -25,10 +25,11 @@ from .._errors import check_choice
 from ..schema._structs import DialogueTree, ImagePart, ImageRef, Message, Part, TextPart
 from ..tree._merge import Conversation
 from ..validation._report import Issue
+from ._kept import kept_keys
 from ._linear import LinearOptions, Turn, pair_turns, sft_turns
 from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
-from ._records import RECORD_KEYS, image_ref, load_records, preference, restore_keys
+from ._records import image_ref, load_records, preference, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format
 from ._turns import turn_messages
 
@@ -76,8 +77,7 @@ def _records(
             record = {"question": question.text.replace(TOKEN, ""), **_image(sink, question),
                       "better_response": chosen.text, "worse_response": rejected.text}  # fmt: skip
         else:
-            holder = judgment if RECORD_KEYS in judgment.meta else answer
-            kept = holder.meta.get(RECORD_KEYS, {}).get(f"{NAME}/pair", {})
+            kept = kept_keys(judgment, answer).get(f"{NAME}/pair", {})
             first = kept.get("better_response_id", 0)
             pair = [chosen.text, rejected.text] if first != 1 else [rejected.text, chosen.text]
             record = {"prompt": question.text, "response_0": pair[0], "response_1": pair[1],

@@ -25,7 +25,7 @@ from ._options import TRAINING_OPTIONS
 from ._placing import ImageSink
 from ._records import has_turns, image_ref, load_records, media_ref, preference, restore_keys
 from ._registry import Format, ImportResult, LossReport, register_format, sibling
-from ._tools import calls_text, calls_tools, spelled, tools_text, with_tools
+from ._tools import Spellings, calls_text, calls_tools, tools_text, with_tools
 from ._turns import MEDIA_TOKENS, turn_messages
 
 __all__ = [
@@ -85,7 +85,7 @@ def _message(turn: Turn, style: Style, loss: LossReport) -> dict[str, str]:
     tags = _TAGS[style]
     if turn.calls:
         loss.drop("answer text beside tool calls", 1 if turn.text else 0)
-        calls = spelled(calls_text(turn.calls), turn.meta)
+        calls = Spellings(turn.meta).text(calls_text(turn.calls))
         return {tags["role_tag"]: tags["function_tag"], tags["content_tag"]: calls}
     return {tags["role_tag"]: tags[_ROLE_TAG[turn.role]], tags["content_tag"]: turn.text}
 
@@ -100,7 +100,8 @@ def _files(
     """``record`` with its ``images``, ``videos``, ``audios`` and ``tools`` columns,
     each left out when empty."""
     record = with_images(record, [sink.place(ref) for t in turns for ref in t.images])
-    loss.held["images"] += "images" in record
+    if "images" in record:
+        loss.held["images"] += 1
     for kind in MEDIA_TOKENS:
         files = [sink.place(ref) for t in turns for ref in t.media.get(kind, [])]
         if files:
@@ -225,7 +226,7 @@ def finish(
     """Add the dataset's entry, named ``name`` or after the file, to the
     ``dataset_info.json`` beside it."""
     base = os.path.basename(url).split(".")[0]
-    held = [key for key, count in loss.held.items() if count] if loss is not None else ()
+    held = loss.held if loss is not None else ()
     _dataset_info(url, name or base, mode == "ranking", style, held)
 
 
