@@ -132,7 +132,7 @@ def test_custom_dimension_set_is_registered_and_used_by_validation() -> None:
     )
     report = im.validate(tree, im.ValidationOptions(dimensions=mine))
     assert [(i.code, i.path) for i in report] == [("rating.out_of_scale", "/ratings/1/score")]
-    with pytest.raises(im.UnknownNameError, match="available: intermt, likert5"):
+    with pytest.raises(im.UnknownNameError, match="available: intermt, kto, likert5, oasst"):
         im.get_dimension_set("nope")
 
 

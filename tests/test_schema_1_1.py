@@ -74,7 +74,7 @@ def test_a_newer_version_and_an_older_stamp_are_handled() -> None:
     ``schema.version``; a writer stamps the lowest version, whatever the tree said."""
     question = im.Message(id="q", role="user", content=[im.TextPart("?")])
     doc = {**json.loads(im.encode_tree(im.DialogueTree(id="t", nodes=[question]))),
-           "schema_version": "1.2"}  # fmt: skip
+           "schema_version": "1.3"}  # fmt: skip
     _, report = im.decode_and_validate(json.dumps(doc).encode())
     assert not report.ok and set(report.codes()) == {"schema.version"}
     old = im.DialogueTree(id="t", schema_version="1.1", nodes=[question])

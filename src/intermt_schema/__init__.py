@@ -67,6 +67,8 @@ from .sampling.splits import split_trees
 from .sampling.stats import tree_stats
 from .schema import (
     INTERMT,
+    KTO,
+    OASST,
     SCHEMA_VERSION,
     AudioPart,
     DialogueTree,
@@ -90,6 +92,7 @@ from .schema import (
     VideoPart,
     available_dimension_sets,
     decode_tree,
+    dimensions_of,
     encode_tree,
     get_dimension_set,
     lowest_version,
@@ -112,6 +115,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INTERMT",
+    "KTO",
+    "OASST",
     "RULES",
     "SCHEMA_VERSION",
     "Aggregate",
@@ -170,6 +175,7 @@ __all__ = [
     "decode_and_validate",
     "decode_tree",
     "detect_format",
+    "dimensions_of",
     "encode_tree",
     "from_hf_dataset",
     "get_dimension_set",

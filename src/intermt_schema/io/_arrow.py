@@ -6,6 +6,8 @@ Mapping rules, applied by walking ``msgspec.inspect`` type information:
 - lists map to ``list<...>``; structs to ``struct<...>``;
 - a tagged union of structs maps to one struct holding the tag and every member's fields
   (members with a field of the same name and type share its column);
+- an ``int | float`` field (a score) maps to two columns, ``score`` for integers and
+  ``score_real`` for floats;
 - free-form dicts (``meta``, ``outcomes``) map to JSON text, which every engine reads;
 - an ``ImageRef`` maps to ``image: struct<bytes, path>`` -- the storage of the Hugging
   Face ``Image`` feature -- plus ``image_info`` with its other fields and the path.
@@ -109,10 +111,21 @@ def _list(inner: _Node) -> _Node:
 
 
 def _struct(fields: dict[str, _Node], drop_null: frozenset[str]) -> _Node:
-    """A struct; ``drop_null`` names fields whose Arrow null means "use the default"."""
+    """A struct; ``drop_null`` names fields whose Arrow null means "use the default".
+    A field whose node has several columns (a dict of Arrow types) puts them in the
+    struct, and its converters take the whole struct value."""
     pa = _pa()
-    arrow = pa.struct([pa.field(name, node.arrow) for name, node in fields.items()])
-    feature = {name: node.feature for name, node in fields.items()}
+    columns: list[tuple[str, Any]] = []
+    feature: dict[str, Any] = {}
+    for name, node in fields.items():
+        if isinstance(node.arrow, dict):
+            columns += node.arrow.items()
+            feature.update(node.feature)
+        else:
+            columns.append((name, node.arrow))
+            feature[name] = node.feature
+    arrow = pa.struct([pa.field(name, column) for name, column in columns])
+    groups = {n for n, f in fields.items() if isinstance(f.arrow, dict)}
     to_fns = [(n, f.to_arrow) for n, f in fields.items() if f.to_arrow is not None]
     from_fns = [(n, f.from_arrow) for n, f in fields.items() if f.from_arrow is not None]
 
@@ -120,7 +133,9 @@ def _struct(fields: dict[str, _Node], drop_null: frozenset[str]) -> _Node:
         if value is None:
             return None
         for name, fn in to_fns:
-            if name in value:
+            if name in groups:
+                fn(value)
+            elif name in value:
                 value[name] = fn(value[name])
         return value
 
@@ -128,7 +143,10 @@ def _struct(fields: dict[str, _Node], drop_null: frozenset[str]) -> _Node:
         if value is None:
             return None
         for name, fn in from_fns:
-            value[name] = fn(value[name])
+            if name in groups:
+                fn(value)
+            else:
+                value[name] = fn(value[name])
         for name in drop_null:
             if value.get(name, 0) is None:
                 del value[name]
@@ -136,6 +154,29 @@ def _struct(fields: dict[str, _Node], drop_null: frozenset[str]) -> _Node:
 
     triggers = frozenset(name for name, _ in to_fns)
     return _Node(arrow, feature, to_arrow if to_fns else None, from_arrow, triggers)
+
+
+def _number(name: str) -> _Node:
+    """A field holding an integer or a float: integers in ``name`` (int64), floats in
+    ``name_real`` (float64), so that ``1`` and ``1.0`` stay apart and a file of
+    integers keeps its integer column."""
+    pa = _pa()
+    real = f"{name}_real"
+
+    def to_arrow(value: Any) -> None:
+        if type(value.get(name)) is float:
+            value[real] = value.pop(name)
+
+    def from_arrow(value: Any) -> None:
+        number = value.pop(real, None)
+        if number is not None:
+            value[name] = number
+
+    node = _Node(None, None, to_arrow, from_arrow, frozenset({name}))
+    node.arrow = {name: pa.int64(), real: pa.float64()}
+    node.feature = {name: {"dtype": "int64", "_type": "Value"},
+                    real: {"dtype": "float64", "_type": "Value"}}  # fmt: skip
+    return node
 
 
 def _image_part() -> _Node:
@@ -207,9 +248,18 @@ def _tagged_union(members: list[mi.StructType]) -> _Node:
 
 
 def _struct_node(info: mi.StructType) -> _Node:
-    fields = {f.encode_name: _node(f.type) for f in info.fields}
+    fields = {
+        f.encode_name: _number(f.encode_name) if _is_number(f.type) else _node(f.type)
+        for f in info.fields
+    }
     drop = frozenset(f.encode_name for f in info.fields if not f.required and not _nullable(f.type))
     return _struct(fields, drop)
+
+
+def _is_number(t: mi.Type) -> bool:
+    """An ``int | float`` union."""
+    kinds = {type(m.type if isinstance(m, mi.Metadata) else m) for m in getattr(t, "types", ())}
+    return kinds == {mi.IntType, mi.FloatType}
 
 
 def _nullable(t: mi.Type) -> bool:

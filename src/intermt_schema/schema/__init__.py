@@ -3,9 +3,12 @@ derived from them (pydantic models, the JSON Schema)."""
 
 from ._dimensions import (
     INTERMT,
+    KTO,
+    OASST,
     Dimension,
     DimensionSet,
     available_dimension_sets,
+    dimensions_of,
     get_dimension_set,
     known_dimensions,
     register_dimension_set,
@@ -37,6 +40,8 @@ from ._structs import (
 
 __all__ = [
     "INTERMT",
+    "KTO",
+    "OASST",
     "SCHEMA_VERSION",
     "AudioPart",
     "DialogueTree",
@@ -60,6 +65,7 @@ __all__ = [
     "VideoPart",
     "available_dimension_sets",
     "decode_tree",
+    "dimensions_of",
     "encode_tree",
     "get_dimension_set",
     "known_dimensions",

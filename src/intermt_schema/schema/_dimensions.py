@@ -8,19 +8,23 @@ True
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterable, Iterator
 
 from msgspec import Struct, field
 
 from .._errors import UnknownNameError
-from ._structs import Scope
+from ._structs import DialogueTree, Role, Scope
 
 __all__ = [
     "INTERMT",
+    "KTO",
+    "OASST",
     "Dimension",
     "DimensionSet",
     "available_dimension_sets",
+    "dimensions_of",
     "get_dimension_set",
     "known_dimensions",
     "register_dimension_set",
@@ -28,23 +32,45 @@ __all__ = [
 
 
 class Dimension(Struct, frozen=True, kw_only=True):
-    """One rated quality: its key, scope, integer scale and special values.
+    """One rated quality: its key, scope, scale and special values.
+
+    The scale is the integers ``low..high``, or every number between them when ``real``
+    (1.2). ``targets`` are the roles whose messages a local rating may score.
 
     >>> Dimension(key="x", title="X", scope="local").allows(4)
     False
+    >>> Dimension(key="x", title="X", scope="local", high=1, real=True).allows(0.25)
+    True
     """
 
     key: str
     title: str
     scope: Scope
-    low: int = 0
-    high: int = 3
+    low: int | float = 0
+    high: int | float = 3
+    real: bool = False
     special: dict[int, str] = field(default_factory=dict)
+    targets: tuple[Role, ...] = ("assistant",)
     description: str = ""
 
-    def allows(self, score: int) -> bool:
-        """Whether ``score`` is on the scale or one of the special values."""
+    def allows(self, score: int | float) -> bool:
+        """Whether ``score`` is on the scale or one of the special values: an integer
+        scale takes integers only.
+
+        >>> INTERMT.get("text_quality").allows(2.0)
+        False
+        """
+        if type(score) is not int and not (self.real and type(score) is float):
+            return False
         return self.low <= score <= self.high or score in self.special
+
+    def scale(self) -> str:
+        """The scale as text: ``0..3``, or ``0..1 (real)``.
+
+        >>> OASST.get("quality").scale()
+        '0..1 (real)'
+        """
+        return f"{self.low}..{self.high}" + (" (real)" if self.real else "")
 
 
 class DimensionSet:
@@ -65,9 +91,11 @@ class DimensionSet:
         self.valid_scores: frozenset[tuple[str, str, int]] = frozenset(
             (d.key, d.scope, score)
             for d in self._by_key.values()
-            for score in (*range(d.low, d.high + 1), *d.special)
+            if not d.real and d.targets == ("assistant",)
+            for score in (*range(int(d.low), int(d.high) + 1), *d.special)
         )
-        """Every valid ``(dimension, scope, score)``: one set lookup checks a rating."""
+        """Every ``(dimension, scope, score)`` one set lookup can pass: the integer
+        scores of dimensions rating assistant messages. Others are checked one by one."""
 
     def __contains__(self, key: object) -> bool:
         return key in self._by_key
@@ -166,7 +194,59 @@ INTERMT = DimensionSet(
 0 fails or is irrelevant, 1 partial with major errors, 2 mostly fine, 3 perfect."""
 
 
-_REGISTRY: dict[str, DimensionSet] = {INTERMT.name: INTERMT}
+KTO = DimensionSet(
+    "kto",
+    [
+        Dimension(
+            key="desirable",
+            title="Desirable",
+            scope=_L,
+            high=1,
+            description="An unpaired label: 1 the answer is desirable, 0 it is not (KTO's "
+            "`label`, LLaMA-Factory's `kto_tag`).",
+        )
+    ],
+)
+"""Unpaired good/bad labels on answers, as KTO trains on them."""
+
+
+_OASST_LABELS = {
+    "spam": "Spam",
+    "fails_task": "Fails the task",
+    "lang_mismatch": "Language mismatch",
+    "pii": "Personal information",
+    "not_appropriate": "Not appropriate",
+    "hate_speech": "Hate speech",
+    "sexual_content": "Sexual content",
+    "moral_judgement": "Moral judgement",
+    "political_content": "Political content",
+    "quality": "Quality",
+    "toxicity": "Toxicity",
+    "humor": "Humor",
+    "helpfulness": "Helpfulness",
+    "creativity": "Creativity",
+    "violence": "Violence",
+}
+OASST = DimensionSet(
+    "oasst",
+    [
+        Dimension(
+            key=key,
+            title=title,
+            scope=_L,
+            high=1,
+            real=True,
+            targets=("user", "assistant"),
+            description="The mean of the Open-Assistant volunteers' answers, 0..1.",
+        )
+        for key, title in _OASST_LABELS.items()
+    ],
+)
+"""Open-Assistant's message labels: means in 0..1 over the volunteers who answered, on
+questions and answers alike."""
+
+
+_REGISTRY: dict[str, DimensionSet] = {s.name: s for s in (INTERMT, KTO, OASST)}
 
 
 def register_dimension_set(dimensions: DimensionSet) -> None:
@@ -179,6 +259,7 @@ def register_dimension_set(dimensions: DimensionSet) -> None:
     if dimensions.name in _REGISTRY:
         warnings.warn(f"dimension set {dimensions.name!r} replaced", stacklevel=2)
     _REGISTRY[dimensions.name] = dimensions
+    _combined.cache_clear()
 
 
 def get_dimension_set(name: str) -> DimensionSet:
@@ -198,6 +279,39 @@ def known_dimensions() -> list[str]:
     True
     """
     return sorted({d.key for dimension_set in _REGISTRY.values() for d in dimension_set})
+
+
+def dimensions_of(tree: DialogueTree, default: DimensionSet) -> tuple[DimensionSet, list[str]]:
+    """The dimensions ``tree``'s ratings use: the sets it declares, together, or
+    ``default`` when it declares none; with the declared names no set is registered
+    under, and keys two declared sets share.
+
+    >>> from intermt_schema import TreeMeta
+    >>> tree = DialogueTree(id="t", meta=TreeMeta(dimension_sets=["kto", "nope"]))
+    >>> dims, problems = dimensions_of(tree, INTERMT)
+    >>> dims.keys(), problems
+    (['desirable'], ["no dimension set is registered as 'nope'"])
+    """
+    names = tree.meta.dimension_sets
+    if names is None:
+        return default, []
+    return _combined(tuple(names))
+
+
+@functools.lru_cache(maxsize=64)
+def _combined(names: tuple[str, ...]) -> tuple[DimensionSet, list[str]]:
+    problems: list[str] = []
+    found: dict[str, Dimension] = {}
+    for name in dict.fromkeys(names):
+        if name not in _REGISTRY:
+            problems.append(f"no dimension set is registered as {name!r}")
+            continue
+        for dim in _REGISTRY[name]:
+            if dim.key in found:
+                problems.append(f"dimension {dim.key!r} is declared by two sets")
+            else:
+                found[dim.key] = dim
+    return DimensionSet("+".join(names), found.values()), problems
 
 
 def available_dimension_sets() -> list[str]:

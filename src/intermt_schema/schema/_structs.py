@@ -76,14 +76,14 @@ __all__ = [
     "stamped",
 ]
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 """The newest version this library reads and writes. A tree is written with the lowest
 version that can express it (:func:`lowest_version`), so readers of 1.0 keep reading
 every tree that needs nothing newer."""
 
-VERSIONS = ("1.0", "1.1")
+VERSIONS = ("1.0", "1.1", "1.2")
 """Every version this library reads, oldest first."""
 
 
@@ -115,9 +115,15 @@ RESERVED_MESSAGE_META: dict[str, Any] = {
 RESERVED_TREE_EXTRA: dict[str, Any] = {"meta_data": dict[str, Any]}
 """Keys of ``TreeMeta.extra`` the library writes and reads back, with their types."""
 
-Score = Annotated[
-    int, Meta(ge=-(2**31), le=2**31 - 1, description="A score; its scale is the dimension's.")
-]
+Score = (
+    Annotated[int, Meta(ge=-(2**31), le=2**31 - 1, description="A score on an integer scale.")]
+    | Annotated[
+        float, Meta(ge=-(2**31), le=2**31 - 1, description="(1.2) A score on a real scale.")
+    ]
+)
+"""A score; its scale is the dimension's. A float (1.2) rates a dimension whose scale is
+real, such as Open-Assistant's label means in 0..1, and is kept as written: ``1.0``
+stays a float."""
 
 
 class Generator(_Base, kw_only=True):
@@ -205,12 +211,20 @@ class Judgment(_Base, kw_only=True):
 
 
 class TreeMeta(_Base, kw_only=True):
-    """Where a tree came from. ``extra`` keeps source fields with no place of their own."""
+    """Where a tree came from. ``extra`` keeps source fields with no place of their own.
+
+    ``dimension_sets`` (1.2) names the registered dimension sets the tree's ratings and
+    judgments use; without it, they use the set validation is given (InterMT's nine).
+
+    >>> TreeMeta(dimension_sets=["kto"]).dimension_sets
+    ['kto']
+    """
 
     source: str | None = None
     category: str | None = None
     task: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    dimension_sets: list[Id] | None = None
 
 
 class DialogueTree(Struct, kw_only=True, gc=False):
@@ -258,13 +272,16 @@ class DialogueTree(Struct, kw_only=True, gc=False):
 
 
 def lowest_version(tree: DialogueTree) -> str:
-    """The lowest schema version that can express ``tree``: ``"1.1"`` when it holds a
-    ``tool`` message, declared tools, or a part 1.0 does not know; else ``"1.0"``.
+    """The lowest schema version that can express ``tree``: ``"1.2"`` when it declares
+    dimension sets or holds a real score; ``"1.1"`` when it holds a ``tool`` message,
+    declared tools, or a part 1.0 does not know; else ``"1.0"``.
 
     >>> lowest_version(DialogueTree(id="t", nodes=[Message(id="q", role="user",
     ...     content=[ReasoningPart("hm")])]))
     '1.1'
     """
+    if tree.meta.dimension_sets is not None or any(type(r.score) is float for r in tree.ratings):
+        return "1.2"
     for node in tree.nodes:
         if node.role == "tool" or node.tools is not None or node.tool_call_id is not None:
             return "1.1"

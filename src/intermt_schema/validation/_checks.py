@@ -27,6 +27,7 @@ from ..schema._structs import (
     ToolCallPart,
     media_of,
 )
+from ..schema._dimensions import DimensionSet, dimensions_of
 from ._images import check_image, escapes_root, is_local_root, path_problem
 from ._pointers import pointer_from_msgspec
 from ._report import Report
@@ -132,20 +133,22 @@ def _check_reserved(tree: DialogueTree, out: IssueCollector) -> None:
 
 
 def _check_ratings(
-    tree: DialogueTree, index: dict[str, int], out: IssueCollector, options: ValidationOptions
+    tree: DialogueTree, index: dict[str, int], out: IssueCollector, dims: DimensionSet
 ) -> None:
-    dims = options.dimensions
     valid = dims.valid_scores
     nodes = tree.nodes
     assistants = {n.id for n in nodes if n.role == "assistant"}
     suspects = [
         k
         for k, r in enumerate(tree.ratings)
-        if (r.dimension, r.scope, r.score) not in valid or r.target not in assistants
+        if type(r.score) is not int
+        or (r.dimension, r.scope, r.score) not in valid
+        or r.target not in assistants
     ]
     for k in suspects:
         rating = tree.ratings[k]
         here = f"/ratings/{k}"
+        targets: tuple[str, ...] = ("assistant",)
         if rating.dimension not in dims:
             out.add(
                 "rating.unknown_dimension",
@@ -154,6 +157,7 @@ def _check_ratings(
             )
         else:
             dim = dims.get(rating.dimension)
+            targets = dim.targets if rating.scope == "local" else targets
             if dim.scope != rating.scope:
                 out.add(
                     "rating.wrong_scope",
@@ -164,25 +168,27 @@ def _check_ratings(
                 out.add(
                     "rating.out_of_scale",
                     here + "/score",
-                    f"score {rating.score} is outside {dim.low}..{dim.high}"
+                    f"score {rating.score!r} is not an integer: {rating.dimension!r} has "
+                    f"the integer scale {dim.scale()}"
+                    if type(rating.score) is float and not dim.real
+                    else f"score {rating.score!r} is outside {dim.scale()}"
                     + (f" and {sorted(dim.special)}" if dim.special else ""),
                 )
         i = index.get(rating.target)
         if i is None:
             out.add("rating.missing_target", here + "/target", f"no node {rating.target!r}")
-        elif nodes[i].role != "assistant":
+        elif nodes[i].role not in targets:
             out.add(
                 "rating.wrong_scope",
                 here + "/target",
-                f"{rating.scope} ratings target assistant nodes; "
-                f"{rating.target!r} is a {nodes[i].role} node",
+                f"{rating.scope} ratings of {rating.dimension!r} target "
+                f"{' or '.join(targets)} nodes; {rating.target!r} is a {nodes[i].role} node",
             )
 
 
 def _check_judgments(
-    tree: DialogueTree, index: dict[str, int], out: IssueCollector, options: ValidationOptions
+    tree: DialogueTree, index: dict[str, int], out: IssueCollector, dims: DimensionSet
 ) -> None:
-    dims = options.dimensions
     nodes = tree.nodes
     for k, judgment in enumerate(tree.judgments):
         here = f"/judgments/{k}"
@@ -252,6 +258,9 @@ def validate(
     index = check_structure(tree, out, options)
     _check_content(tree, out, options)
     _check_reserved(tree, out)
-    _check_ratings(tree, index, out, options)
-    _check_judgments(tree, index, out, options)
+    dims, problems = dimensions_of(tree, options.dimensions)
+    for problem in problems:
+        out.add("meta.dimension_sets", "/meta/dimension_sets", problem)
+    _check_ratings(tree, index, out, dims)
+    _check_judgments(tree, index, out, dims)
     return Report(out.issues)

@@ -38,24 +38,30 @@ def pointer_from_msgspec(message: str) -> tuple[str, str]:
     return text, json_pointer(parts)
 
 
+_MISSING = object()
+
+
 def _step(node: Any, step: str | int) -> Any:
-    """``node[step]`` where it exists, else None."""
+    """``node[step]`` where it exists, else ``_MISSING``."""
     if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
         return node[step]
     if isinstance(node, dict) and step in node:
         return node[step]
-    return None
+    return _MISSING
 
 
 def pointer_from_loc(document: Any, loc: tuple[str | int, ...]) -> str:
     """A JSON pointer from a pydantic error location, following the document itself.
 
-    pydantic puts union tags into locations (``content, 0, image, image``); only the
-    steps that exist in the document are kept.
+    pydantic puts union tags into locations (``content, 0, image, image``) and the
+    members of a union of scalars after the value (``score, constrained-int``); only
+    the steps that exist in the document are kept.
 
-    >>> doc = {"content": [{"type": "image", "image": {}}]}
+    >>> doc = {"content": [{"type": "image", "image": {}}], "score": "3"}
     >>> pointer_from_loc(doc, ("content", 0, "image", "image", "x"))
     '/content/0/image/x'
+    >>> pointer_from_loc(doc, ("score", "constrained-int"))
+    '/score'
     """
     parts: list[str | int] = []
     node = document
@@ -64,6 +70,8 @@ def pointer_from_loc(document: Any, loc: tuple[str | int, ...]) -> str:
         if after_index and isinstance(node, dict) and node.get("type") == step:
             after_index = False
             continue  # the union tag pydantic inserts after a part's index
+        if parts and node is not _MISSING and not isinstance(node, (dict, list)):
+            break  # a value, not a container: the rest names union members
         after_index = isinstance(step, int)
         node = _step(node, step)
         parts.append(step)

@@ -61,10 +61,17 @@ RULES: dict[str, tuple[Severity, str]] = {
     "tree.too_large": ("error", "the tree exceeds a limit: nodes, depth, path messages or pairs"),
     "message.empty": ("warning", "a message has no content parts"),
     "text.leftover_markup": ("info", "text holds generation leftovers such as '[[' or ']]'"),
+    "meta.dimension_sets": (
+        "error",
+        "a declared dimension set is not registered, or two declared sets share a key",
+    ),
     "rating.missing_target": ("error", "a rating names a node that does not exist"),
     "rating.unknown_dimension": ("error", "a rating's dimension is not in the dimension set"),
     "rating.wrong_scope": ("error", "a rating's scope does not fit its dimension or target"),
-    "rating.out_of_scale": ("error", "a score is outside the dimension's scale"),
+    "rating.out_of_scale": (
+        "error",
+        "a score is outside the dimension's scale, or a float on an integer scale",
+    ),
     "judgment.missing_target": ("error", "a judgment names a node that does not exist"),
     "judgment.self_pair": ("error", "a judgment compares a target with itself"),
     "judgment.not_siblings": ("error", "a local judgment compares nodes that are not siblings"),

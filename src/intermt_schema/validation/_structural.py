@@ -9,6 +9,7 @@ record does not decode, list every structural error in one wording.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import msgspec
@@ -44,8 +45,11 @@ def structural_issues(
     try:
         pydantic_model(DialogueTree).model_validate_json(data)
     except ValidationError as exc:
+        found: dict[str, list[str]] = {}
         for error in exc.errors(include_url=False):
-            out.add("schema.type", pointer_from_loc(document, error["loc"]), _wording(error))
+            found.setdefault(pointer_from_loc(document, error["loc"]), []).append(_wording(error))
+        for pointer, wordings in found.items():  # a union's members each report the value
+            out.add("schema.type", pointer, _joined(wordings))
     except RecursionError:
         out.add("schema.type", "", "the record nests too deeply")
     if not out.issues:  # msgspec refused what pydantic accepts: still report it
@@ -63,6 +67,19 @@ _EXPECTED = {"string_type": "str", "int_type": "int", "int_from_float": "int",
              "float_type": "float", "bool_type": "bool", "list_type": "array",
              "dict_type": "object", "model_type": "object", "model_attributes_type": "object",
              "bytes_type": "str"}  # fmt: skip
+
+
+def _joined(wordings: list[str]) -> str:
+    """One wording for the errors of a union's members, as msgspec words it.
+
+    >>> _joined(["Expected `int`, got `str`", "Expected `float`, got `str`"])
+    'Expected `int | float`, got `str`'
+    """
+    expected = [re.match(r"Expected `([^`]+)`, got (`[^`]+`)$", w) for w in wordings]
+    if len(wordings) > 1 and all(expected):
+        kinds = " | ".join(dict.fromkeys(m.group(1) for m in expected if m))
+        return f"Expected `{kinds}`, got {expected[0].group(2)}"  # type: ignore[union-attr]
+    return "; ".join(dict.fromkeys(wordings))
 
 
 def _wording(error: Any) -> str:
