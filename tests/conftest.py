@@ -32,19 +32,27 @@ def count_cases(test: str) -> Counter[str]:
 
 
 def any_trees(**options: Any) -> Any:
-    """Trees of either version: 1.0 ones, and ones using what 1.1 adds."""
+    """Trees of every version: 1.0 ones, ones using what 1.1 adds, and ones using what
+    1.1 and 1.2 add."""
     from hypothesis import strategies as st
 
     from intermt_schema.testing import trees
 
-    return st.booleans().flatmap(lambda v: trees(with_tools_and_media=v, **options))
+    return st.sampled_from(["1.0", "1.1", "1.2"]).flatmap(
+        lambda v: trees(with_tools_and_media=v != "1.0", with_dimension_sets=v == "1.2", **options)
+    )
 
 
 def count_features(test: str, *items: Any) -> None:
-    """Count in ``test``'s cases the trees of each version and the 1.1 features seen."""
+    """Count in ``test``'s cases the trees of each version and the 1.1 and 1.2 features
+    seen."""
     counts = count_cases(test)
     for tree in items:
         counts[f"trees {tree.schema_version}"] += 1
+        counts["declared dimension sets"] += tree.meta.dimension_sets is not None
+        counts["real scores"] += sum(type(r.score) is float for r in tree.ratings)
+        roles = {n.id: n.role for n in tree.nodes}
+        counts["ratings on questions"] += sum(roles.get(r.target) == "user" for r in tree.ratings)
         for node in tree.nodes:
             counts["tool messages"] += node.role == "tool"
             counts["declared tools"] += node.tools is not None

@@ -34,7 +34,8 @@ FEATURES = {
                         "tools", "json spelled otherwise", "repeated record"},
     "align-anything": {"supervised", "preference", "text-preference", "image", "better 0",
                        "better 1", "extra keys", "repeated record"},
-    "oasst": {"labels", "ranked siblings", "depth 3"},
+    "oasst": {"labels as ratings", "labels kept as they are", "label without count",
+              "label as integer", "label as float", "ranked siblings", "depth 3"},
 }  # fmt: skip
 
 
@@ -75,8 +76,11 @@ def test_generated_files_come_back_equal(
 ) -> None:
     test = f"test_generated_files_come_back_equal[{name}]"
 
-    @settings(max_examples=EXAMPLES.get(name, 80), deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=EXAMPLES.get(name, 80),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
     @given(format_samples(name))
     def run(sample: FormatSample) -> None:
         round_trip(sample, tmp_path_factory.mktemp(name))

@@ -87,8 +87,11 @@ class LossReport:
 
     def render(self) -> str:
         lost = ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items())) or "nothing"
-        files = [f"{n} {kind}" for n, kind in ((self.images, "images"),
-                                               (self.media, "video/audio files")) if n]
+        files = [
+            f"{n} {kind}"
+            for n, kind in ((self.images, "images"), (self.media, "video/audio files"))
+            if n
+        ]
         images = f" ({', '.join(files)})" if files else ""
         text = f"{self.format}: {self.records} records written{images}; dropped: {lost}"
         if self.changed:

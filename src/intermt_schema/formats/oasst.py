@@ -4,11 +4,13 @@
 ``{"message_id", "parent_id", "text", "role": "prompter"|"assistant", "rank", "labels",
 ..., "replies": [message, ...]}``. Each message becomes a node with the same id; the
 ``rank`` among siblings (0 is best) becomes a local judgment for every ranked pair
-(``meta["oasst_ranks"]`` holds the two ranks); every other field of a message
-(``rank``, ``labels``, ``lang``, review counts, ...) is kept in the node's
-``meta["oasst"]``, and the tree's own fields in ``meta.extra["oasst_tree"]``, so that
-an export writes the tree back as it was. Label means are not ratings yet: the
-schema's scores are integers.
+(``meta["oasst_ranks"]`` holds the two ranks). ``labels`` (name -> ``{"value",
+"count"}``) become local ratings in the ``oasst`` dimension set, which the tree then
+declares, with the count in the rating's ``meta["oasst_count"]``; a ``labels`` object
+that does not fit that set (an unknown name, another shape) is kept as it is. Every
+other field of a message (``rank``, ``lang``, review counts, ...) is kept in the
+node's ``meta["oasst"]``, and the tree's own fields in ``meta.extra["oasst_tree"]``,
+so that an export writes the tree back as it was.
 
 >>> detect({"message_tree_id": "t", "prompt": {"message_id": "m", "text": "Hi"}})
 True
@@ -20,7 +22,17 @@ import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..schema._structs import DialogueTree, ImagePart, Judgment, Message, Role, TextPart, TreeMeta
+from ..schema._dimensions import OASST
+from ..schema._structs import (
+    DialogueTree,
+    ImagePart,
+    Judgment,
+    Message,
+    Rating,
+    Role,
+    TextPart,
+    TreeMeta,
+)
 from ..tree._merge import Conversation
 from ..tree._view import TreeView
 from ..validation._report import Issue
@@ -33,11 +45,39 @@ __all__ = ["FORMAT", "detect", "load", "records"]
 MESSAGE_META = "oasst"
 TREE_EXTRA = "oasst_tree"
 RANKS_META = "oasst_ranks"
+COUNT_META = "oasst_count"
 _ROLES: dict[str, Role] = {"prompter": "user", "assistant": "assistant"}
 _OWN = {"message_id", "parent_id", "text", "role", "replies"}
 
 
-def _message(raw: Any, parent: str | None) -> Message:
+def _label_ratings(node_id: str, labels: Any) -> list[Rating] | None:
+    """The ratings ``labels`` holds, or None when it does not fit the ``oasst`` set.
+
+    >>> [(r.dimension, r.score) for r in _label_ratings("m", {"spam": {"value": 0.0, "count": 3}})]
+    [('spam', 0.0)]
+    """
+    if not isinstance(labels, dict) or not labels:
+        return None
+    ratings = []
+    for name, label in labels.items():
+        if name not in OASST or not isinstance(label, dict) or set(label) - {"value", "count"}:
+            return None
+        value, count = label.get("value"), label.get("count", _ABSENT)
+        if not isinstance(value, (int, float)) or not OASST.get(name).allows(value):
+            return None  # allows() refuses bools
+        if count is not _ABSENT and type(count) is not int:
+            return None
+        meta = {} if count is _ABSENT else {COUNT_META: count}
+        ratings.append(
+            Rating(target=node_id, scope="local", dimension=name, score=value, meta=meta)
+        )
+    return ratings
+
+
+_ABSENT = object()
+
+
+def _message(raw: Any, parent: str | None) -> tuple[Message, list[Rating]]:
     if not isinstance(raw, dict):
         raise TypeError("a message must be an object")
     node_id, text, role = raw["message_id"], raw["text"], raw["role"]
@@ -50,8 +90,12 @@ def _message(raw: Any, parent: str | None) -> Message:
     if raw.get("parent_id", parent) != parent:
         raise ValueError(f"message {node_id}: parent_id is not the message it replies to")
     kept = {k: v for k, v in raw.items() if k not in _OWN}
-    return Message(id=node_id, parent=parent, role=_ROLES[role], content=[TextPart(text)],
-                   meta={MESSAGE_META: kept} if kept else {})  # fmt: skip
+    ratings = _label_ratings(node_id, kept.get("labels"))
+    if ratings is not None:
+        del kept["labels"]
+    message = Message(id=node_id, parent=parent, role=_ROLES[role], content=[TextPart(text)],
+                      meta={MESSAGE_META: kept} if kept else {})  # fmt: skip
+    return message, ratings or []
 
 
 def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Conversation]:
@@ -61,10 +105,12 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
     extra = {k: v for k, v in record.items() if k not in ("message_tree_id", "prompt")}
     meta = TreeMeta(extra={TREE_EXTRA: extra} if extra else {})
     conversations: list[Conversation] = []
+    ratings: list[Rating] = []
     stack: list[tuple[Any, list[Message]]] = [(record["prompt"], [])]
     while stack:  # depth first, without recursion: a hostile tree may be deep
         raw, path = stack.pop()
-        message = _message(raw, path[-1].id if path else None)
+        message, labels = _message(raw, path[-1].id if path else None)
+        ratings += labels
         here = [*path, message]
         replies = raw.get("replies") or []
         if not isinstance(replies, list):
@@ -75,6 +121,9 @@ def _parse(record: dict[str, Any], number: int, issues: list[Issue]) -> list[Con
             conversations.append(Conversation(messages=here, tree_id=tree_id, meta=meta,
                                               judgments=judgments, record=number))  # fmt: skip
         stack += [(reply, here) for reply in reversed(replies)]
+    if ratings:  # the tree's labels, once
+        meta.dimension_sets = [OASST.name]
+        conversations[0].ratings = ratings
     return conversations
 
 
@@ -100,10 +149,10 @@ def load(url: str) -> ImportResult:
 
 def records(trees: Iterable[DialogueTree], loss: LossReport) -> Iterator[dict[str, Any]]:
     """One Open-Assistant tree per dialogue tree whose root is a question; what the
-    layout cannot hold (images, system messages, ratings, judgments other than ranks)
-    is counted."""
+    layout cannot hold (images, system messages, ratings outside the ``oasst`` set,
+    judgments other than ranks) is counted."""
     for tree in trees:
-        loss.drop("ratings", len(tree.ratings))
+        labels = _labels(tree, loss)
         loss.drop("judgments not made from ranks",
                   sum(1 for j in tree.judgments if RANKS_META not in j.meta))  # fmt: skip
         if uses_tools(tree.nodes, loss):
@@ -117,11 +166,28 @@ def records(trees: Iterable[DialogueTree], loss: LossReport) -> Iterator[dict[st
             yield {
                 "message_tree_id": tree.id if len(view.roots) == 1 else f"{tree.id}:{root.id}",
                 **tree.meta.extra.get(TREE_EXTRA, {}),
-                "prompt": _nested(view, root, loss),
+                "prompt": _nested(view, root, labels, loss),
             }
 
 
-def _nested(view: TreeView, root: Message, loss: LossReport) -> dict[str, Any]:
+def _labels(tree: DialogueTree, loss: LossReport) -> dict[str, dict[str, Any]]:
+    """Each node's ``labels`` from its local ratings in the ``oasst`` set; other
+    ratings are counted."""
+    labels: dict[str, dict[str, Any]] = {}
+    declared = OASST.name in (tree.meta.dimension_sets or ())
+    for r in tree.ratings:
+        if not (declared and r.scope == "local" and r.dimension in OASST):
+            loss.drop("ratings outside the oasst dimension set")
+            continue
+        count = r.meta.get(COUNT_META)
+        label = {"value": r.score, **({"count": count} if count is not None else {})}
+        labels.setdefault(r.target, {})[r.dimension] = label
+    return labels
+
+
+def _nested(
+    view: TreeView, root: Message, labels: dict[str, dict[str, Any]], loss: LossReport
+) -> dict[str, Any]:
     """The message tree under ``root``, built without recursion."""
     made: dict[str, dict[str, Any]] = {}
     order = [root]
@@ -139,6 +205,7 @@ def _nested(view: TreeView, root: Message, loss: LossReport) -> dict[str, Any]:
             "text": "".join(p.text for p in node.content if type(p) is TextPart),
             "role": "prompter" if node.role == "user" else "assistant",
             **node.meta.get(MESSAGE_META, {}),
+            **({"labels": labels[node.id]} if node.id in labels else {}),
             "replies": [made[c.id] for c in view.children(node.id) if c.id in made],
         }
     return made[root.id]

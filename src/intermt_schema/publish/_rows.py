@@ -25,7 +25,7 @@ from msgspec import Struct, field
 
 from ..io._tables import PathRow, path_rows
 from ..sampling.pairs import PreferencePair
-from ..schema._structs import DialogueTree, Message, Outcome, Scope
+from ..schema._structs import DialogueTree, Message, Outcome, Scope, Score
 from ..tree._view import TreeView
 
 __all__ = [
@@ -65,7 +65,7 @@ class RatingRow(Struct, kw_only=True):
     target: str
     scope: Scope
     dimension: str
-    score: int
+    score: Score
     annotator: str | None = None
     rationale: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)

@@ -61,7 +61,7 @@ def _dimensions(criterion: Criterion, pareto_dims: Sequence[str]) -> list[str]:
     return list(pareto_dims) if criterion == "pareto" else [criterion]
 
 
-def _aggregate(values: list[int], how: Aggregate) -> float:
+def _aggregate(values: list[int | float], how: Aggregate) -> float:
     if how == "median":
         return float(statistics.median(values))
     if how == "majority":

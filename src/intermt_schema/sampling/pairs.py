@@ -91,7 +91,7 @@ def _rating_pairs(
     for node in tree.nodes:
         parents.setdefault(node.id, node.parent)
     wanted = set(dims)
-    raw: dict[str, dict[str, list[int]]] = {}
+    raw: dict[str, dict[str, list[int | float]]] = {}
     for rating in tree.ratings:
         if rating.scope != scope:
             continue

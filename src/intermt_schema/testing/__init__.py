@@ -12,10 +12,9 @@ Requires ``hypothesis`` (``pip install 'intermt-schema[dev]'``).
 >>> test_generated_trees_are_valid()
 """
 
+from ._corruptions import CORRUPTIONS, deep_trees
 from ._records import RECORD_FORMATS, FormatSample, format_samples
 from ._trees import (
-    CORRUPTIONS,
-    deep_trees,
     image_refs,
     json_values,
     media_refs,

@@ -13,6 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from ..schema._dimensions import OASST
 from ._pieces import (
     Drawn,
     argument_objects,
@@ -31,6 +32,7 @@ from ._pieces import (
 
 __all__ = ["Drawn", "align_anything", "alpaca", "llamafactory_v1", "llava", "oasst", "openai",
            "sharegpt", "trl", "trl_standard"]  # fmt: skip
+
 
 @st.composite
 def sharegpt(draw: st.DrawFn, style: str, ranking: bool) -> Drawn:
@@ -154,8 +156,9 @@ def openai(draw: st.DrawFn) -> Drawn:
         messages.append({"role": "system", "content": draw(texts)})
         features.add("system")
     for _ in range(draw(st.integers(1, 3))):
-        parts: list[dict[str, Any]] = [_image_url(draw, path, features)
-                                       for path in draw_files(draw, paths, features, "images")]
+        parts: list[dict[str, Any]] = [
+            _image_url(draw, path, features) for path in draw_files(draw, paths, features, "images")
+        ]
         parts.append({"type": "text", "text": draw(words)})
         messages.append({"role": "user", "content": _content(draw, parts, features)})
         if draw(st.booleans()):
@@ -202,8 +205,10 @@ def _trl_tool_use(draw: st.DrawFn, features: set[str], vision: bool) -> list[dic
         arguments: Any = draw(argument_objects)
         if draw(st.booleans()):
             arguments = json_text(draw, arguments, features)
-        call: dict[str, Any] = {"type": "function",
-                                "function": {"name": draw(names), "arguments": arguments}}
+        call: dict[str, Any] = {
+            "type": "function",
+            "function": {"name": draw(names), "arguments": arguments},
+        }
         if draw(st.booleans()):
             call["id"] = draw(names)
         calls.append(call)
@@ -215,8 +220,11 @@ def _trl_tool_use(draw: st.DrawFn, features: set[str], vision: bool) -> list[dic
     for call in calls:
         text = draw(words)
         content: Any = [{"type": "text", "text": text}] if vision else text
-        answer: dict[str, Any] = {"role": "tool", "name": call["function"]["name"],
-                                  "content": content}
+        answer: dict[str, Any] = {
+            "role": "tool",
+            "name": call["function"]["name"],
+            "content": content,
+        }
         if "id" in call:
             answer["tool_call_id"] = call["id"]
         answers.append(answer)
@@ -356,6 +364,28 @@ def align_anything(draw: st.DrawFn, mode: str) -> Drawn:
 
 
 @st.composite
+def oasst_labels(draw: st.DrawFn, features: set[str]) -> dict[str, Any]:
+    """An Open-Assistant ``labels`` object: means in 0..1 (floats, or 0 and 1 as
+    integers) with or without a count; sometimes one the ``oasst`` set cannot hold."""
+    names = draw(st.lists(st.sampled_from(sorted(OASST.keys())), min_size=1, max_size=4,
+                          unique=True))  # fmt: skip
+    labels: dict[str, Any] = {}
+    for name in names:
+        value = draw(st.floats(0, 1) | st.sampled_from([0, 1]))
+        labels[name] = {"value": value, "count": draw(st.integers(1, 9))}
+        if draw(st.integers(0, 4)) == 0:
+            del labels[name]["count"]
+            features.add("label without count")
+        features.add("label as integer" if type(value) is int else "label as float")
+    if draw(st.integers(0, 5)) == 0:
+        labels[f"x_{draw(words)}"] = {"value": 0.5, "count": 1}  # a name the set lacks
+        features.add("labels kept as they are")
+    else:
+        features.add("labels as ratings")
+    return labels
+
+
+@st.composite
 def oasst(draw: st.DrawFn) -> Drawn:
     features: set[str] = set()
     counter = iter(range(10**6))
@@ -366,8 +396,7 @@ def oasst(draw: st.DrawFn) -> Drawn:
         raw: dict[str, Any] = {"message_id": node_id, **({"parent_id": parent} if parent else {}),
                                "text": draw(texts), "role": role, "lang": "en"}  # fmt: skip
         if draw(st.booleans()):
-            raw["labels"] = {"quality": {"value": draw(st.floats(0, 1)), "count": 3}}
-            features.add("labels")
+            raw["labels"] = draw(oasst_labels(features))
         replies = draw(st.integers(0, 3 if depth < 3 else 0))
         child = "assistant" if role == "prompter" else "prompter"
         raw["replies"] = [message(child, depth + 1, node_id) for _ in range(replies)]
@@ -382,5 +411,3 @@ def oasst(draw: st.DrawFn) -> Drawn:
     record = {"message_tree_id": tree_id, "tree_state": "ready_for_export",
               "prompt": message("prompter", 0, None)}  # fmt: skip
     return record, features
-
-

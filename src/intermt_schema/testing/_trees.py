@@ -7,14 +7,11 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
-from msgspec import structs
 
-from ..schema._dimensions import INTERMT, DimensionSet
+from ..schema._dimensions import INTERMT, DimensionSet, dimensions_of
 from ..schema._structs import (
     RESERVED_MESSAGE_META,
     RESERVED_TREE_EXTRA,
@@ -38,7 +35,7 @@ from ..schema._structs import (
     stamped,
 )
 
-__all__ = ["CORRUPTIONS", "deep_trees", "image_refs", "json_values", "media_refs", "parts",
+__all__ = ["DECLARED_SETS", "image_refs", "json_values", "media_refs", "parts",
            "texts", "tool_calls", "trees"]  # fmt: skip
 
 _CHILD_ROLE: dict[str, Role] = {"system": "user", "user": "assistant", "assistant": "user",
@@ -121,22 +118,37 @@ def parts(
 
 
 @st.composite
-def _ratings(draw: st.DrawFn, assistants: list[str], dims: DimensionSet) -> list[Rating]:
+def _ratings(draw: st.DrawFn, nodes: list[Message], dims: DimensionSet) -> list[Rating]:
+    """A few ratings, each on a node its dimension may rate: integers on integer scales,
+    any number (``1.0`` included) on real ones."""
     ratings = []
-    for target in draw(st.lists(st.sampled_from(assistants), max_size=6)):
+    for _ in range(draw(st.integers(0, 6))):
         dim = draw(st.sampled_from(list(dims)))
-        allowed = [*range(dim.low, dim.high + 1), *dim.special]
+        roles = dim.targets if dim.scope == "local" else ("assistant",)
+        targets = [n.id for n in nodes if n.role in roles]
+        if not targets:
+            continue
+        allowed = [*range(int(dim.low), int(dim.high) + 1), *dim.special]
+        score = draw(
+            st.floats(dim.low, dim.high) | st.sampled_from([float(s) for s in allowed])
+            if dim.real
+            else st.sampled_from(allowed)
+        )
         ratings.append(
             Rating(
-                target=target,
+                target=draw(st.sampled_from(targets)),
                 scope=dim.scope,
                 dimension=dim.key,
-                score=draw(st.sampled_from(allowed)),
+                score=score,
                 annotator=draw(st.none() | st.sampled_from(["ann1", "ann2", "ann3"])),
                 rationale=draw(st.none() | texts),
             )
         )
     return ratings
+
+
+DECLARED_SETS = (["kto"], ["oasst"], ["intermt", "kto"], ["kto", "oasst"])
+"""The dimension sets trees drawn with ``with_dimension_sets`` declare."""
 
 
 @st.composite
@@ -154,7 +166,7 @@ def _full_ratings(
     for scope, targets in (("local", answers), ("global", ends)):
         for target in targets:
             for dim in dims.of_scope(scope):  # type: ignore[arg-type]
-                band = [s for s in range(dim.low, dim.high + 1) if low <= s <= high]
+                band = [s for s in range(int(dim.low), int(dim.high) + 1) if low <= s <= high]
                 allowed = band + list(dim.special) if draw(st.booleans()) else band
                 for k in range(draw(st.integers(1, annotators))):
                     ratings.append(
@@ -162,7 +174,7 @@ def _full_ratings(
                             target=target,
                             scope=dim.scope,
                             dimension=dim.key,
-                            score=draw(st.sampled_from(allowed or [dim.low])),
+                            score=draw(st.sampled_from(allowed or [int(dim.low)])),
                             annotator=f"ann{k + 1}",
                         )
                     )
@@ -192,7 +204,11 @@ def _judgments(draw: st.DrawFn, nodes: list[Message], dims: DimensionSet) -> lis
                     a=a,
                     b=b,
                     scope=scope,  # type: ignore[arg-type]
-                    outcomes=draw(st.dictionaries(st.sampled_from(keys), outcome, max_size=3)),
+                    outcomes=draw(
+                        st.dictionaries(st.sampled_from(keys), outcome, max_size=3)
+                        if keys
+                        else st.just({})
+                    ),
                     overall=draw(st.one_of(st.none(), outcome)),
                     annotator=draw(st.none() | st.just("ann1")),
                     rationale=draw(st.none() | texts),
@@ -218,12 +234,16 @@ def trees(
     rate_all: bool = False,
     annotators: int = 2,
     with_tools_and_media: bool = False,
+    with_dimension_sets: bool = False,
 ) -> DialogueTree:
     """Valid dialogue trees: branching anywhere, alternating roles, scores on the scale.
 
     ``with_tools_and_media`` draws what schema 1.1 adds too: video, audio, reasoning
     and tool-call parts, ``tool`` messages answering an assistant's calls, and declared
-    tools. Trees are stamped with the version that expresses them, as writers do.
+    tools. ``with_dimension_sets`` draws what 1.2 adds: the tree declares dimension sets
+    (``kto``, ``oasst``, or two together) and is rated on them, real scales with float
+    scores, Open-Assistant's labels on questions too. Trees are stamped with the
+    version that expresses them, as writers do.
 
     Each node's parent is drawn among the earlier nodes, so trees range from chains
     to bushes; roots are ``user`` or ``system``. By default a few ratings are drawn;
@@ -269,7 +289,10 @@ def trees(
                 meta=draw(message_meta),
             )
         )
-    assistants = [n.id for n in nodes if n.role == "assistant"]
+    declared = draw(st.sampled_from(DECLARED_SETS)) if with_dimension_sets else None
+    if declared is not None:
+        dimensions = dimensions_of(DialogueTree(id="-", meta=TreeMeta(dimension_sets=declared)),
+                                   dimensions)[0]  # fmt: skip
     tree = DialogueTree(
         id=draw(st.text(st.characters(codec="utf-8"), min_size=1, max_size=12)),
         meta=draw(
@@ -278,14 +301,15 @@ def trees(
                 source=st.none() | texts,
                 category=st.none() | texts,
                 extra=st.dictionaries(_free_keys(RESERVED_TREE_EXTRA), json_values, max_size=2),
+                dimension_sets=st.just(declared),
             )
         ),
         nodes=nodes,
         ratings=(
             draw(_full_ratings(nodes, dimensions, annotators))
             if rate_all
-            else draw(_ratings(assistants, dimensions))
-            if with_ratings and assistants
+            else draw(_ratings(nodes, dimensions))
+            if with_ratings
             else []
         ),
         judgments=draw(_judgments(nodes, dimensions)) if with_judgments else [],
@@ -304,102 +328,3 @@ def _tool_fields(
     if root and draw(st.booleans()):
         return {"tools": draw(st.lists(json_values, max_size=2))}
     return {}
-
-
-def deep_trees(depth: int) -> DialogueTree:
-    """A single chain of ``depth`` nodes, alternating user and assistant.
-
-    >>> len(deep_trees(5).nodes)
-    5
-    """
-    nodes = [
-        Message(
-            id=f"n{i}",
-            parent=None if i == 0 else f"n{i - 1}",
-            role="user" if i % 2 == 0 else "assistant",
-            content=[TextPart(f"turn {i}")],
-        )
-        for i in range(depth)
-    ]
-    return DialogueTree(id=f"deep-{depth}", nodes=nodes)
-
-
-def _with(tree: DialogueTree, **changes: Any) -> DialogueTree:
-    return structs.replace(copy.deepcopy(tree), **changes)
-
-
-def _set_node(tree: DialogueTree, index: int, **changes: Any) -> DialogueTree:
-    nodes = list(tree.nodes)
-    nodes[index] = structs.replace(nodes[index], **changes)
-    return _with(tree, nodes=nodes)
-
-
-def _first(tree: DialogueTree, role: str) -> int | None:
-    return next((i for i, n in enumerate(tree.nodes) if n.role == role), None)
-
-
-def _rate(tree: DialogueTree, **rating: Any) -> DialogueTree | None:
-    i = _first(tree, "assistant")
-    if i is None:
-        return None
-    base = {"target": tree.nodes[i].id, "scope": "local", "dimension": "text_quality", "score": 1}
-    return _with(tree, ratings=[*tree.ratings, Rating(**{**base, **rating})])
-
-
-def _image(tree: DialogueTree, **ref: Any) -> DialogueTree:
-    content = [*tree.nodes[0].content, ImagePart(image=ImageRef(**ref))]
-    return _set_node(tree, 0, content=content)
-
-
-def _non_siblings(tree: DialogueTree) -> DialogueTree | None:
-    assistants = [n for n in tree.nodes if n.role == "assistant"]
-    for a in assistants:
-        for b in assistants:
-            if a.parent != b.parent:
-                judgment = Judgment(a=a.id, b=b.id, scope="local")
-                return _with(tree, judgments=[*tree.judgments, judgment])
-    return None
-
-
-def _cycle(tree: DialogueTree) -> DialogueTree | None:
-    if len(tree.nodes) < 2:
-        return None
-    last = tree.nodes[-1]
-    # the root becomes a child of the last node: no root left, everything loops
-    root = structs.replace(tree.nodes[0], parent=last.id)
-    return _with(tree, nodes=[root, *tree.nodes[1:]], ratings=[], judgments=[])
-
-
-CORRUPTIONS: dict[str, Callable[[DialogueTree], DialogueTree | None]] = {
-    "tree.duplicate_id": lambda t: _with(t, nodes=[*t.nodes, t.nodes[-1]]),
-    "tree.no_root": lambda t: _set_node(t, 0, parent="ghost"),
-    "tree.multiple_roots": lambda t: _with(
-        t, nodes=[*t.nodes, Message(id="extra-root", role="user", content=[TextPart("x")])]
-    ),
-    "tree.missing_parent": lambda t: _with(
-        t,
-        nodes=[
-            *t.nodes,
-            Message(id="orphan", parent="ghost", role="user", content=[TextPart("x")]),
-        ],
-    ),
-    "tree.cycle": _cycle,
-    "tree.role_order": lambda t: _set_node(t, 0, role="assistant"),
-    "rating.missing_target": lambda t: _rate(t, target="ghost"),
-    "rating.unknown_dimension": lambda t: _rate(t, dimension="charm"),
-    "rating.wrong_scope": lambda t: _rate(t, dimension="helpfulness"),
-    "rating.out_of_scale": lambda t: _rate(t, score=7),
-    "judgment.self_pair": lambda t: _with(t, judgments=[Judgment(a="x", b="x", scope="local")]),
-    "judgment.missing_target": lambda t: _with(
-        t, judgments=[Judgment(a=t.nodes[0].id, b="ghost", scope="global")]
-    ),
-    "judgment.not_siblings": _non_siblings,
-    "image.no_source": lambda t: _image(t),
-    "image.absolute_path": lambda t: _image(t, path="/etc/passwd"),
-    "image.escapes_root": lambda t: _image(t, path="images/../../secret.png"),
-    "image.path_is_url": lambda t: _image(t, path="https://example.org/a.png"),
-}
-
-
-"""Rule code -> a function that breaks a valid tree so that exactly that rule fires
-(among possibly others); returns None where the tree lacks what the rule needs."""

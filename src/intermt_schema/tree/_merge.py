@@ -99,8 +99,14 @@ def content_key(message: Message) -> bytes:
 
 
 WRITTEN_AS_META = frozenset(
-    {"llamafactory_loss_weight", "intermt_json_spelling", "openai_layout", "alpaca_input",
-     "intermt_message_keys", "trl_step_labels"}
+    {
+        "llamafactory_loss_weight",
+        "intermt_json_spelling",
+        "openai_layout",
+        "alpaca_input",
+        "intermt_message_keys",
+        "trl_step_labels",
+    }
 )
 """Message meta keys that record how a source wrote a message (a loss weight, the
 spelling of its JSON, string or part content, an Alpaca ``input``, keys no field

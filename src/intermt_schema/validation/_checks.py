@@ -15,6 +15,7 @@ import re
 
 import msgspec
 
+from ..schema._dimensions import DimensionSet, dimensions_of
 from ..schema._structs import (
     RESERVED_MESSAGE_META,
     RESERVED_TREE_EXTRA,
@@ -27,7 +28,6 @@ from ..schema._structs import (
     ToolCallPart,
     media_of,
 )
-from ..schema._dimensions import DimensionSet, dimensions_of
 from ._images import check_image, escapes_root, is_local_root, path_problem
 from ._pointers import pointer_from_msgspec
 from ._report import Report

@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from .._errors import check_choice, require
 from ..io._fs import atomic_output, safe_name
-from ..schema._dimensions import INTERMT, DimensionSet
+from ..schema._dimensions import INTERMT, DimensionSet, dimensions_of
 from ..schema._structs import (
     DialogueTree,
     ImageRef,
@@ -156,6 +156,7 @@ def _context(
 ) -> dict[str, Any]:
     view = TreeView(tree)
     report = validate(tree, options)
+    dimensions = dimensions_of(tree, dimensions)[0]  # the sets the tree declares
     issues_by_node: dict[str | None, list[Issue]] = {}
     for issue in report:
         issues_by_node.setdefault(_node_of_issue(issue, tree), []).append(issue)

@@ -35,6 +35,8 @@ class Cell:
     score: float | None = None
     ratings: list[Rating] = field(default_factory=list)
     special: str | None = None
+    low: float = 0
+    high: float = 3
 
     @property
     def label(self) -> str:
@@ -44,10 +46,16 @@ class Cell:
 
     @property
     def level(self) -> str:
-        """A CSS class for the colour: s0..s3, na (special value) or none."""
+        """A CSS class for the colour: s0..s3 (the score's place on its scale), na
+        (special value) or none.
+
+        >>> Cell("q", "Quality", "Q", score=0.7, low=0, high=1).level
+        's2'
+        """
         if self.score is None:
             return "na" if self.special else "none"
-        return f"s{max(0, min(3, round(self.score)))}"
+        place = (self.score - self.low) / ((self.high - self.low) or 1)
+        return f"s{max(0, min(3, round(3 * place)))}"
 
     @property
     def hover(self) -> str:
@@ -77,13 +85,14 @@ def _strip(ratings: list[Rating], scope: str, dimensions: DimensionSet) -> list[
     for dim in dimensions:
         if dim.scope != scope:
             continue
-        cell = Cell(dim.key, dim.title, _short(dim.key))
+        cell = Cell(dim.key, dim.title, _short(dim.key), low=dim.low, high=dim.high)
         cell.ratings = [r for r in mine if r.dimension == dim.key]
         scale = [r.score for r in cell.ratings if dim.low <= r.score <= dim.high]
         if scale:
             cell.score = sum(scale) / len(scale)
         elif cell.ratings:
-            cell.special = dim.special.get(cell.ratings[0].score, str(cell.ratings[0].score))
+            first = cell.ratings[0].score
+            cell.special = next((v for k, v in dim.special.items() if k == first), str(first))
         cells.append(cell)
     for r in mine:  # dimensions outside the set still show
         if r.dimension not in known:

@@ -111,8 +111,8 @@ def _flat_records(tree: DialogueTree, loss: LossReport) -> Iterator[dict[str, An
 
 def _score_records(tree: DialogueTree, loss: LossReport) -> Iterator[dict[str, Any]]:
     view = TreeView(tree)
-    local: dict[str, dict[str, int]] = {}
-    global_: dict[str, dict[str, int]] = {}
+    local: dict[str, dict[str, int | float]] = {}
+    global_: dict[str, dict[str, int | float]] = {}
     for r in tree.ratings:
         into = local if r.scope == "local" else global_
         if r.dimension in into.setdefault(r.target, {}):

@@ -1,7 +1,8 @@
 """What schema 1.1 adds (video, audio, reasoning and tool-call parts, tool messages,
-declared tools) survives every lossless representation, validates, and is stamped with
-the lowest version that expresses it. Each property counts the features it saw and
-asserts that it saw every one."""
+declared tools) and 1.2 adds (declared dimension sets, real scores, ratings on
+questions) survives every lossless representation, validates, and is stamped with the
+lowest version that expresses it. Each property counts the features it saw and asserts
+that it saw every one."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from intermt_schema.tree import same_tree
 
 from .conftest import any_trees, count_cases, count_features
 
-FEATURES = ("trees 1.0", "trees 1.1", "tool messages", "declared tools", "VideoPart",
-            "AudioPart", "ReasoningPart", "ToolCallPart")  # fmt: skip
+FEATURES = ("trees 1.0", "trees 1.1", "trees 1.2", "tool messages", "declared tools",
+            "VideoPart", "AudioPart", "ReasoningPart", "ToolCallPart",
+            "declared dimension sets", "real scores", "ratings on questions")  # fmt: skip
 
 
 def _run(name: str, check: Callable[[list[im.DialogueTree]], None], **options: Any) -> None:
@@ -37,7 +39,7 @@ def _run(name: str, check: Callable[[list[im.DialogueTree]], None], **options: A
     assert all(seen[feature] > 0 for feature in FEATURES), dict(seen)
 
 
-def test_trees_encode_decode_and_validate_clean_in_both_versions() -> None:
+def test_trees_encode_decode_and_validate_clean_in_every_version() -> None:
     model = im.pydantic_model(im.DialogueTree)
     schema = json.loads(json_schema_text())
     jsonschema = pytest.importorskip("jsonschema")
@@ -52,21 +54,23 @@ def test_trees_encode_decode_and_validate_clean_in_both_versions() -> None:
             report = im.validate(tree, im.ValidationOptions(strict=True))
             assert report.ok and not report.warnings, report.render()
 
-    _run("test_trees_encode_decode_and_validate_clean_in_both_versions", check)
+    _run("test_trees_encode_decode_and_validate_clean_in_every_version", check)
 
 
-def test_jsonl_parquet_and_paths_round_trips_keep_tool_use_and_media() -> None:
+def test_jsonl_parquet_and_paths_round_trips_keep_what_each_version_adds() -> None:
     from intermt_schema.io._tables import paths_table, trees_from_paths
 
     def check(items: list[im.DialogueTree]) -> None:
         assert im.write_jsonl(items, "memory://v11/t.jsonl") == len(items)
         assert list(im.read_jsonl("memory://v11/t.jsonl")) == items
         assert im.write_parquet(items, "memory://v11/t.parquet") == len(items)
-        assert list(im.read_parquet("memory://v11/t.parquet")) == items
+        back_from_parquet = list(im.read_parquet("memory://v11/t.parquet"))
+        assert back_from_parquet == items  # and 1.0 stays a float, 1 an integer:
+        assert [im.encode_tree(t) for t in back_from_parquet] == [im.encode_tree(t) for t in items]
         back = {t.id: t for t in trees_from_paths(paths_table(items))}
         assert all(same_tree(back[t.id], t) for t in items)
 
-    _run("test_jsonl_parquet_and_paths_round_trips_keep_tool_use_and_media", check)
+    _run("test_jsonl_parquet_and_paths_round_trips_keep_what_each_version_adds", check)
 
 
 def test_a_newer_version_and_an_older_stamp_are_handled() -> None:
