@@ -36,6 +36,12 @@ def _load(record: dict[str, Any], tmp_path: Path) -> im.DialogueTree:
     return result.trees[0]
 
 
+def _export(tree: im.DialogueTree, loss: im.LossReport) -> list[dict[str, Any]]:
+    records = im.get_format("oasst").records
+    assert records is not None
+    return list(records([tree], loss))
+
+
 def test_open_assistant_labels_become_ratings_and_come_back(tmp_path: Path) -> None:
     record = _oasst_record()
     tree = _load(record, tmp_path)
@@ -51,7 +57,7 @@ def test_open_assistant_labels_become_ratings_and_come_back(tmp_path: Path) -> N
     assert report.ok, report.render()
     assert json.loads(im.encode_tree(tree))["schema_version"] == "1.2"
     loss = im.LossReport(format="oasst")
-    assert list(im.get_format("oasst").records([tree], loss)) == [record]
+    assert _export(tree, loss) == [record]
     assert not loss.dropped
 
 
@@ -61,7 +67,7 @@ def test_labels_the_set_cannot_hold_are_kept_as_they_are(tmp_path: Path) -> None
     tree = _load(record, tmp_path)
     assert tree.nodes[-1].meta["oasst"]["labels"] == odd
     assert {r.target for r in tree.ratings} == {"q", "a0"}
-    assert list(im.get_format("oasst").records([tree], im.LossReport(format="oasst"))) == [record]
+    assert _export(tree, im.LossReport(format="oasst")) == [record]
 
 
 def test_ratings_outside_the_oasst_set_are_counted_on_export(tmp_path: Path) -> None:
@@ -72,7 +78,7 @@ def test_ratings_outside_the_oasst_set_are_counted_on_export(tmp_path: Path) -> 
                                          score=3)],
     )  # fmt: skip
     loss = im.LossReport(format="oasst")
-    list(im.get_format("oasst").records([rated], loss))
+    _export(rated, loss)
     assert loss.dropped == {"ratings outside the oasst dimension set": 1}
 
 
