@@ -129,7 +129,7 @@ def test_the_cli_validates_kto_labels_against_the_declared_set(tmp_path: Path) -
     nodes = [{"id": "q", "role": "user", "content": [{"type": "text", "text": "?"}]},
              {"id": "a", "parent": "q", "role": "assistant",
               "content": [{"type": "text", "text": "!"}]}]  # fmt: skip
-    good = {
+    good: dict[str, Any] = {
         "id": "g",
         "meta": {"dimension_sets": ["kto"]},
         "nodes": nodes,
