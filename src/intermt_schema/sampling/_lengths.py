@@ -56,6 +56,12 @@ class RecordLengths:
         values["tokens"].append(math.ceil(size / BYTES_PER_TOKEN))
         values["images"].append(sum(len(t.images) for t in turns))
 
+    def merge(self, other: RecordLengths) -> None:
+        """Add the records ``other`` collected."""
+        for mode, measures in other._values.items():
+            for measure, values in measures.items():
+                self._values[mode][measure] += values
+
     def summary(self) -> dict[str, dict[str, dict[str, int]]]:
         """For each mode and measure: the records, and the median, 95th percentile and
         maximum (nearest rank)."""

@@ -13,11 +13,12 @@ from collections import Counter
 from typing import Any
 
 from ..io._fs import safe_name
+from ..schema._structs import DialogueTree
 from ..tree._view import TreeView
 from ._criteria import STRATEGIES
 from ._lengths import RecordLengths, render_lengths
 
-__all__ = ["plot_stats", "render_stats", "tree_stats"]
+__all__ = ["TreeStats", "plot_stats", "render_stats", "tree_stats"]
 
 
 def tree_stats(trees: Any, *, pair_yield: bool = True) -> dict[str, Any]:
@@ -26,27 +27,43 @@ def tree_stats(trees: Any, *, pair_yield: bool = True) -> dict[str, Any]:
     rates, annotator agreement, pair yield per strategy (unless ``pair_yield`` is
     False: it samples the pairs of every strategy), and the lengths of the training
     records (see :class:`RecordLengths`)."""
-    from .pairs import sample_pairs
-
-    stats: dict[str, Any] = {
-        "trees": 0,
-        "paths": 0,
-        "nodes": Counter(),
-        "branch_points": 0,
-        "path_turns": Counter(),
-        "images": 0,
-        "ratings": Counter(),
-        "scores": {},
-        "judgments": Counter(),
-        "outcomes": {},
-        "pair_yield": Counter(),
-    }
-    agree = {"pairs": 0, "exact": 0, "abs_diff": 0}
-    lengths = RecordLengths()
+    counted = TreeStats(pair_yield=pair_yield)
     for tree in trees:
+        counted.add(tree)
+    return counted.result()
+
+
+class TreeStats:
+    """The counts of :func:`tree_stats`, tree by tree; counts made apart (on several
+    machines) ``merge`` into one.
+
+    >>> import intermt_schema as im
+    >>> a, b = TreeStats(), TreeStats()
+    >>> a.add(im.DialogueTree(id="t")); b.add(im.DialogueTree(id="u"))
+    >>> a.merge(b).result()["trees"]
+    2
+    """
+
+    _COUNTERS = ("nodes", "path_turns", "ratings", "judgments", "pair_yield")
+    _TALLIES = ("trees", "paths", "branch_points", "images")
+    _BY_DIMENSION = ("scores", "outcomes")
+
+    def __init__(self, *, pair_yield: bool = True) -> None:
+        self.pair_yield = pair_yield
+        self.stats: dict[str, Any] = {key: 0 for key in self._TALLIES}
+        self.stats.update({key: Counter() for key in self._COUNTERS})
+        self.stats.update({key: {} for key in self._BY_DIMENSION})
+        self.agree: dict[str, int | float] = {"pairs": 0, "exact": 0, "abs_diff": 0}
+        self.lengths = RecordLengths()
+
+    def add(self, tree: DialogueTree) -> None:
+        """Count one tree."""
+        from .pairs import sample_pairs
+
+        stats, agree = self.stats, self.agree
         view = TreeView(tree)
         stats["trees"] += 1
-        lengths.add(tree)
+        self.lengths.add(tree)
         users: dict[str | None, int] = {None: 0}  # user turns from the root to a node
         for _, node in view.walk():  # linear in nodes, whatever the paths add up to
             users[node.id] = users[node.parent] + (node.role == "user")
@@ -56,7 +73,7 @@ def tree_stats(trees: Any, *, pair_yield: bool = True) -> dict[str, Any]:
         stats["nodes"].update(n.role for n in tree.nodes)
         stats["branch_points"] += len(view.branch_points())
         stats["images"] += sum(1 for _ in tree.images())
-        by_target: dict[tuple[str, str, str], list[int]] = {}
+        by_target: dict[tuple[str, str, str], list[int | float]] = {}
         for r in tree.ratings:
             stats["ratings"][r.dimension] += 1
             stats["scores"].setdefault(r.dimension, Counter())[r.score] += 1
@@ -67,23 +84,41 @@ def tree_stats(trees: Any, *, pair_yield: bool = True) -> dict[str, Any]:
                     agree["pairs"] += 1
                     agree["exact"] += scores[i] == scores[j]
                     agree["abs_diff"] += abs(scores[i] - scores[j])
-        for j in tree.judgments:
-            stats["judgments"][j.scope] += 1
-            for dim, outcome in j.outcomes.items():
+        for judgment in tree.judgments:
+            stats["judgments"][judgment.scope] += 1
+            for dim, outcome in judgment.outcomes.items():
                 stats["outcomes"].setdefault(dim, Counter())[outcome] += 1
-        for strategy in STRATEGIES if pair_yield else ():
+        for strategy in STRATEGIES if self.pair_yield else ():
             pairs, _ = sample_pairs([tree], strategy=strategy)
             stats["pair_yield"][strategy] += len(pairs)
-    stats["tie_rate"] = {d: c["tie"] / sum(c.values()) for d, c in stats["outcomes"].items()}
-    stats["agreement"] = {
-        "measure": "pairwise exact agreement and mean absolute difference between two "
-        "annotators' scores of the same target and dimension",
-        "pairs": agree["pairs"],
-        "exact": agree["exact"] / agree["pairs"] if agree["pairs"] else None,
-        "mean_abs_diff": agree["abs_diff"] / agree["pairs"] if agree["pairs"] else None,
-    }
-    stats["lengths"] = lengths.summary()
-    return stats
+
+    def merge(self, other: TreeStats) -> TreeStats:
+        """Add ``other``'s counts to these; returns ``self``."""
+        for key in self._TALLIES:
+            self.stats[key] += other.stats[key]
+        for key in self._COUNTERS:
+            self.stats[key].update(other.stats[key])
+        for key in self._BY_DIMENSION:
+            for dim, counts in other.stats[key].items():
+                self.stats[key].setdefault(dim, Counter()).update(counts)
+        for key, value in other.agree.items():
+            self.agree[key] += value
+        self.lengths.merge(other.lengths)
+        return self
+
+    def result(self) -> dict[str, Any]:
+        """The statistics, as :func:`tree_stats` gives them."""
+        stats, agree = dict(self.stats), self.agree
+        stats["tie_rate"] = {d: c["tie"] / sum(c.values()) for d, c in stats["outcomes"].items()}
+        stats["agreement"] = {
+            "measure": "pairwise exact agreement and mean absolute difference between two "
+            "annotators' scores of the same target and dimension",
+            "pairs": agree["pairs"],
+            "exact": agree["exact"] / agree["pairs"] if agree["pairs"] else None,
+            "mean_abs_diff": agree["abs_diff"] / agree["pairs"] if agree["pairs"] else None,
+        }
+        stats["lengths"] = self.lengths.summary()
+        return stats
 
 
 def render_stats(stats: dict[str, Any]) -> str:
