@@ -34,7 +34,7 @@ from ..io._parquet import image_bytes
 from ..sampling._criteria import PairOptions, check_pair_options
 from ..sampling.pairs import PairReport, iter_pairs
 from ..sampling.splits import assign_parts, check_fractions, check_group_by, group_keys
-from ..sampling.stats import plot_stats, render_stats, tree_stats
+from ..sampling.stats import TreeStats, plot_stats, render_stats
 from ..schema._dimensions import INTERMT, DimensionSet
 from ..schema._structs import DialogueTree, ImagePart, Message, decode_tree, encode_tree
 from ..validation._images import ImageEmbedder
@@ -125,13 +125,7 @@ def publish_dataset(
     sampled with ``pair_options`` (see :func:`intermt_schema.iter_pairs`), which the card
     records. ``plots`` puts score histograms in the card (needs matplotlib).
     """
-    info = info or CardInfo()
-    options = dict(pair_options or {})
-    check_fractions(fractions)
-    check_group_by(group_by)
-    check_pair_options(PairOptions(**options))  # type: ignore[typeddict-item]
-    if plots:
-        require("matplotlib", "plot")
+    info, options = check_publish(info, pair_options, fractions, group_by, plots)
     os.makedirs(folder, exist_ok=True)
     scratch = os.path.join(folder, ".trees.scratch.jsonl")
     embed = ImageEmbedder(images_root)
@@ -140,6 +134,52 @@ def publish_dataset(
         for tree in map(embed, trees):
             keys.append((tree.id, group_keys(tree, group_by)))
             spool.write(encode_tree(tree) + b"\n")
+    split_of, notes = assign_splits(keys, fractions, group_by, seed)
+    del keys
+    shards = ShardSet(folder, CONFIGS, shard_bytes=shard_bytes, hf_images=not embed.unembedded)
+    report = PairReport()
+    stats = TreeStats(pair_yield=False)  # the pairs configuration has its yield
+    try:
+        for tree in write_rows(_spooled(scratch), shards, split_of, report, options):
+            stats.add(tree)
+    except BaseException:
+        shards.abort()
+        raise
+    finally:
+        os.unlink(scratch)
+    return finish_publish(
+        folder, shards.close(), stats, report, info=info, options=options, plots=plots,
+        unembedded=embed.unembedded, trees=len(split_of), notes=notes, dimensions=dimensions,
+        split_rule=(split_names(len(fractions)), group_by, seed), published=published,
+    )  # fmt: skip
+
+
+def check_publish(
+    info: CardInfo | None,
+    pair_options: PairOptions | None,
+    fractions: Sequence[float],
+    group_by: Sequence[str],
+    plots: bool,
+) -> tuple[CardInfo, dict[str, Any]]:
+    """Check a publication's options before anything is read or written; the card
+    information and pair options to use."""
+    options = dict(pair_options or {})
+    check_fractions(fractions)
+    check_group_by(group_by)
+    check_pair_options(PairOptions(**options))  # type: ignore[typeddict-item]
+    if plots:
+        require("matplotlib", "plot")
+    return info or CardInfo(), options
+
+
+def assign_splits(
+    keys: list[tuple[str, list[str]]],
+    fractions: Sequence[float],
+    group_by: Sequence[str],
+    seed: int,
+) -> tuple[dict[str, str], list[str]]:
+    """Each tree's split name from its group keys (``(tree id, keys)`` per tree), and
+    notes on the splits left empty."""
     parts = assign_parts(keys, fractions, seed=seed)
     names = split_names(len(fractions))
     sizes = Counter(parts)
@@ -148,20 +188,28 @@ def publish_dataset(
         for i, f in enumerate(fractions)
         if f > 0 and not sizes[i] and keys
     ]
-    split_of = {tree_id: names[part] for (tree_id, _), part in zip(keys, parts, strict=True)}
-    del keys, parts
-    shards = ShardSet(folder, CONFIGS, shard_bytes=shard_bytes, hf_images=not embed.unembedded)
-    report = PairReport()
-    try:
-        rows = _write_rows(_spooled(scratch), shards, split_of, report, options)
-        stats = tree_stats(rows, pair_yield=False)  # the pairs configuration has its yield
-    except BaseException:
-        shards.abort()
-        raise
-    finally:
-        os.unlink(scratch)
-    written = shards.close()
-    plot_files = _plots(stats, folder) if plots else []
+    return {tree_id: names[part] for (tree_id, _), part in zip(keys, parts, strict=True)}, notes
+
+
+def finish_publish(
+    folder: str,
+    written: dict[str, dict[str, SplitShards]],
+    stats: TreeStats,
+    report: PairReport,
+    *,
+    info: CardInfo,
+    options: dict[str, Any],
+    plots: bool,
+    unembedded: int,
+    trees: int,
+    notes: list[str],
+    dimensions: DimensionSet,
+    split_rule: tuple[list[str], Sequence[str], int],
+    published: datetime.date | None,
+) -> PublishReport:
+    """Write the card, the plots and the Croissant metadata beside the named shards."""
+    counted = stats.result()
+    plot_files = _plots(counted, folder) if plots else []
     losses = {
         "trees": "lossless: every node, rating and judgment",
         "paths": "lossless: the paths merge back into the same trees",
@@ -170,16 +218,16 @@ def publish_dataset(
         "judgments": "every judgment, flat (outcomes and meta as JSON text)",
     }
     card = render_card(
-        info, written, CONFIGS, hf_images=not embed.unembedded, stats_text=render_stats(stats),
+        info, written, CONFIGS, hf_images=not unembedded, stats_text=render_stats(counted),
         plots=plot_files, losses=losses, pair_options=options or {"(defaults)": None},
-        dimensions=dimensions, split_rule=(names, group_by, seed), notes=notes,
+        dimensions=dimensions, split_rule=split_rule, notes=notes,
     )  # fmt: skip
     _write_text(os.path.join(folder, "README.md"), card.encode())
     document = croissant(info, written, CONFIGS, published=published)
     metadata = msgspec.json.format(msgspec.json.encode(document))
     _write_text(os.path.join(folder, "croissant.json"), metadata)
     return PublishReport(
-        written=written, pairs=report, trees=len(split_of), unembedded=embed.unembedded,
+        written=written, pairs=report, trees=trees, unembedded=unembedded,
         files=["README.md", "croissant.json", *plot_files], notes=notes,
     )  # fmt: skip
 
@@ -201,8 +249,8 @@ def _spooled(path: str) -> Iterator[DialogueTree]:
             yield decode_tree(line)
 
 
-def _write_rows(
-    trees: Iterator[DialogueTree],
+def write_rows(
+    trees: Iterable[DialogueTree],
     shards: ShardSet,
     split_of: Mapping[str, str],
     report: PairReport,

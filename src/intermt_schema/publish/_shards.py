@@ -19,7 +19,7 @@ from typing import IO, Any
 from .._errors import OptionError
 from ..io._parquet import RowGroupWriter
 
-__all__ = ["DEFAULT_SHARD_BYTES", "GROUP_BYTES", "ShardSet", "SplitShards"]
+__all__ = ["DEFAULT_SHARD_BYTES", "GROUP_BYTES", "Done", "ShardSet", "SplitShards", "name_shards"]
 
 DEFAULT_SHARD_BYTES = 500 << 20
 """About 500 MB per shard, the Hub's recommendation for Parquet files."""
@@ -27,6 +27,10 @@ DEFAULT_SHARD_BYTES = 500 << 20
 GROUP_BYTES = 16 << 20
 """Images buffered per open shard before a row group is written: several shards are
 open at once (one per configuration and split), so memory holds a few of these."""
+
+
+Done = dict[tuple[str, str], list[tuple[str, int, int]]]
+"""Finished shards by ``(config, split)``: ``(temporary path, rows, bytes)`` each."""
 
 
 @dataclass
@@ -43,6 +47,8 @@ class ShardSet:
     each rolled over to a new shard once it holds ``shard_bytes``. ``close`` names the
     shards ``-NNNNN-of-NNNNN`` and returns, per config and split, what was written.
     ``hf_images`` declares ``Image`` features (when every image carries its bytes).
+    Several sets may write into one folder at once (one per worker), each with its own
+    ``prefix``: each ``finish``es its shards, and :func:`name_shards` names them all.
     """
 
     def __init__(
@@ -52,16 +58,17 @@ class ShardSet:
         *,
         shard_bytes: int = DEFAULT_SHARD_BYTES,
         hf_images: bool = False,
+        prefix: str = "",
     ) -> None:
         if not isinstance(shard_bytes, int) or shard_bytes < 1:
             raise OptionError(f"shard size must be a positive number of bytes, not {shard_bytes!r}")
         self.folder, self.configs, self.shard_bytes = folder, configs, shard_bytes
-        self.hf_images = hf_images
+        self.hf_images, self.prefix = hf_images, prefix
         self._open: dict[tuple[str, str], tuple[IO[bytes], RowGroupWriter]] = {}
-        self._done: dict[tuple[str, str], list[tuple[str, int, int]]] = {}
+        self._done: Done = {}
 
     def _path(self, config: str, split: str, index: int) -> str:
-        return os.path.join("data", config, f".{split}-{index:05d}.parquet")
+        return os.path.join("data", config, f".{split}-{self.prefix}{index:05d}.parquet")
 
     def add(self, config: str, split: str, row: Any, image_bytes: int = 0) -> None:
         """Append one row of ``config`` to ``split``."""
@@ -88,30 +95,40 @@ class ShardSet:
             (path, rows, os.path.getsize(os.path.join(self.folder, path)))
         )
 
-    def close(self) -> dict[str, dict[str, SplitShards]]:
-        """Finish every shard and give them their final names."""
+    def finish(self) -> Done:
+        """Finish every shard: ``(temporary path, rows, bytes)`` per config and split."""
         for key in list(self._open):
             self._finish(key)
-        result: dict[str, dict[str, SplitShards]] = {}
-        for config in self.configs:
-            for (name, split), shards in sorted(self._done.items()):
-                if name != config:
-                    continue
-                written = result.setdefault(config, {}).setdefault(split, SplitShards())
-                for index, (temporary, rows, size) in enumerate(shards):
-                    final = os.path.join(
-                        "data", config, f"{split}-{index:05d}-of-{len(shards):05d}.parquet"
-                    )
-                    os.replace(
-                        os.path.join(self.folder, temporary), os.path.join(self.folder, final)
-                    )
-                    written.rows += rows
-                    written.bytes += size
-                    written.files.append(final)
-        return result
+        return self._done
+
+    def close(self) -> dict[str, dict[str, SplitShards]]:
+        """Finish every shard and give them their final names."""
+        return name_shards(self.folder, self.configs, self.finish())
 
     def abort(self) -> None:
         """Close every open file (after a failure; the staged folder goes with them)."""
         for sink, _ in self._open.values():
             sink.close()
         self._open.clear()
+
+
+def name_shards(
+    folder: str, configs: Mapping[str, type], done: Done
+) -> dict[str, dict[str, SplitShards]]:
+    """Give finished shards their final names, ``<split>-NNNNN-of-NNNNN.parquet`` in
+    the order listed; returns, per config and split, what was written."""
+    result: dict[str, dict[str, SplitShards]] = {}
+    for config in configs:
+        for (name, split), shards in sorted(done.items()):
+            if name != config:
+                continue
+            written = result.setdefault(config, {}).setdefault(split, SplitShards())
+            for index, (temporary, rows, size) in enumerate(shards):
+                final = os.path.join(
+                    "data", config, f"{split}-{index:05d}-of-{len(shards):05d}.parquet"
+                )
+                os.replace(os.path.join(folder, temporary), os.path.join(folder, final))
+                written.rows += rows
+                written.bytes += size
+                written.files.append(final)
+    return result
