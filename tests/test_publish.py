@@ -215,3 +215,54 @@ def test_options_are_checked_before_anything_is_written(
 def test_remote_output_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     code, _ = run("publish", str(EXAMPLES), "-o", "memory://hub", "-q")
     assert code == 2 and "local folder" in capsys.readouterr().err
+
+
+def _rows(folder: Path, written: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
+    """Each configuration's split rows, as sorted canonical JSON."""
+    return {
+        (config, split): sorted(
+            json.dumps(row, sort_keys=True, default=repr)
+            for f in shards.files
+            for row in pq.read_table(folder / f).to_pylist()
+        )
+        for config, splits in written.items()
+        for split, shards in splits.items()
+    }
+
+
+def test_ray_publish_gives_the_rows_one_process_gives(tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray", reason="the ray extra is not installed")
+    trees = [
+        structs.replace(tree, id=f"{tree.id}-{copy}")
+        for copy in range(4)
+        for tree in im.read_jsonl(str(EXAMPLES / "trees.jsonl"))
+    ]
+    options: dict[str, Any] = {"fractions": (0.5, 0.25, 0.25), "shard_bytes": 100_000,
+                               "images_root": str(EXAMPLES), "plots": False}  # fmt: skip
+    local = publish_dataset(trees, str(tmp_path / "local"), **options)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    try:
+        lines = [{"text": im.encode_tree(t).decode()} for t in trees]
+        dataset = ray.data.from_items(lines, override_num_blocks=3)
+        spread = im.publish_ray(dataset, str(tmp_path / "ray"), **options)
+    finally:
+        ray.shutdown()
+    assert spread.trees == local.trees == len(trees)
+    assert _rows(tmp_path / "ray", spread.written) == _rows(tmp_path / "local", local.written)
+    assert spread.pairs.render() == local.pairs.render()
+    # small rows: one shard per split in one process, one per block and split on Ray
+    files = [sum(len(s.files) for s in r.written["judgments"].values()) for r in (local, spread)]
+    assert files[0] == len(local.written["judgments"]) < files[1]
+    for shards in spread.written["trees"].values():
+        assert all(f"-{k:05d}-of-{len(shards.files):05d}" in f for k, f in enumerate(shards.files))
+    cards = [(tmp_path / name / "README.md").read_text() for name in ("local", "ray")]
+    stats = [
+        card[card.index("trees          ") : card.index("ratings by dimension")] for card in cards
+    ]
+    assert stats[0] == stats[1]
+    assert not [p for p in os.listdir(tmp_path / "ray") if p.startswith(".trees")]
+    from datasets import load_dataset
+
+    pairs = load_dataset(str(tmp_path / "ray"), "pairs", split="train")
+    assert len(pairs) == local.written["pairs"]["train"].rows
+    assert type(pairs[0]["chosen"][0]["content"]).__name__ == "list"

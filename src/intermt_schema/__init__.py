@@ -54,7 +54,7 @@ from .io import (
     write_jsonl,
     write_parquet,
 )
-from .publish import CardInfo, PublishReport, publish_dataset, push_to_hub
+from .publish import CardInfo, PublishReport, publish_dataset, publish_ray, push_to_hub
 from .sampling._criteria import Aggregate, Criterion, PairOptions, Strategy
 from .sampling.pairs import (
     PairReport,
@@ -186,6 +186,7 @@ __all__ = [
     "pairs_table",
     "paths_table",
     "publish_dataset",
+    "publish_ray",
     "push_to_hub",
     "pydantic_model",
     "read_jsonl",

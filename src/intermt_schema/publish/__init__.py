@@ -43,7 +43,7 @@ from ._croissant import croissant
 from ._rows import CONFIGS, config_rows
 from ._shards import DEFAULT_SHARD_BYTES, ShardSet, SplitShards
 
-__all__ = ["CONFIGS", "CardInfo", "PublishReport", "publish_dataset", "push_to_hub"]
+__all__ = ["CONFIGS", "CardInfo", "PublishReport", "publish_dataset", "publish_ray", "push_to_hub"]
 
 SPLIT_NAMES = ("train", "validation", "test")
 
@@ -290,3 +290,6 @@ def push_to_hub(
         commit_message="Publish with intermt-schema",
     )  # fmt: skip
     return f"https://huggingface.co/datasets/{repo_id}"
+
+
+from ._ray import publish_ray  # noqa: E402 -- it builds on the steps above

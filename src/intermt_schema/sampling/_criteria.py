@@ -189,6 +189,14 @@ class PairReport:
     ratings_used: int = 0
     judgments_used: int = 0
 
+    def merge(self, other: PairReport) -> None:
+        """Add the counts of ``other`` (a report made apart, on another worker)."""
+        self.produced.update(other.produced)
+        self.unpaired_ratings.update(other.unpaired_ratings)
+        self.unpaired_judgments.update(other.unpaired_judgments)
+        self.ratings_used += other.ratings_used
+        self.judgments_used += other.judgments_used
+
     def render(self) -> str:
         lines = [
             "pairs: " + (", ".join(f"{k} {v}" for k, v in sorted(self.produced.items())) or "none")

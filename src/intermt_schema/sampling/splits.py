@@ -104,7 +104,7 @@ def assign_parts(
     """The part of each item, given ``(tree id, group keys)`` per item (see
     :func:`group_keys`): items that share a key share a part, and parts hold about
     ``fractions`` of the items. :func:`split_trees` without the trees, so that a
-    caller can stream them.
+    caller can stream them. The parts depend on the items, not on their order.
 
     >>> assign_parts([("a", ["tree:a", "prompt:1"]), ("b", ["tree:b", "prompt:1"]),
     ...               ("c", ["tree:c"])], [0.5, 0.5])
@@ -128,7 +128,12 @@ def assign_parts(
     components: dict[int, list[int]] = {}
     for i in range(len(keys)):
         components.setdefault(find(i), []).append(i)
-    order = sorted(components.values(), key=lambda c: _rng(seed, keys[c[0]][0]).random())
+    # a component's place comes from its smallest tree id: the parts do not depend on
+    # the order of the items (a file's order, or the blocks of a cluster)
+    smallest = [min(keys[i][0] for i in c) for c in components.values()]
+    places = [(_rng(seed, tree_id).random(), tree_id) for tree_id in smallest]
+    ranked = sorted(zip(places, components.values(), strict=True), key=lambda p: p[0])
+    order = [c for _, c in ranked]
     total = sum(fractions)
     targets = [f / total * len(keys) for f in fractions]
     sizes = [0] * len(fractions)

@@ -1,0 +1,174 @@
+"""Publish on Ray Data: the same repository as :func:`publish_dataset`, with the work
+spread over a cluster and sharded by tree.
+
+1. The workers decode each tree, embed its images and compute its split keys; the
+   trees go to a scratch Parquet dataset in the output folder.
+2. The driver reads the ``(id, keys)`` columns alone and assigns the splits (what
+   ties trees together crosses blocks, so this step sees every key, never a tree).
+3. The workers write each block's rows into shards of their own, with pairs sampled
+   per tree (they depend only on the tree and the seed), and count statistics.
+4. The driver names the shards ``-NNNNN-of-NNNNN`` and writes the card and the
+   Croissant metadata from the merged counts.
+
+The input is a Ray dataset of validated canonical trees, one per row, in a ``text``
+column of JSON (what ``ray.data.read_text`` gives) or a ``tree`` column (what
+:func:`intermt_schema.scale.validate_batch` gives). Its rows land in the same
+configurations and splits, with the same values, as one process puts them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import pickle
+import shutil
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from .._errors import SchemaError, require
+from ..sampling._criteria import PairOptions
+from ..sampling.pairs import PairReport
+from ..sampling.splits import group_keys
+from ..sampling.stats import TreeStats
+from ..schema._dimensions import INTERMT, DimensionSet
+from ..schema._structs import DialogueTree, decode_tree, encode_tree
+from ..validation._images import ImageEmbedder
+from . import (
+    CONFIGS,
+    CardInfo,
+    PublishReport,
+    assign_splits,
+    check_publish,
+    finish_publish,
+    split_names,
+    write_rows,
+)
+from ._shards import DEFAULT_SHARD_BYTES, Done, ShardSet, name_shards
+
+__all__ = ["publish_ray"]
+
+
+def publish_ray(
+    dataset: Any,
+    folder: str,
+    *,
+    info: CardInfo | None = None,
+    pair_options: PairOptions | None = None,
+    fractions: Sequence[float] = (0.9, 0.05, 0.05),
+    group_by: Sequence[str] = ("tree", "prompt", "image"),
+    seed: int = 0,
+    shard_bytes: int = DEFAULT_SHARD_BYTES,
+    images_root: str | None = None,
+    dimensions: DimensionSet = INTERMT,
+    plots: bool = True,
+    published: datetime.date | None = None,
+) -> PublishReport:
+    """Write the trees of the Ray ``dataset`` into the local or shared ``folder`` as a
+    Hub dataset repository; the options are :func:`publish_dataset`'s. Needs
+    ``ray[data]`` (``pip install 'intermt-schema[ray]'``)."""
+    ray = require("ray", "ray")
+    info, options = check_publish(info, pair_options, fractions, group_by, plots)
+    os.makedirs(folder, exist_ok=True)
+    scratch = os.path.join(folder, f".trees.scratch-{uuid.uuid4().hex[:12]}")
+    try:
+        dataset.map_batches(
+            _embedded, batch_format="pyarrow",
+            fn_kwargs={"images_root": images_root, "group_by": list(group_by)},
+        ).write_parquet(scratch)  # fmt: skip
+        keys: list[tuple[str, list[str]]] = []
+        unembedded = 0
+        labels = ray.data.read_parquet(scratch).select_columns(["id", "keys", "unembedded"])
+        for batch in labels.iter_batches(batch_format="pyarrow"):
+            columns = batch.to_pydict()
+            keys += zip(columns["id"], columns["keys"], strict=True)
+            unembedded += sum(columns["unembedded"])
+        split_of, notes = assign_splits(keys, fractions, group_by, seed)
+        del keys
+        writing = {"folder": folder, "split_of": ray.put(split_of), "options": options,
+                   "shard_bytes": shard_bytes, "hf_images": not unembedded}  # fmt: skip
+        files = sum(1 for name in os.listdir(scratch) if name.endswith(".parquet"))
+        # the reader joins small files into one block: keep the input's blocking
+        blocks = ray.data.read_parquet(scratch).select_columns(["tree"]).repartition(max(1, files))
+        results = blocks.map_batches(
+            _write_block, batch_format="pyarrow", batch_size=None, fn_kwargs=writing
+        ).take_all()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    done: Done = {}
+    report, stats = PairReport(), TreeStats(pair_yield=False)
+    for _, block_done, block_report, block_stats in sorted(
+        (pickle.loads(row["result"]) for row in results), key=lambda r: r[0]
+    ):
+        for key, shards in block_done.items():
+            done.setdefault(key, []).extend(shards)
+        report.merge(block_report)
+        stats.merge(block_stats)
+    return finish_publish(
+        folder, name_shards(folder, CONFIGS, done), stats, report, info=info, options=options,
+        plots=plots, unembedded=unembedded, trees=len(split_of), notes=notes,
+        dimensions=dimensions, split_rule=(split_names(len(fractions)), group_by, seed),
+        published=published,
+    )  # fmt: skip
+
+
+def _trees(batch: Any) -> list[DialogueTree]:
+    """The trees of a batch's ``text`` or ``tree`` column."""
+    column = "text" if "text" in batch.column_names else "tree"
+    trees = []
+    for k, data in enumerate(batch.column(column).to_pylist()):
+        try:
+            trees.append(decode_tree(data))
+        except ValueError as exc:  # msgspec's errors are ValueErrors
+            raise SchemaError(f"row {k} of a batch is not a canonical tree: {exc}") from None
+    return trees
+
+
+def _embedded(batch: Any, images_root: str | None, group_by: list[str]) -> Any:
+    """Per tree: its id, split keys, images not embedded, and canonical JSON with the
+    images' bytes."""
+    import pyarrow as pa
+
+    embed = ImageEmbedder(images_root)
+    rows: dict[str, list[Any]] = {"id": [], "keys": [], "unembedded": [], "tree": []}
+    for tree in _trees(batch):
+        before = embed.unembedded
+        tree = embed(tree)
+        rows["id"].append(tree.id)
+        rows["keys"].append(group_keys(tree, group_by))
+        rows["unembedded"].append(embed.unembedded - before)
+        rows["tree"].append(encode_tree(tree))
+    return pa.table(rows, schema=_scratch_schema())
+
+
+def _write_block(
+    batch: Any, folder: str, split_of: Any, options: dict[str, Any], shard_bytes: int,
+    hf_images: bool,
+) -> Any:  # fmt: skip
+    """Write one block's rows into shards of its own; one row holding what it wrote,
+    its pair report and its statistics."""
+    import pyarrow as pa
+    import ray
+
+    splits: dict[str, str] = ray.get(split_of) if isinstance(split_of, ray.ObjectRef) else split_of
+    trees = _trees(batch)
+    shards = ShardSet(folder, CONFIGS, shard_bytes=shard_bytes, hf_images=hf_images,
+                      prefix=f"{uuid.uuid4().hex[:12]}-")  # fmt: skip
+    report, stats = PairReport(), TreeStats(pair_yield=False)
+    try:
+        for tree in write_rows(trees, shards, splits, report, options):
+            stats.add(tree)
+    except BaseException:
+        shards.abort()
+        raise
+    first = min((t.id for t in trees), default="")
+    result = pickle.dumps((first, shards.finish(), report, stats))
+    return pa.table({"result": [result]})
+
+
+def _scratch_schema() -> Any:
+    import pyarrow as pa
+
+    columns = [("id", pa.string()), ("keys", pa.list_(pa.string())),
+               ("unembedded", pa.int64()), ("tree", pa.binary())]  # fmt: skip
+    return pa.schema(columns)
