@@ -113,14 +113,21 @@ def publish_ray(
 
 
 def _trees(batch: Any) -> list[DialogueTree]:
-    """The trees of a batch's ``text`` or ``tree`` column."""
-    column = "text" if "text" in batch.column_names else "tree"
+    """The trees of a batch's ``text`` or ``tree`` column; a row without one (refused
+    by ``validate_batch``) or with a malformed one stops the publication."""
+    columns = batch.to_pydict()
+    texts = columns["text" if "text" in columns else "tree"]
     trees = []
-    for k, data in enumerate(batch.column(column).to_pylist()):
+    for k, data in enumerate(texts):
+        where = (f"{columns['source'][k]}:{columns['line'][k]}" if "source" in columns
+                 else f"row {k} of a block")  # fmt: skip
+        if data is None:
+            raise SchemaError(f"{where}: the tree was refused by validation; publish the "
+                              "accepted rows (filter on `accepted`)")  # fmt: skip
         try:
             trees.append(decode_tree(data))
         except ValueError as exc:  # msgspec's errors are ValueErrors
-            raise SchemaError(f"row {k} of a batch is not a canonical tree: {exc}") from None
+            raise SchemaError(f"{where}: not a canonical tree: {exc}") from None
     return trees
 
 
