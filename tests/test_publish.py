@@ -245,6 +245,9 @@ def test_ray_publish_gives_the_rows_one_process_gives(tmp_path: Path) -> None:
         lines = [{"text": im.encode_tree(t).decode()} for t in trees]
         dataset = ray.data.from_items(lines, override_num_blocks=3)
         spread = im.publish_ray(dataset, str(tmp_path / "ray"), **options)
+        refused = ray.data.from_items([{"source": "contrib.jsonl", "line": 3, "tree": None}])
+        with pytest.raises(im.SchemaError, match=r"^contrib\.jsonl:3: the tree was refused"):
+            im.publish_ray(refused, str(tmp_path / "refused"), plots=False)
     finally:
         ray.shutdown()
     assert spread.trees == local.trees == len(trees)

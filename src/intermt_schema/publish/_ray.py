@@ -23,7 +23,7 @@ import os
 import pickle
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .._errors import SchemaError, require
@@ -72,27 +72,10 @@ def publish_ray(
     os.makedirs(folder, exist_ok=True)
     scratch = os.path.join(folder, f".trees.scratch-{uuid.uuid4().hex[:12]}")
     try:
-        dataset.map_batches(
-            _embedded, batch_format="pyarrow",
-            fn_kwargs={"images_root": images_root, "group_by": list(group_by)},
-        ).write_parquet(scratch)  # fmt: skip
-        keys: list[tuple[str, list[str]]] = []
-        unembedded = 0
-        labels = ray.data.read_parquet(scratch).select_columns(["id", "keys", "unembedded"])
-        for batch in labels.iter_batches(batch_format="pyarrow"):
-            columns = batch.to_pydict()
-            keys += zip(columns["id"], columns["keys"], strict=True)
-            unembedded += sum(columns["unembedded"])
-        split_of, notes = assign_splits(keys, fractions, group_by, seed)
-        del keys
-        writing = {"folder": folder, "split_of": ray.put(split_of), "options": options,
-                   "shard_bytes": shard_bytes, "hf_images": not unembedded}  # fmt: skip
-        files = sum(1 for name in os.listdir(scratch) if name.endswith(".parquet"))
-        # the reader joins small files into one block: keep the input's blocking
-        blocks = ray.data.read_parquet(scratch).select_columns(["tree"]).repartition(max(1, files))
-        results = blocks.map_batches(
-            _write_block, batch_format="pyarrow", batch_size=None, fn_kwargs=writing
-        ).take_all()
+        results, split_of, unembedded, notes = _run(
+            ray, dataset, scratch, folder, images_root, group_by, fractions, seed, options,
+            shard_bytes,
+        )  # fmt: skip
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     done: Done = {}
@@ -112,23 +95,56 @@ def publish_ray(
     )  # fmt: skip
 
 
-def _trees(batch: Any) -> list[DialogueTree]:
-    """The trees of a batch's ``text`` or ``tree`` column; a row without one (refused
-    by ``validate_batch``) or with a malformed one stops the publication."""
+def _run(
+    ray: Any, dataset: Any, scratch: str, folder: str, images_root: str | None,
+    group_by: Sequence[str], fractions: Sequence[float], seed: int, options: dict[str, Any],
+    shard_bytes: int,
+) -> tuple[list[dict[str, Any]], dict[str, str], int, list[str]]:  # fmt: skip
+    """Steps 1 to 3: each block's result row, the splits, the images without bytes,
+    and the notes on empty splits."""
+    dataset.map_batches(
+        _embedded, batch_format="pyarrow",
+        fn_kwargs={"images_root": images_root, "group_by": list(group_by)},
+    ).write_parquet(scratch)  # fmt: skip
+    keys: list[tuple[str, list[str]]] = []
+    unembedded = 0
+    labels = ray.data.read_parquet(scratch).select_columns(["id", "keys", "unembedded", "error"])
+    for batch in labels.iter_batches(batch_format="pyarrow"):
+        columns = batch.to_pydict()
+        error = next((e for e in columns["error"] if e is not None), None)
+        if error is not None:
+            raise SchemaError(error)
+        keys += zip(columns["id"], columns["keys"], strict=True)
+        unembedded += sum(columns["unembedded"])
+    split_of, notes = assign_splits(keys, fractions, group_by, seed)
+    del keys
+    writing = {"folder": folder, "split_of": ray.put(split_of), "options": options,
+               "shard_bytes": shard_bytes, "hf_images": not unembedded}  # fmt: skip
+    files = sum(1 for name in os.listdir(scratch) if name.endswith(".parquet"))
+    # the reader joins small files into one block: keep the input's blocking
+    blocks = ray.data.read_parquet(scratch).select_columns(["tree"]).repartition(max(1, files))
+    results = blocks.map_batches(
+        _write_block, batch_format="pyarrow", batch_size=None, fn_kwargs=writing
+    ).take_all()
+    return results, split_of, unembedded, notes
+
+
+def _trees(batch: Any) -> Iterator[DialogueTree | str]:
+    """The trees of a batch's ``text`` or ``tree`` column, or for a row without one
+    (refused by ``validate_batch``) or with a malformed one, what is wrong with it."""
     columns = batch.to_pydict()
     texts = columns["text" if "text" in columns else "tree"]
-    trees = []
     for k, data in enumerate(texts):
         where = (f"{columns['source'][k]}:{columns['line'][k]}" if "source" in columns
                  else f"row {k} of a block")  # fmt: skip
         if data is None:
-            raise SchemaError(f"{where}: the tree was refused by validation; publish the "
-                              "accepted rows (filter on `accepted`)")  # fmt: skip
+            yield (f"{where}: the tree was refused by validation; publish the accepted "
+                   "rows (filter on `accepted`)")  # fmt: skip
+            continue
         try:
-            trees.append(decode_tree(data))
+            yield decode_tree(data)
         except ValueError as exc:  # msgspec's errors are ValueErrors
-            raise SchemaError(f"{where}: not a canonical tree: {exc}") from None
-    return trees
+            yield f"{where}: not a canonical tree: {exc}"
 
 
 def _embedded(batch: Any, images_root: str | None, group_by: list[str]) -> Any:
@@ -137,8 +153,14 @@ def _embedded(batch: Any, images_root: str | None, group_by: list[str]) -> Any:
     import pyarrow as pa
 
     embed = ImageEmbedder(images_root)
-    rows: dict[str, list[Any]] = {"id": [], "keys": [], "unembedded": [], "tree": []}
+    rows: dict[str, list[Any]] = {"id": [], "keys": [], "unembedded": [], "tree": [], "error": []}
     for tree in _trees(batch):
+        if isinstance(tree, str):  # the driver raises it
+            for name, value in (("id", None), ("keys", []), ("unembedded", 0), ("tree", None)):
+                rows[name].append(value)
+            rows["error"].append(tree)
+            continue
+        rows["error"].append(None)
         before = embed.unembedded
         tree = embed(tree)
         rows["id"].append(tree.id)
@@ -158,7 +180,7 @@ def _write_block(
     import ray
 
     splits: dict[str, str] = ray.get(split_of) if isinstance(split_of, ray.ObjectRef) else split_of
-    trees = _trees(batch)
+    trees = [tree for tree in _trees(batch) if not isinstance(tree, str)]  # none: step 2 checks
     shards = ShardSet(folder, CONFIGS, shard_bytes=shard_bytes, hf_images=hf_images,
                       prefix=f"{uuid.uuid4().hex[:12]}-")  # fmt: skip
     report, stats = PairReport(), TreeStats(pair_yield=False)
@@ -176,6 +198,6 @@ def _write_block(
 def _scratch_schema() -> Any:
     import pyarrow as pa
 
-    columns = [("id", pa.string()), ("keys", pa.list_(pa.string())),
-               ("unembedded", pa.int64()), ("tree", pa.binary())]  # fmt: skip
+    columns = [("id", pa.string()), ("keys", pa.list_(pa.string())), ("unembedded", pa.int64()),
+               ("tree", pa.binary()), ("error", pa.string())]  # fmt: skip
     return pa.schema(columns)
