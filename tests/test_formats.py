@@ -23,6 +23,7 @@ from intermt_schema.formats import (
     sharegpt,
     trl,
 )
+from intermt_schema.io._json_records import read_json_records
 from intermt_schema.testing import trees
 from intermt_schema.tree import TreeView
 
@@ -263,7 +264,7 @@ def test_hf_export_embeds_images_as_image_features(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("fixture", "fmt", "options", "kept"),
     [
-        (("llamafactory", "kto_en_demo_sample.json"), "sharegpt", {}, {"label": 20}),
+        (("llamafactory", "kto_en_demo_sample.json"), "sharegpt", {}, {}),
         (("llamafactory", "mllm_video_demo.json"), "sharegpt", {}, {}),
         (("llamafactory", "mllm_audio_demo.json"), "sharegpt", {}, {}),
         (("llamafactory", "glaive_toolcall_en_demo_sample.json"), "sharegpt",
@@ -281,7 +282,7 @@ def test_hf_export_embeds_images_as_image_features(tmp_path: Path) -> None:
         (("trl", "conv_preference_implicit.jsonl"), "trl", {"mode": "preference-implicit"}, {}),
         (("trl", "conv_prompt_completion.jsonl"), "trl", {"mode": "prompt-completion"}, {}),
         (("trl", "conv_prompt_only.jsonl"), "trl", {"mode": "prompt-only"}, {}),
-        (("trl", "conv_unpaired.jsonl"), "trl", {"mode": "prompt-completion"}, {"label": 1}),
+        (("trl", "conv_unpaired.jsonl"), "trl", {"mode": "prompt-completion"}, {}),
         (("trl", "conv_lm.jsonl"), "trl", {"mode": "sft"}, {}),
         (("trl", "std_preference.jsonl"), "trl", {"mode": "preference", "style": "standard"}, {}),
         (("oasst", "oasst_en_trees_sample.jsonl"), "oasst", {}, {}),
@@ -316,6 +317,37 @@ def test_real_files_come_back_equal_with_the_keys_no_field_holds(
     other = im.get_format("openai").export(result.trees, str(tmp_path / "other.jsonl"))
     counted = sum(n for k, n in other.dropped.items() if k.startswith("record keys of"))
     assert counted == sum(kept.values())
+
+
+@pytest.mark.parametrize(
+    ("fixture", "fmt", "labels"),
+    [(("llamafactory", "kto_en_demo_sample.json"), "sharegpt", 20),
+     (("trl", "conv_unpaired.jsonl"), "trl", 1)],
+)  # fmt: skip
+def test_unpaired_labels_are_ratings_that_every_kto_layout_writes(
+    fixture: tuple[str, str], fmt: str, labels: int, tmp_path: Path
+) -> None:
+    """A KTO ``label`` becomes a ``desirable`` rating of the answer (``kto`` set), and
+    comes back as the label of each layout that holds one: ShareGPT's ``label`` (the
+    ``kto_tag`` column of ``dataset_info.json``), Alpaca's ``kto_tag``, TRL's unpaired
+    ``label``. A layout without one counts the labels."""
+    source = fixture_path(*fixture)
+    result = im.get_format(fmt).load(str(source))
+    ratings = [r for t in result.trees for r in t.ratings]
+    assert len(ratings) == labels and {r.dimension for r in ratings} == {"desirable"}
+    assert all(t.meta.dimension_sets == ["kto"] and im.validate(t).ok for t in result.trees)
+    truth = [r["label"] for _, r, _, _ in read_json_records(str(source))]
+    written = {}
+    for target, options, key in (("sharegpt", {}, "label"), ("alpaca", {}, "kto_tag"),
+                                 ("trl", {"mode": "prompt-completion"}, "label")):  # fmt: skip
+        out = tmp_path / target / f"data{im.get_format(target).suffix}"
+        im.get_format(target).export(result.trees, str(out), **options)
+        written[target] = [r[key] for _, r, _, _ in read_json_records(str(out))]
+    assert all(sorted(found) == sorted(truth) for found in written.values()), written
+    info = json.loads((tmp_path / "sharegpt" / "dataset_info.json").read_text())
+    assert info["data"]["columns"]["kto_tag"] == "label"
+    other = im.get_format("llava").export(result.trees, str(tmp_path / "llava.json"))
+    assert other.dropped["unpaired labels (desirable ratings; these records hold none)"] == labels
 
 
 def test_glaive_tool_calls_become_tool_parts_and_a_tool_role() -> None:

@@ -13,14 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec import structs
 
-from ..schema._structs import Judgment, Message
-from ._linear import RECORD_KEYS
+from ..schema._dimensions import KTO
+from ..schema._structs import Judgment, Message, Rating
+from ._linear import LABEL, RECORD_KEYS
 from ._registry import LossReport
 
 if TYPE_CHECKING:
     from ..tree._merge import Conversation
 
-__all__ = ["ABSENT_KEYS", "MESSAGE_KEYS", "Keys", "carried_keys", "extra_keys", "keep",
+__all__ = ["ABSENT_KEYS", "DESIRABLE", "LABEL_KEYS", "MESSAGE_KEYS", "Keys", "carried_keys",
+           "extra_keys", "keep",
            "kept_keys", "kept_message_keys", "message_keys", "restore_keys"]  # fmt: skip
 
 Keys = Collection[str] | Callable[[dict[str, Any]], Collection[str]]
@@ -31,23 +33,39 @@ ABSENT_KEYS = "intermt_absent"
 writes that the source record lacked, which an export leaves out again."""
 
 
+LABEL_KEYS = {"sharegpt": "label", "trl": "label", "alpaca": "kto_tag"}
+"""The record key holding an unpaired (KTO) label, by format."""
+
+DESIRABLE = KTO.get("desirable").key
+
+
 def restore_keys(
     record: dict[str, Any],
     holder: Message | Judgment,
     key: str,
     loss: LossReport,
     *others: Message,
+    labels: bool = True,
 ) -> dict[str, Any]:
     """``record`` with the keys its source record held beyond the trees, kept under
     ``key`` (``"<format>/<sft|pair>"``) on ``holder``: its last message, or the
     judgment of a preference record (``others``: where older files kept them, the
     chosen answer). Keys kept from another format or kind are counted in ``loss``,
-    since this record cannot hold them.
+    since this record cannot hold them. The record's unpaired label (see
+    :data:`LABEL`) is written under the format's key where the format holds one and
+    ``labels`` (the kind of record) allows it, and counted otherwise.
 
     >>> m = Message(id="a", role="assistant", meta={RECORD_KEYS: {"llava/sft": {"id": "x"}}})
     >>> restore_keys({"id": "t:a"}, m, "llava/sft", LossReport(format="llava"))
     {'id': 'x'}
     """
+    label = holder.meta.get(LABEL) if isinstance(holder, Message) else None
+    if label is not None:
+        label_key = LABEL_KEYS.get(key.split("/")[0]) if key.endswith("/sft") else None
+        if label_key is None or not labels:
+            loss.drop("unpaired labels (desirable ratings; these records hold none)")
+        else:
+            record[label_key] = label
     kept = kept_keys(holder, *others)
     if not kept:
         return record
@@ -90,7 +108,10 @@ def extra_keys(
 
 def keep(conversations: list[Conversation], kept: tuple[str, dict[str, Any]]) -> None:
     """Put a record's extra keys on its last message, or on the judgment of a
-    preference record: a pair repeated with other keys keeps each record's own."""
+    preference record: a pair repeated with other keys keeps each record's own. A
+    supervised record's unpaired label (``true``/``false`` under the format's key in
+    :data:`LABEL_KEYS`) becomes a ``desirable`` rating of its answer, in the ``kto``
+    dimension set."""
     pair = next((c for c in conversations if c.judgments), None)
     if pair is not None:
         judgment = pair.judgments[0]
@@ -101,8 +122,17 @@ def keep(conversations: list[Conversation], kept: tuple[str, dict[str, Any]]) ->
     if holder is None or not holder.messages:
         return
     last = holder.messages[-1]
-    key = f"{kept[0]}/sft"
-    meta = {**last.meta, RECORD_KEYS: {**last.meta.get(RECORD_KEYS, {}), key: kept[1]}}
+    key, values = f"{kept[0]}/sft", kept[1]
+    label_key = LABEL_KEYS.get(kept[0], "")
+    if isinstance(values.get(label_key), bool) and last.role == "assistant":
+        label = values[label_key]
+        values = {k: v for k, v in values.items() if k != label_key}
+        rating = Rating(target="", scope="local", dimension=DESIRABLE, score=int(label))
+        holder.ratings = [*holder.ratings, rating]
+        holder.meta = structs.replace(holder.meta, dimension_sets=[KTO.name])
+    if not values:
+        return
+    meta = {**last.meta, RECORD_KEYS: {**last.meta.get(RECORD_KEYS, {}), key: values}}
     holder.messages[-1] = structs.replace(last, meta=meta)
 
 

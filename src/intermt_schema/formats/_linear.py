@@ -41,6 +41,12 @@ what the tree's shape says (a leaf ends one): a record repeated, or a record tha
 prefix of another, each as the record keys it kept (:data:`RECORD_KEYS`). Supervised
 exports write each of them again."""
 
+LABEL = "intermt_label"
+"""The meta key :func:`sft_paths` puts on the last message of a path it yields (a
+copy, never stored): the record's unpaired label, ``true`` or ``false``, from the
+answer's ``desirable`` ratings (``kto`` set), the k-th record ending at an answer
+taking its k-th rating, as they were imported."""
+
 RECORD_KEYS = "intermt_record_keys"
 """The message meta key that keeps what a source record held beyond what the trees
 carry: ``{"<format>/<sft|pair>": {key: value}}``, on the record's last message (the
@@ -235,9 +241,12 @@ def sft_paths(tree: DialogueTree, loss: LossReport) -> Iterator[list[Message]]:
     again the paths to messages where imported records ended beyond the leaves
     (``intermt_record_ends``: repeated records, prefixes of others).
 
-    Counts what such records leave out: ratings, judgments, trailing questions.
+    Each path's last message carries its record's unpaired label (see :data:`LABEL`).
+    Counts what such records leave out: ratings, judgments, trailing questions, labels
+    beyond the records that end at their answer.
     """
-    loss.drop("ratings", len(tree.ratings))
+    labels = unpaired_labels(tree)
+    loss.drop("ratings", len(tree.ratings) - sum(map(len, labels.values())))
     loss.drop("judgments", len(tree.judgments))
     view = TreeView(tree)
     paths = view.paths()
@@ -248,6 +257,13 @@ def sft_paths(tree: DialogueTree, loss: LossReport) -> Iterator[list[Message]]:
             *head, last = view.path_to(node.id)
             meta = {k: v for k, v in last.meta.items() if k not in (RECORD_ENDS, RECORD_KEYS)}
             paths.append([*head, structs.replace(last, meta={**meta, RECORD_KEYS: kept})])
+    for k, path in enumerate(paths):
+        waiting = labels.get(path[-1].id)
+        if waiting:
+            label = {LABEL: waiting.pop(0)}
+            paths[k] = [*path[:-1], structs.replace(path[-1], meta={**path[-1].meta, **label})]
+    loss.drop("unpaired labels beyond the records ending at their answer",
+              sum(map(len, labels.values())))  # fmt: skip
     for path in paths:
         while path and path[-1].role != "assistant":
             path = path[:-1]
@@ -256,6 +272,25 @@ def sft_paths(tree: DialogueTree, loss: LossReport) -> Iterator[list[Message]]:
             yield path
         else:
             loss.drop("paths without an answer")
+
+
+def unpaired_labels(tree: DialogueTree) -> dict[str, list[bool]]:
+    """Each answer's unpaired labels, in order: its local ``desirable`` ratings of 0 or
+    1, in a tree that declares the ``kto`` set.
+
+    >>> import intermt_schema as im
+    >>> tree = im.DialogueTree(id="t", meta=im.TreeMeta(dimension_sets=["kto"]),
+    ...     ratings=[im.Rating(target="a", scope="local", dimension="desirable", score=0)])
+    >>> unpaired_labels(tree)
+    {'a': [False]}
+    """
+    if "kto" not in (tree.meta.dimension_sets or ()):
+        return {}
+    labels: dict[str, list[bool]] = {}
+    for r in tree.ratings:
+        if r.dimension == "desirable" and r.scope == "local" and r.score in (0, 1):
+            labels.setdefault(r.target, []).append(r.score == 1)
+    return labels
 
 
 def within_limits(turns: Sequence[Turn], options: LinearOptions, loss: LossReport) -> bool:

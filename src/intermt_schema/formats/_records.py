@@ -21,10 +21,20 @@ from msgspec import structs
 
 from ..io._fs import expand_inputs, is_local, source_problem
 from ..io._json_records import read_json_records, verbatim, write_json_records
-from ..schema._structs import ROLES, DialogueTree, ImageRef, Judgment, MediaRef, Message, Role
+from ..schema._dimensions import KTO
+from ..schema._structs import (
+    ROLES,
+    DialogueTree,
+    ImageRef,
+    Judgment,
+    MediaRef,
+    Message,
+    Role,
+    stamped,
+)
 from ..validation._report import Issue, unreadable
 from ..validation._rules import ValidationOptions, rule_issue
-from ._kept import ABSENT_KEYS, Keys, carried_keys, extra_keys, keep, restore_keys
+from ._kept import ABSENT_KEYS, DESIRABLE, Keys, carried_keys, extra_keys, keep, restore_keys
 from ._linear import RECORD_ENDS, RECORD_KEYS
 from ._registry import Format, ImportResult, LossReport, folder_of
 
@@ -213,6 +223,7 @@ def load_records(
         except Exception as exc:  # a cut archive, a folder, a special file: report it
             issues.append(unreadable(file, "read", exc))
     merged = merging(conversations)
+    _declare_labels(merged.trees)
     repeated = _mark_record_ends(merged, conversations) if records_end else 0
     trees, refused = _valid_trees(url, merged.trees, merged.lines)
     conflicts = [structs.replace(i, file=i.file or url) for i in merged.issues]
@@ -222,6 +233,15 @@ def load_records(
         held = "records already held by an earlier one (a duplicate or a prefix)"
         dropped[held] += len(merged.redundant) - repeated
     return ImportResult(trees, issues, count, rejected, dropped)
+
+
+def _declare_labels(trees: list[DialogueTree]) -> None:
+    """A tree holding imported unpaired labels declares the ``kto`` set, whichever of
+    its records came first."""
+    for i, tree in enumerate(trees):
+        if tree.meta.dimension_sets is None and any(r.dimension == DESIRABLE for r in tree.ratings):
+            meta = structs.replace(tree.meta, dimension_sets=[KTO.name])
+            trees[i] = stamped(structs.replace(tree, meta=meta))
 
 
 def _mark_record_ends(merged: MergeResult, conversations: list[Conversation]) -> int:
@@ -236,7 +256,8 @@ def _mark_record_ends(merged: MergeResult, conversations: list[Conversation]) ->
         if (
             end is not None
             and per_record[(c.origin, c.line)] == 1
-            and not (c.ratings or c.judgments)
+            and not c.judgments
+            and all(r.dimension == DESIRABLE for r in c.ratings)  # only its own label
         ):
             ends.setdefault(end, []).append(c.messages[-1].meta.get(RECORD_KEYS, {}))
             lines.add(c.line)

@@ -126,14 +126,14 @@ def finish(
     url: str, loss: LossReport | None = None, mode: str = "sft", *, name: str | None = None
 ) -> None:
     """Add the dataset's entry (``formatting: alpaca``) to ``dataset_info.json``,
-    naming the optional columns (``system``, ``history``, ``images``) only where some
-    record has them: LLaMA-Factory reads every column it is given from every record."""
+    naming the optional columns (``system``, ``history``, ``images``, ``kto_tag``) only
+    where some record has them: LLaMA-Factory reads every column it is given from every record."""
     ranking = mode == "ranking"
     present: set[str] = set()
     for _, record, _, _ in read_json_records(url):
         present.update(record if isinstance(record, dict) else ())
     columns = {"prompt": "instruction", "query": "input"}
-    columns |= {k: k for k in ("history", "system", "images") if k in present}
+    columns |= {k: k for k in ("history", "system", "images", "kto_tag") if k in present}
     columns |= {"chosen": "chosen", "rejected": "rejected"} if ranking else {"response": "output"}
     entry = {"file_name": os.path.basename(url), "formatting": "alpaca", "ranking": ranking}
     add_dataset_info(

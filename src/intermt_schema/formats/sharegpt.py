@@ -124,7 +124,10 @@ def _sft_records(
     for _, path, turns in sft_turns(trees, options, loss):
         record = {_SFT_KEY[style]: [_message(t, style, loss) for t in turns]}
         record = _files(record, turns, path, sink, loss)
-        yield restore_keys(record, path[-1], "sharegpt/sft", loss)
+        record = restore_keys(record, path[-1], "sharegpt/sft", loss)
+        if isinstance(record.get("label"), bool):
+            loss.held["label"] += 1  # LLaMA-Factory's kto_tag column
+        yield record
 
 
 def _ranking_records(
@@ -153,9 +156,9 @@ def _dataset_info(
         if ranking
         else {"messages": _SFT_KEY[style]}
     )
-    # images, videos, audios, tools: only columns some record holds, since LLaMA-Factory
+    # images, videos, audios, tools, KTO labels: only columns some record holds, since LLaMA-Factory
     # reads every column it is given from every record
-    columns.update((key, key) for key in sorted(held))
+    columns.update(("kto_tag" if key == "label" else key, key) for key in sorted(held))
     entry = {
         "file_name": os.path.basename(url),
         "formatting": "sharegpt",

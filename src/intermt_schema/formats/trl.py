@@ -114,7 +114,7 @@ def _stepwise(
         head = turns[:-1]
         record = {"prompt": [_message(t) for t in head], "completions": steps, "labels": labels,
                   "images": images(head)}  # fmt: skip
-        yield restore_keys(_with_tools(record, path, loss), answer, "trl/sft", loss)
+        yield restore_keys(_with_tools(record, path, loss), answer, "trl/sft", loss, labels=False)
 
 
 def _records(

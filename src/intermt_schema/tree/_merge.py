@@ -48,7 +48,8 @@ class Conversation(Struct, kw_only=True):
     """One linear conversation (root first), with what belongs to it.
 
     A message whose ``id`` is ``""`` gets an id from the content hash of its prefix
-    when merged. ``origin`` names the source record in reports; ``record`` is its id.
+    when merged, and a rating whose ``target`` is ``""`` rates the last message.
+    ``origin`` names the source record in reports; ``record`` is its id.
     """
 
     messages: list[Message]
@@ -207,7 +208,9 @@ def merge_paths(
                 known[node_id] = (node, conv.origin)
                 new = True
             parent = node_id
-        tree.ratings.extend(conv.ratings)
+        tree.ratings.extend(
+            r if r.target else structs.replace(r, target=ids[-1]) for r in conv.ratings
+        )
         tree.judgments.extend(conv.judgments)
         ends[-1] = (tree_id, ids[-1])
         if conv.line is not None:
