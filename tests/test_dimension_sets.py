@@ -145,3 +145,32 @@ def test_the_cli_validates_kto_labels_against_the_declared_set(tmp_path: Path) -
     text = out.getvalue()
     assert "tree b: error rating.out_of_scale at /ratings/0/score: score 2 is outside 0..1" in text
     assert "2 records read: 1 accepted, 1 rejected" in text
+
+
+def test_each_record_keeps_its_own_label_when_records_repeat(tmp_path: Path) -> None:
+    """Records that repeat an answer with other labels, hold it as a prefix, or carry
+    none: the answer holds one rating per labelled record, in order, and each record
+    comes back with its own label."""
+    turns = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]
+    longer = [*turns, {"role": "user", "content": "q2"}, {"role": "assistant", "content": "a2"}]
+    records = [
+        {"messages": turns, "label": True},
+        {"messages": turns, "label": False},
+        {"messages": longer, "label": True},
+        {"messages": turns, "label": False, "x": 1},
+        {"messages": turns},
+    ]
+    path = tmp_path / "kto.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    result = im.get_format("sharegpt").load(str(path))
+    (tree,) = result.trees
+    assert not result.dropped and [r.score for r in tree.ratings] == [1, 0, 1, 0]
+    assert im.validate(tree).ok and tree.meta.dimension_sets == ["kto"]
+    records_of = im.get_format("sharegpt").records
+    assert records_of is not None
+    back = list(records_of([tree], im.LossReport(format="sharegpt")))
+
+    def canonical(items: list[dict[str, Any]]) -> list[str]:
+        return sorted(json.dumps(r, sort_keys=True) for r in items)
+
+    assert canonical(back) == canonical(records)
