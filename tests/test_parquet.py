@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import intermt_schema as im
 from intermt_schema.testing import trees
-from intermt_schema.validation._images import embed_images
+from intermt_schema.validation._images import embed_media
 
 from .conftest import EXAMPLES
 
@@ -34,7 +34,7 @@ def test_parquet_rows_validate_like_jsonl(tmp_path: Path) -> None:
 def test_hf_load_dataset_restores_embedded_images_as_image(tmp_path: Path) -> None:
     datasets = pytest.importorskip("datasets")
     pil = pytest.importorskip("PIL.Image")
-    tree = embed_images(next(im.read_jsonl(str(EXAMPLES / "trees.jsonl"))), str(EXAMPLES))
+    tree = embed_media(next(im.read_jsonl(str(EXAMPLES / "trees.jsonl"))), str(EXAMPLES))
     target = tmp_path / "t.parquet"
     im.write_parquet([tree], str(target))
     ds = datasets.load_dataset("parquet", data_files=str(target), split="train")

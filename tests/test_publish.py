@@ -19,7 +19,7 @@ from intermt_schema.cli import main
 from intermt_schema.io._arrow import row_to_tree
 from intermt_schema.publish import publish_dataset
 from intermt_schema.sampling.splits import group_keys
-from intermt_schema.validation._images import ImageEmbedder
+from intermt_schema.validation._images import MediaEmbedder
 
 from .conftest import EXAMPLES
 
@@ -43,7 +43,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def example_trees() -> list[im.DialogueTree]:
-    embed = ImageEmbedder(str(EXAMPLES))
+    embed = MediaEmbedder(str(EXAMPLES))
     return [embed(t) for t in im.read_jsonl(str(EXAMPLES / "trees.jsonl"))]
 
 
@@ -269,3 +269,29 @@ def test_ray_publish_gives_the_rows_one_process_gives(tmp_path: Path) -> None:
     pairs = load_dataset(str(tmp_path / "ray"), "pairs", split="train")
     assert len(pairs) == local.written["pairs"]["train"].rows
     assert type(pairs[0]["chosen"][0]["content"]).__name__ == "list"
+
+
+def test_videos_and_audio_are_embedded_and_the_missing_counted(tmp_path: Path) -> None:
+    root = tmp_path / "media"
+    root.mkdir()
+    clip, sound = b"\x00\x00\x00\x18ftypmp42" + bytes(64), b"RIFF\x24\x00\x00\x00WAVE" + bytes(32)
+    (root / "clip.mp4").write_bytes(clip)
+    (root / "sound.wav").write_bytes(sound)
+    (root / "huge.wav").write_bytes(b"RIFF" + bytes(2000))
+    question = im.Message(id="q", role="user", content=[
+        im.VideoPart(video=im.MediaRef(path="clip.mp4")),
+        im.AudioPart(audio=im.MediaRef(path="sound.wav")),
+        im.AudioPart(audio=im.MediaRef(path="gone.wav")),
+        im.AudioPart(audio=im.MediaRef(path="huge.wav")),
+        im.TextPart("What is heard?"),
+    ])  # fmt: skip
+    tree = im.DialogueTree(id="t", nodes=[question])
+    embedded = MediaEmbedder(str(root), im.ImageLimits(max_bytes=1000))(tree)
+    assert [ref.bytes for _, _, ref in embedded.media()] == [clip, sound, None, None]
+    report = publish_dataset([tree], str(tmp_path / "hub"), images_root=str(root),
+                             fractions=(1.0,), plots=False)  # fmt: skip
+    (row,) = pq.read_table(tmp_path / "hub" / report.written["trees"]["train"].files[0]).to_pylist()
+    back = [ref.bytes for _, _, ref in row_to_tree(row).media()]
+    assert back == [clip, sound, None, b"RIFF" + bytes(2000)]  # the default limit is 64 MiB
+    assert report.unembedded_media == 1
+    assert "1 video and audio files carry no bytes" in report.render()

@@ -19,7 +19,7 @@ from ..io._parquet import bounded_rows, write_parquet_counted
 from ..io._readers import row_result, too_large_issue, validate_path
 from ..io._tables import LEVELS, Level, pairs_table, paths_table
 from ..schema._structs import DialogueTree
-from ..validation._images import ImageEmbedder
+from ..validation._images import MediaEmbedder
 from ..validation._report import unreadable
 from ..validation._rules import ValidationOptions
 from ._registry import Format, ImportResult, LossReport, register_format
@@ -53,7 +53,7 @@ def _export_parquet(
         loss = LossReport(format="parquet", records=rows)
     else:
         pq = require("pyarrow.parquet", "parquet")
-        embed = ImageEmbedder(source_root)
+        embed = MediaEmbedder(source_root)
         items = list(map(embed, trees))
         unembedded = embed.unembedded
         table = paths_table(items) if level == "path" else pairs_table(items)

@@ -22,7 +22,7 @@ from typing import Any
 
 from .._errors import ConversionError, check_choice, require
 from ..schema._structs import DialogueTree
-from ..validation._images import ImageEmbedder
+from ..validation._images import MediaEmbedder
 from ._arrow import arrow_schema, hf_features_dict, row_to_tree, to_rows
 from ._fs import is_local, staged_folder
 from ._parquet import image_bytes
@@ -115,7 +115,7 @@ def write_hf_dataset(
     cls, rows_of = _LEVELS[level]
     plain = arrow_schema(False, cls)
     count = 0
-    embed = ImageEmbedder(images_root)
+    embed = MediaEmbedder(images_root)
     with staged_folder(url, replace_any=True) as folder:
         if not is_local(folder):
             raise ConversionError(f"{url}: a save_to_disk folder is written locally")

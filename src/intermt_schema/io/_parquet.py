@@ -19,7 +19,7 @@ import msgspec
 
 from .._errors import SchemaError, require
 from ..schema._structs import DialogueTree
-from ..validation._images import ImageEmbedder
+from ..validation._images import MediaEmbedder
 from ..validation._pointers import pointer_from_msgspec
 from ._arrow import arrow_schema, row_to_tree, to_rows
 from ._fs import DEFAULT_MAX_RECORD_BYTES, atomic_output, open_input, reading, too_large_text
@@ -71,7 +71,7 @@ def write_parquet_counted(
 ) -> tuple[int, int]:
     """:func:`write_parquet`, returning the rows written and the images that carry no
     bytes (not found under ``images_root``, or a URI only)."""
-    embed = ImageEmbedder(images_root)
+    embed = MediaEmbedder(images_root)
     with atomic_output(url) as sink:
         writer = RowGroupWriter(sink, DialogueTree, rows_per_group=rows_per_group)
         for tree in map(embed, trees):

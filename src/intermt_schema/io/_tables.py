@@ -27,7 +27,7 @@ from .._errors import require
 from ..schema._structs import DialogueTree, Judgment, Message, Outcome, Rating, Scope, TreeMeta
 from ..tree._merge import Conversation, merge_paths, split_paths
 from ..tree._view import TreeView
-from ..validation._images import ImageEmbedder
+from ..validation._images import MediaEmbedder
 from ._arrow import arrow_schema, from_row, to_rows
 
 __all__ = [
@@ -121,7 +121,7 @@ def pairs_table(trees: Iterable[DialogueTree], images_root: str | None = None) -
 
 def embedded(trees: Iterable[DialogueTree], images_root: str | None) -> list[DialogueTree]:
     """The trees, with the image files under ``images_root`` embedded as bytes."""
-    return list(map(ImageEmbedder(images_root), trees))
+    return list(map(MediaEmbedder(images_root), trees))
 
 
 def without_bytes(tree: DialogueTree) -> bool:

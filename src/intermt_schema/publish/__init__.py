@@ -37,7 +37,7 @@ from ..sampling.splits import assign_parts, check_fractions, check_group_by, gro
 from ..sampling.stats import TreeStats, plot_stats, render_stats
 from ..schema._dimensions import INTERMT, DimensionSet
 from ..schema._structs import DialogueTree, ImagePart, Message, decode_tree, encode_tree
-from ..validation._images import ImageEmbedder
+from ..validation._images import MediaEmbedder
 from ._card import CardInfo, render_card
 from ._croissant import croissant
 from ._rows import CONFIGS, config_rows
@@ -57,6 +57,7 @@ class PublishReport:
     pairs: PairReport
     trees: int = 0
     unembedded: int = 0
+    unembedded_media: int = 0
     files: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -71,6 +72,11 @@ class PublishReport:
             lines.append(
                 f"  {self.unembedded} images carry no bytes (not found, or a URI only): "
                 "image columns are {bytes, path} structs, not Image features"
+            )
+        if self.unembedded_media:
+            lines.append(
+                f"  {self.unembedded_media} video and audio files carry no bytes (not found, "
+                "or a URI only): the dataset holds their paths alone"
             )
         lines.append("  " + ", ".join(self.files))
         lines += [f"  note: {note}" for note in self.notes]
@@ -128,7 +134,7 @@ def publish_dataset(
     info, options = check_publish(info, pair_options, fractions, group_by, plots)
     os.makedirs(folder, exist_ok=True)
     scratch = os.path.join(folder, ".trees.scratch.jsonl")
-    embed = ImageEmbedder(images_root)
+    embed = MediaEmbedder(images_root)
     keys: list[tuple[str, list[str]]] = []
     with open(scratch, "wb") as spool:
         for tree in map(embed, trees):
@@ -149,7 +155,8 @@ def publish_dataset(
         os.unlink(scratch)
     return finish_publish(
         folder, shards.close(), stats, report, info=info, options=options, plots=plots,
-        unembedded=embed.unembedded, trees=len(split_of), notes=notes, dimensions=dimensions,
+        unembedded=(embed.unembedded, embed.unembedded_media), trees=len(split_of), notes=notes,
+        dimensions=dimensions,
         split_rule=(split_names(len(fractions)), group_by, seed), published=published,
     )  # fmt: skip
 
@@ -200,7 +207,7 @@ def finish_publish(
     info: CardInfo,
     options: dict[str, Any],
     plots: bool,
-    unembedded: int,
+    unembedded: tuple[int, int],
     trees: int,
     notes: list[str],
     dimensions: DimensionSet,
@@ -218,7 +225,7 @@ def finish_publish(
         "judgments": "every judgment, flat (outcomes and meta as JSON text)",
     }
     card = render_card(
-        info, written, CONFIGS, hf_images=not unembedded, stats_text=render_stats(counted),
+        info, written, CONFIGS, hf_images=not unembedded[0], stats_text=render_stats(counted),
         plots=plot_files, losses=losses, pair_options=options or {"(defaults)": None},
         dimensions=dimensions, split_rule=split_rule, notes=notes,
     )  # fmt: skip
@@ -227,7 +234,8 @@ def finish_publish(
     metadata = msgspec.json.format(msgspec.json.encode(document))
     _write_text(os.path.join(folder, "croissant.json"), metadata)
     return PublishReport(
-        written=written, pairs=report, trees=trees, unembedded=unembedded,
+        written=written, pairs=report, trees=trees, unembedded=unembedded[0],
+        unembedded_media=unembedded[1],
         files=["README.md", "croissant.json", *plot_files], notes=notes,
     )  # fmt: skip
 

@@ -33,7 +33,7 @@ from ..sampling.splits import group_keys
 from ..sampling.stats import TreeStats
 from ..schema._dimensions import INTERMT, DimensionSet
 from ..schema._structs import DialogueTree, decode_tree, encode_tree
-from ..validation._images import ImageEmbedder
+from ..validation._images import MediaEmbedder
 from . import (
     CONFIGS,
     CardInfo,
@@ -99,7 +99,7 @@ def _run(
     ray: Any, dataset: Any, scratch: str, folder: str, images_root: str | None,
     group_by: Sequence[str], fractions: Sequence[float], seed: int, options: dict[str, Any],
     shard_bytes: int,
-) -> tuple[list[dict[str, Any]], dict[str, str], int, list[str]]:  # fmt: skip
+) -> tuple[list[dict[str, Any]], dict[str, str], tuple[int, int], list[str]]:  # fmt: skip
     """Steps 1 to 3: each block's result row, the splits, the images without bytes,
     and the notes on empty splits."""
     dataset.map_batches(
@@ -107,26 +107,29 @@ def _run(
         fn_kwargs={"images_root": images_root, "group_by": list(group_by)},
     ).write_parquet(scratch)  # fmt: skip
     keys: list[tuple[str, list[str]]] = []
-    unembedded = 0
-    labels = ray.data.read_parquet(scratch).select_columns(["id", "keys", "unembedded", "error"])
+    unembedded = [0, 0]
+    labels = ray.data.read_parquet(scratch).select_columns(
+        ["id", "keys", "unembedded", "unembedded_media", "error"]
+    )
     for batch in labels.iter_batches(batch_format="pyarrow"):
         columns = batch.to_pydict()
         error = next((e for e in columns["error"] if e is not None), None)
         if error is not None:
             raise SchemaError(error)
         keys += zip(columns["id"], columns["keys"], strict=True)
-        unembedded += sum(columns["unembedded"])
+        unembedded[0] += sum(columns["unembedded"])
+        unembedded[1] += sum(columns["unembedded_media"])
     split_of, notes = assign_splits(keys, fractions, group_by, seed)
     del keys
     writing = {"folder": folder, "split_of": ray.put(split_of), "options": options,
-               "shard_bytes": shard_bytes, "hf_images": not unembedded}  # fmt: skip
+               "shard_bytes": shard_bytes, "hf_images": not unembedded[0]}  # fmt: skip
     files = sum(1 for name in os.listdir(scratch) if name.endswith(".parquet"))
     # the reader joins small files into one block: keep the input's blocking
     blocks = ray.data.read_parquet(scratch).select_columns(["tree"]).repartition(max(1, files))
     results = blocks.map_batches(
         _write_block, batch_format="pyarrow", batch_size=None, fn_kwargs=writing
     ).take_all()
-    return results, split_of, unembedded, notes
+    return results, split_of, (unembedded[0], unembedded[1]), notes
 
 
 def _trees(batch: Any) -> Iterator[DialogueTree | str]:
@@ -152,20 +155,24 @@ def _embedded(batch: Any, images_root: str | None, group_by: list[str]) -> Any:
     images' bytes."""
     import pyarrow as pa
 
-    embed = ImageEmbedder(images_root)
-    rows: dict[str, list[Any]] = {"id": [], "keys": [], "unembedded": [], "tree": [], "error": []}
+    embed = MediaEmbedder(images_root)
+    names = ("id", "keys", "unembedded", "unembedded_media", "tree", "error")
+    rows: dict[str, list[Any]] = {name: [] for name in names}
     for tree in _trees(batch):
         if isinstance(tree, str):  # the driver raises it
-            for name, value in (("id", None), ("keys", []), ("unembedded", 0), ("tree", None)):
+            blank: dict[str, Any] = {"id": None, "keys": [], "unembedded": 0,
+                                     "unembedded_media": 0, "tree": None}  # fmt: skip
+            for name, value in blank.items():
                 rows[name].append(value)
             rows["error"].append(tree)
             continue
         rows["error"].append(None)
-        before = embed.unembedded
+        before = (embed.unembedded, embed.unembedded_media)
         tree = embed(tree)
         rows["id"].append(tree.id)
         rows["keys"].append(group_keys(tree, group_by))
-        rows["unembedded"].append(embed.unembedded - before)
+        rows["unembedded"].append(embed.unembedded - before[0])
+        rows["unembedded_media"].append(embed.unembedded_media - before[1])
         rows["tree"].append(encode_tree(tree))
     return pa.table(rows, schema=_scratch_schema())
 
@@ -199,5 +206,6 @@ def _scratch_schema() -> Any:
     import pyarrow as pa
 
     columns = [("id", pa.string()), ("keys", pa.list_(pa.string())), ("unembedded", pa.int64()),
-               ("tree", pa.binary()), ("error", pa.string())]  # fmt: skip
+               ("unembedded_media", pa.int64()), ("tree", pa.binary()),
+               ("error", pa.string())]  # fmt: skip
     return pa.schema(columns)

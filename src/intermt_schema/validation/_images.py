@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from msgspec import structs
 
 from .._errors import require
-from ..schema._structs import DialogueTree, ImagePart, ImageRef, MediaRef
+from ..schema._structs import DialogueTree, ImagePart, ImageRef, MediaRef, media_of
 
 __all__ = [
-    "ImageEmbedder",
     "ImageLimits",
+    "MediaEmbedder",
     "check_image",
     "digest_problem",
-    "embed_images",
+    "embed_media",
     "escapes_root",
     "is_local_root",
     "local_file",
@@ -251,44 +251,60 @@ def digest_problem(ref: ImageRef | MediaRef, data: bytes) -> tuple[str, str] | N
     return None
 
 
-def embed_images(tree: DialogueTree, root: str, limits: ImageLimits | None = None) -> DialogueTree:
-    """A copy of ``tree`` whose path-only images carry their bytes, read under ``root``.
+def embed_media(tree: DialogueTree, root: str, limits: ImageLimits | None = None) -> DialogueTree:
+    """A copy of ``tree`` whose path-only images, videos and audio clips carry their
+    bytes, read under ``root``.
 
-    Paths that are unsafe or missing are left as they are (validation reports them).
+    Paths that are unsafe, missing, or larger than ``limits.max_bytes`` are left as
+    they are (validation reports them).
     """
     limits = limits or ImageLimits()
     nodes = []
     for node in tree.nodes:
         content = []
         for part in node.content:
-            ref = part.image if type(part) is ImagePart else None
+            found = media_of(part)
+            ref = found[1] if found is not None else None
             if ref is not None and ref.bytes is None and ref.path and not path_problem(ref.path):
                 data, problem = _read_under_root(ref.path, root, limits)
-                if data is not None and problem is None and not digest_problem(ref, data):
-                    part = ImagePart(image=structs.replace(ref, bytes=data))
+                if (
+                    data is not None
+                    and problem is None
+                    and len(data) <= limits.max_bytes  # read one byte beyond: never cut
+                    and not digest_problem(ref, data)
+                ):
+                    part = structs.replace(part, **{found[0]: structs.replace(ref, bytes=data)})  # type: ignore[index]
             content.append(part)
         nodes.append(structs.replace(node, content=content))
     return structs.replace(tree, nodes=nodes)
 
 
-class ImageEmbedder:
-    """Embeds the image files under ``root`` (none when ``root`` is None) into each tree
-    it is given, and counts the images left without bytes (``unembedded``): missing,
-    unsafe, or a URI only. Writers declare ``Image`` features only when none is left.
+class MediaEmbedder:
+    """Embeds the image, video and audio files under ``root`` (none when ``root`` is
+    None) into each tree it is given, and counts the images left without bytes
+    (``unembedded``: missing, unsafe, or a URI only) and the videos and audio clips
+    (``unembedded_media``). Writers declare ``Image`` features only when no image is
+    left without bytes.
 
     >>> import intermt_schema as im
-    >>> embed = ImageEmbedder(None)
+    >>> embed = MediaEmbedder(None)
     >>> tree = embed(im.DialogueTree(id="t", nodes=[im.Message(id="q", role="user",
     ...     content=[im.ImagePart(image=im.ImageRef(uri="https://x/a.png"))])]))
-    >>> embed.unembedded
-    1
+    >>> embed.unembedded, embed.unembedded_media
+    (1, 0)
     """
 
     def __init__(self, root: str | None, limits: ImageLimits | None = None) -> None:
-        self.root, self.limits, self.unembedded = root, limits, 0
+        self.root, self.limits = root, limits
+        self.unembedded = self.unembedded_media = 0
 
     def __call__(self, tree: DialogueTree) -> DialogueTree:
         if self.root:
-            tree = embed_images(tree, self.root, self.limits)
-        self.unembedded += sum(image.bytes is None for image in tree.images())
+            tree = embed_media(tree, self.root, self.limits)
+        for _, part, ref in tree.media():
+            if ref.bytes is None:
+                if type(part) is ImagePart:
+                    self.unembedded += 1
+                else:
+                    self.unembedded_media += 1
         return tree
