@@ -49,11 +49,14 @@ rm -rf "$data"
     --to sharegpt --style from -o "$data/lf-tools/glaive.json"  # tool calls, round trip
   intermt convert "$fixtures/llamafactory/glaive_toolcall_en_demo_sample.json" \
     --to trl -o "$data/trl-tools/glaive.jsonl"  # as TRL's tool calling rows
+  intermt convert "$fixtures/llamafactory/kto_en_demo_sample.json" \
+    --to sharegpt -o "$data/lf-kto/kto.json"  # KTO labels, as ratings and back (kto_tag)
 } > "$work/export.log" 2>&1
 
 models=$work/models
 "$envs/llamafactory/bin/python" "$here/tiny.py" --out "$models" \
-  "$data"/lf/*.json "$data"/lf-tools/*.json "$data"/trl/*.jsonl "$data"/trl-tools/*.jsonl \
+  "$data"/lf/*.json "$data"/lf-tools/*.json "$data"/lf-kto/*.json "$data"/trl/*.jsonl \
+  "$data"/trl-tools/*.jsonl \
   "$data"/mixed/*.jsonl \
   > "$work/models.log" 2>&1
 
@@ -82,6 +85,8 @@ train llamafactory lf-dpo "$data/tutorial/lf:intermt_rank" qwen2_vl
 # tool use (function_call/observation turns, a tools column) read from LLaMA-Factory's
 # own demo and written back
 train llamafactory lf-sft "$data/lf-tools:glaive" qwen2_vl
+# unpaired labels read from LLaMA-Factory's KTO demo, kept as ratings, written back
+train llamafactory lf-kto "$data/lf-kto:kto" qwen2
 # TRL as LLaMA-Factory pins it, and the current release (SFTTrainer on Qwen2-VL,
 # DPOTrainer on LLaVA); the mixed dataset has trees with and without images
 train llamafactory trl-sft-mixed "$data/mixed/sft.jsonl" qwen2_vl

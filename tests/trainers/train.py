@@ -2,7 +2,8 @@
 
     python train.py RUN DATA MODEL OUT
 
-``RUN`` is ``lf-sft`` or ``lf-dpo`` (LLaMA-Factory, the ``qwen2_vl`` template; ``DATA``
+``RUN`` is ``lf-sft``, ``lf-dpo`` or ``lf-kto`` (LLaMA-Factory, the ``qwen2_vl`` template, or
+``qwen`` for the text model ``qwen2``; ``DATA``
 is a ``dataset_dir`` and the dataset's name, as ``DIR:NAME``), or ``trl-sft`` or
 ``trl-dpo`` (TRL's SFTTrainer or DPOTrainer; ``DATA`` is a JSON Lines file, its images
 loaded as the SDK's docs say). The last line printed is the result as JSON: the steps
@@ -28,7 +29,7 @@ def llamafactory(stage: str, data: str, model: str, out: str) -> list[dict[str, 
         "stage": stage,
         "do_train": True,
         "model_name_or_path": model,
-        "template": "qwen2_vl",
+        "template": "qwen" if os.path.basename(model) == "qwen2" else "qwen2_vl",
         "dataset": name,
         "dataset_dir": folder,
         "finetuning_type": "full",
@@ -48,6 +49,8 @@ def llamafactory(stage: str, data: str, model: str, out: str) -> list[dict[str, 
     }
     if stage == "dpo":
         args.update(pref_beta=0.1, pref_loss="sigmoid")
+    if stage == "kto":
+        args.update(pref_beta=0.1)
     run_exp(args)
     with open(os.path.join(out, "trainer_log.jsonl")) as log:
         entries = [json.loads(line) for line in log if line.strip()]
