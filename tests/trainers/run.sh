@@ -35,6 +35,9 @@ environment trl "$here/requirements-trl.txt"
 echo "exporting from $examples (log: $work/export.log)"
 rm -rf "$data"
 {
+  "$envs/llamafactory/bin/python" "$here/media.py" "$data/video-source"  # clips drawn here
+  intermt validate "$data/video-source" --check-images --strict
+  intermt convert "$data/video-source" --to sharegpt --images copy -o "$data/lf-video/video.json"
   intermt convert "$examples" --to sharegpt --images copy -o "$data/lf/sft.json"
   intermt convert "$examples" --to alpaca --images copy -o "$data/lf/alpaca.json"
   intermt pairs "$examples" --to sharegpt --images copy -o "$data/lf/pairs.json"
@@ -55,7 +58,8 @@ rm -rf "$data"
 
 models=$work/models
 "$envs/llamafactory/bin/python" "$here/tiny.py" --out "$models" \
-  "$data"/lf/*.json "$data"/lf-tools/*.json "$data"/lf-kto/*.json "$data"/trl/*.jsonl \
+  "$data"/lf/*.json "$data"/lf-tools/*.json "$data"/lf-kto/*.json "$data"/lf-video/*.json \
+  "$data"/trl/*.jsonl \
   "$data"/trl-tools/*.jsonl \
   "$data"/mixed/*.jsonl \
   > "$work/models.log" 2>&1
@@ -85,6 +89,8 @@ train llamafactory lf-dpo "$data/tutorial/lf:intermt_rank" qwen2_vl
 # tool use (function_call/observation turns, a tools column) read from LLaMA-Factory's
 # own demo and written back
 train llamafactory lf-sft "$data/lf-tools:glaive" qwen2_vl
+# video parts written as <video> placeholders and a videos column (the clips are decoded)
+train llamafactory lf-sft "$data/lf-video:video" qwen2_vl
 # unpaired labels read from LLaMA-Factory's KTO demo, kept as ratings, written back
 train llamafactory lf-kto "$data/lf-kto:kto" qwen2
 # TRL as LLaMA-Factory pins it, and the current release (SFTTrainer on Qwen2-VL,
