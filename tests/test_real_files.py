@@ -39,7 +39,7 @@ EXPORTS: dict[str, tuple[str, dict[str, Any]]] = {
     "trl/conv_preference_implicit.jsonl": ("trl", {"mode": "preference-implicit"}),
     "trl/conv_prompt_completion.jsonl": ("trl", {"mode": "prompt-completion"}),
     "trl/conv_prompt_only.jsonl": ("trl", {"mode": "prompt-only"}),
-    "trl/conv_unpaired.jsonl": ("trl", {"mode": "prompt-completion"}),  # label kept
+    "trl/conv_unpaired.jsonl": ("trl", {"mode": "prompt-completion"}),  # label: a rating
     "trl/std_preference.jsonl": ("trl", {"mode": "preference", "style": "standard"}),
 }
 
