@@ -17,11 +17,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from hypothesis import strategies as st
 
 from . import _layouts as layouts
+from ._intermt_bench import intermt_bench
 
 __all__ = ["RECORD_FORMATS", "FormatSample", "format_samples"]
 
@@ -48,6 +49,13 @@ class _Layout:
     """Whether a repeated record comes back (one record per path) or is counted as a
     duplicate (formats of whole trees)."""
     unique_by: Callable[[layouts.Drawn], Any] | None = None
+    many: bool = False
+    """Whether a draw gives several records (those of one tree) rather than one."""
+
+
+def _first_question(records: Any) -> Any:
+    """The uuid of the first question of an InterMT-Bench tree's records: its tree."""
+    return records[0]["conversations"][0]["prompt_uuid"]
 
 
 _TRL_TYPES = ("sft", "prompt-only", "prompt-completion", "preference", "preference-implicit")
@@ -77,6 +85,8 @@ _LAYOUTS: dict[str, list[_Layout]] = {
                        for mode in ("supervised", "preference", "text-preference")],
     "oasst": [_Layout({}, layouts.oasst, repeats=False,
                       unique_by=lambda drawn: drawn[0]["message_tree_id"])],
+    "intermt-bench": [_Layout({}, intermt_bench, repeats=False, many=True,  # type: ignore[arg-type]
+                              unique_by=lambda drawn: _first_question(drawn[0]))],
 }  # fmt: skip
 RECORD_FORMATS = tuple(_LAYOUTS)
 """The formats :func:`format_samples` draws files of."""
@@ -92,7 +102,9 @@ def format_samples(name: str, max_records: int = 4) -> st.SearchStrategy[FormatS
         layout = draw(st.sampled_from(_LAYOUTS[name]))
         drawn = draw(st.lists(layout.draw(), min_size=1, max_size=max_records,
                               unique_by=layout.unique_by))  # fmt: skip
-        records = [record for record, _ in drawn]
+        records: list[dict[str, Any]] = []
+        for record, _ in drawn:  # a layout of ``many`` draws a tree's records at once
+            records += cast(list[dict[str, Any]], record) if layout.many else [record]
         features: set[str] = set().union(*(f for _, f in drawn))
         if layout.repeats and draw(st.booleans()):
             records.append(json.loads(json.dumps(draw(st.sampled_from(records)))))
