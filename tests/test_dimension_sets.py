@@ -174,3 +174,13 @@ def test_each_record_keeps_its_own_label_when_records_repeat(tmp_path: Path) -> 
         return sorted(json.dumps(r, sort_keys=True) for r in items)
 
     assert canonical(back) == canonical(records)
+
+
+def test_a_published_card_lists_the_dimensions_the_trees_declare(tmp_path: Path) -> None:
+    from intermt_schema.publish import publish_dataset
+
+    tree = _load(_oasst_record(), tmp_path)
+    publish_dataset([tree], str(tmp_path / "hub"), fractions=(1.0,), plots=False)
+    card = (tmp_path / "hub" / "README.md").read_text(encoding="utf-8")
+    assert "| `quality` | local | 0..1 (real) |  | Quality |" in card
+    assert "`text_quality`" not in card  # InterMT's set is not the one these trees use

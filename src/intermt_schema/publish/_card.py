@@ -204,7 +204,7 @@ def render_card(
               "| --- | --- | --- | --- | --- |"]  # fmt: skip
     for dim in dimensions:
         special = ", ".join(f"{k}: {v}" for k, v in dim.special.items()) or ""
-        cells: list[str] = [f"`{dim.key}`", dim.scope, f"{dim.low}..{dim.high}", special, dim.title]
+        cells: list[str] = [f"`{dim.key}`", dim.scope, dim.scale(), special, dim.title]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "## Loss reports", "", "What each configuration could not hold, counted.", ""]
     for config, text in losses.items():

@@ -44,7 +44,7 @@ class TreeStats:
     2
     """
 
-    _COUNTERS = ("nodes", "path_turns", "ratings", "judgments", "pair_yield")
+    _COUNTERS = ("nodes", "path_turns", "ratings", "judgments", "pair_yield", "dimension_sets")
     _TALLIES = ("trees", "paths", "branch_points", "images")
     _BY_DIMENSION = ("scores", "outcomes")
 
@@ -63,6 +63,7 @@ class TreeStats:
         stats, agree = self.stats, self.agree
         view = TreeView(tree)
         stats["trees"] += 1
+        stats["dimension_sets"].update(tree.meta.dimension_sets or [""])  # "": the default
         self.lengths.add(tree)
         users: dict[str | None, int] = {None: 0}  # user turns from the root to a node
         for _, node in view.walk():  # linear in nodes, whatever the paths add up to
