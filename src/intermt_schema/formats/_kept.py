@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec import structs
 
-from ..schema._dimensions import KTO
+from ..schema._dimensions import DESIRABLE, KTO
 from ..schema._structs import Judgment, Message, Rating
 from ._linear import LABEL, RECORD_KEYS
 from ._registry import LossReport
@@ -21,7 +21,7 @@ from ._registry import LossReport
 if TYPE_CHECKING:
     from ..tree._merge import Conversation
 
-__all__ = ["ABSENT_KEYS", "DESIRABLE", "LABEL_KEYS", "MESSAGE_KEYS", "Keys", "carried_keys",
+__all__ = ["ABSENT_KEYS", "LABEL_KEYS", "MESSAGE_KEYS", "Keys", "carried_keys",
            "extra_keys", "keep",
            "kept_keys", "kept_message_keys", "message_keys", "restore_keys"]  # fmt: skip
 
@@ -35,8 +35,6 @@ writes that the source record lacked, which an export leaves out again."""
 
 LABEL_KEYS = {"sharegpt": "label", "trl": "label", "alpaca": "kto_tag"}
 """The record key holding an unpaired (KTO) label, by format."""
-
-DESIRABLE = KTO.get("desirable").key
 
 
 def restore_keys(

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from msgspec import structs
 
+from ..schema._dimensions import DESIRABLE, KTO
 from ..schema._structs import (
     AudioPart,
     DialogueTree,
@@ -284,11 +285,11 @@ def unpaired_labels(tree: DialogueTree) -> dict[str, list[bool]]:
     >>> unpaired_labels(tree)
     {'a': [False]}
     """
-    if "kto" not in (tree.meta.dimension_sets or ()):
+    if KTO.name not in (tree.meta.dimension_sets or ()):
         return {}
     labels: dict[str, list[bool]] = {}
     for r in tree.ratings:
-        if r.dimension == "desirable" and r.scope == "local" and r.score in (0, 1):
+        if r.dimension == DESIRABLE and r.scope == "local" and r.score in (0, 1):
             labels.setdefault(r.target, []).append(r.score == 1)
     return labels
 

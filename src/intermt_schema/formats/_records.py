@@ -21,7 +21,7 @@ from msgspec import structs
 
 from ..io._fs import expand_inputs, is_local, source_problem
 from ..io._json_records import read_json_records, verbatim, write_json_records
-from ..schema._dimensions import KTO
+from ..schema._dimensions import DESIRABLE, KTO
 from ..schema._structs import (
     ROLES,
     DialogueTree,
@@ -34,7 +34,7 @@ from ..schema._structs import (
 )
 from ..validation._report import Issue, unreadable
 from ..validation._rules import ValidationOptions, rule_issue
-from ._kept import ABSENT_KEYS, DESIRABLE, Keys, carried_keys, extra_keys, keep, restore_keys
+from ._kept import ABSENT_KEYS, Keys, carried_keys, extra_keys, keep, restore_keys
 from ._linear import RECORD_ENDS, RECORD_KEYS
 from ._registry import Format, ImportResult, LossReport, folder_of
 

@@ -62,19 +62,16 @@ def _label_ratings(node_id: str, labels: Any) -> list[Rating] | None:
     for name, label in labels.items():
         if name not in OASST or not isinstance(label, dict) or set(label) - {"value", "count"}:
             return None
-        value, count = label.get("value"), label.get("count", _ABSENT)
+        value = label.get("value")
         if not isinstance(value, (int, float)) or not OASST.get(name).allows(value):
             return None  # allows() refuses bools
-        if count is not _ABSENT and type(count) is not int:
+        if "count" in label and type(label["count"]) is not int:
             return None
-        meta = {} if count is _ABSENT else {COUNT_META: count}
+        meta = {COUNT_META: label["count"]} if "count" in label else {}
         ratings.append(
             Rating(target=node_id, scope="local", dimension=name, score=value, meta=meta)
         )
     return ratings
-
-
-_ABSENT = object()
 
 
 def _message(raw: Any, parent: str | None) -> tuple[Message, list[Rating]]:

@@ -35,13 +35,7 @@ from ..sampling._criteria import PairOptions, check_pair_options
 from ..sampling.pairs import PairReport, iter_pairs
 from ..sampling.splits import assign_parts, check_fractions, check_group_by, group_keys
 from ..sampling.stats import TreeStats, plot_stats, render_stats
-from ..schema._dimensions import (
-    INTERMT,
-    Dimension,
-    DimensionSet,
-    available_dimension_sets,
-    get_dimension_set,
-)
+from ..schema._dimensions import INTERMT, DimensionSet, combined_sets
 from ..schema._structs import DialogueTree, ImagePart, Message, decode_tree, encode_tree
 from ..validation._images import MediaEmbedder
 from ._card import CardInfo, render_card
@@ -222,7 +216,7 @@ def finish_publish(
 ) -> PublishReport:
     """Write the card, the plots and the Croissant metadata beside the named shards."""
     counted = stats.result()
-    dimensions = _declared(counted["dimension_sets"], dimensions)
+    dimensions = combined_sets(sorted(counted["dimension_sets"]) or [""], dimensions)[0]
     plot_files = _plots(counted, folder) if plots else []
     losses = {
         "trees": "lossless: every node, rating and judgment",
@@ -245,18 +239,6 @@ def finish_publish(
         unembedded_media=unembedded[1],
         files=["README.md", "croissant.json", *plot_files], notes=notes,
     )  # fmt: skip
-
-
-def _declared(names: Counter[str], default: DimensionSet) -> DimensionSet:
-    """The dimensions of the sets the trees declare (``""``: trees that declare none,
-    which use ``default``), each key once, for the card."""
-    found: dict[str, Dimension] = {}
-    for name in sorted(names) or [""]:
-        if name and name not in available_dimension_sets():
-            continue  # validation refuses such trees before they are published
-        for dim in get_dimension_set(name) if name else default:
-            found.setdefault(dim.key, dim)
-    return DimensionSet(default.name, found.values())
 
 
 def _empty_split(name: str, share: float, trees: int, group_by: Sequence[str]) -> str:

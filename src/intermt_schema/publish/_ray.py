@@ -135,11 +135,12 @@ def _run(
 def _trees(batch: Any) -> Iterator[DialogueTree | str]:
     """The trees of a batch's ``text`` or ``tree`` column, or for a row without one
     (refused by ``validate_batch``) or with a malformed one, what is wrong with it."""
-    columns = batch.to_pydict()
-    texts = columns["text" if "text" in columns else "tree"]
+    names = batch.column_names
+    texts = batch.column("text" if "text" in names else "tree").to_pylist()
+    sources = (batch.column("source").to_pylist(), batch.column("line").to_pylist()) if (
+        "source" in names and "line" in names) else None  # fmt: skip
     for k, data in enumerate(texts):
-        where = (f"{columns['source'][k]}:{columns['line'][k]}" if "source" in columns
-                 else f"row {k} of a block")  # fmt: skip
+        where = f"{sources[0][k]}:{sources[1][k]}" if sources else f"row {k} of a block"
         if data is None:
             yield (f"{where}: the tree was refused by validation; publish the accepted "
                    "rows (filter on `accepted`)")  # fmt: skip

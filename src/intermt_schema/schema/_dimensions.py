@@ -18,12 +18,14 @@ from .._errors import UnknownNameError
 from ._structs import DialogueTree, Role, Scope
 
 __all__ = [
+    "DESIRABLE",
     "INTERMT",
     "KTO",
     "OASST",
     "Dimension",
     "DimensionSet",
     "available_dimension_sets",
+    "combined_sets",
     "dimensions_of",
     "get_dimension_set",
     "known_dimensions",
@@ -194,11 +196,14 @@ INTERMT = DimensionSet(
 0 fails or is irrelevant, 1 partial with major errors, 2 mostly fine, 3 perfect."""
 
 
+DESIRABLE = "desirable"
+"""The key of the ``kto`` set's one dimension: an answer's unpaired label."""
+
 KTO = DimensionSet(
     "kto",
     [
         Dimension(
-            key="desirable",
+            key=DESIRABLE,
             title="Desirable",
             scope=_L,
             high=1,
@@ -295,18 +300,31 @@ def dimensions_of(tree: DialogueTree, default: DimensionSet) -> tuple[DimensionS
     names = tree.meta.dimension_sets
     if names is None:
         return default, []
-    return _combined(tuple(names))
+    return combined_sets(names, default)
+
+
+def combined_sets(names: Iterable[str], default: DimensionSet) -> tuple[DimensionSet, list[str]]:
+    """The dimensions of the sets called ``names`` together (``""`` names ``default``),
+    the first set's where two share a key; with what is wrong: names no set is
+    registered under, keys two sets share.
+
+    >>> dims, problems = combined_sets(["", "kto"], INTERMT)
+    >>> len(dims), problems
+    (10, [])
+    """
+    return _combined(tuple(names), default)
 
 
 @functools.lru_cache(maxsize=64)
-def _combined(names: tuple[str, ...]) -> tuple[DimensionSet, list[str]]:
+def _combined(names: tuple[str, ...], default: DimensionSet) -> tuple[DimensionSet, list[str]]:
     problems: list[str] = []
     found: dict[str, Dimension] = {}
     for name in dict.fromkeys(names):
-        if name not in _REGISTRY:
+        dimension_set = default if name == "" else _REGISTRY.get(name)
+        if dimension_set is None:
             problems.append(f"no dimension set is registered as {name!r}")
             continue
-        for dim in _REGISTRY[name]:
+        for dim in dimension_set:
             if dim.key in found:
                 problems.append(f"dimension {dim.key!r} is declared by two sets")
             else:
