@@ -213,8 +213,9 @@ def test_convert_workers_writes_what_one_process_writes(
     target: str, extra: list[str], tmp_path: Path
 ) -> None:
     source = tmp_path / "in.jsonl"
-    # enough lines for several chunks, with bad ones between them
-    lines = (LINES * 60)[:200] + BAD + LINES
+    # enough lines for several chunks, with bad ones between them, and a video, which
+    # ShareGPT's dataset_info.json declares only when the workers report it
+    lines = (LINES * 60)[:200] + BAD + LINES + [_with_video(LINES[0])]
     source.write_text("\n".join(lines) + "\n\xff broken\n")
     outputs = []
     for workers in ("1", "2"):
@@ -232,10 +233,20 @@ def test_convert_workers_writes_what_one_process_writes(
             f"{total} records read: {total - len(BAD) - 1} accepted, {len(BAD) + 1} rejected"
             in summary
         )
-        outputs.append(
-            [(folder / name).read_bytes(), (folder / "rejects.jsonl").read_bytes(), summary]
-        )
+        written = {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+        outputs.append([written, summary])
+    if target == "sharegpt":
+        info = json.loads(outputs[1][0]["dataset_info.json"])
+        assert info["out"]["columns"]["videos"] == "videos"
     assert outputs[0] == outputs[1]
+
+
+def _with_video(line: str) -> str:
+    tree = json.loads(line)
+    tree["id"] += "-video"
+    video = {"type": "video", "video": {"path": "clips/a.mp4", "mime": "video/mp4"}}
+    tree["nodes"][0]["content"].insert(0, video)
+    return json.dumps(tree)
 
 
 def test_convert_workers_reports_a_truncated_gzip_as_one_process_does(tmp_path: Path) -> None:

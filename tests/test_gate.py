@@ -228,9 +228,9 @@ def test_a_decompression_bomb_is_refused_while_it_is_read(
 ) -> None:
     import gzip
 
-    from intermt_schema.io import _fs
+    from intermt_schema.io import _input
 
-    monkeypatch.setattr(_fs, "FREE_INFLATION", 1 << 20)  # the default is 16 MiB
+    monkeypatch.setattr(_input, "FREE_INFLATION", 1 << 20)  # the default is 16 MiB
     array = tmp_path / "padded.json.gz"
     with gzip.open(array, "wb") as f:  # an empty JSON array padded to 8 MiB
         f.write(b"[" + b" " * (8 << 20) + b"]")
@@ -383,7 +383,7 @@ def test_line_splitting_is_exact_however_the_chunks_fall() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from intermt_schema.io._fs import _split_lines
+    from intermt_schema.io._input import _split_lines
 
     seen = count_cases("test_line_splitting_is_exact_however_the_chunks_fall")
     pieces = st.sampled_from([b"\n", b"  ", b"\r\n", b"\t\n", b"{}", b"abc", b"x" * 9])

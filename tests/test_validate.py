@@ -148,3 +148,37 @@ def test_decompression_bomb_is_refused_without_decoding() -> None:
     )
     options = im.ValidationOptions(check_images=True, image_limits=im.ImageLimits(max_pixels=10**6))
     assert [i.code for i in im.validate(tree, options)] == ["image.too_large"]
+
+
+def test_links_out_of_the_root_are_caught_however_often_a_folder_is_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from intermt_schema.validation import _images
+
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(b"x")
+    images = tmp_path / "data" / "images"
+    images.mkdir(parents=True)
+    names = [f"{k}.png" for k in range(_images._Folder.LIST_AFTER + 10)]
+    for name in names:
+        (images / name).write_bytes(b"x")
+    for name in ("early.png", "late.png"):
+        (images / name).symlink_to(outside)
+    clock = [1000.0]
+    monkeypatch.setattr(_images.time, "monotonic", lambda: clock[0])
+
+    def escapes(paths: list[str]) -> list[int]:
+        parts = [im.ImagePart(image=im.ImageRef(path=f"images/{p}")) for p in paths]
+        tree = im.DialogueTree(id="t", nodes=[im.Message(id="q", role="user", content=parts)])
+        report = im.validate(tree, im.ValidationOptions(images_root=str(tmp_path / "data")))
+        return [int(i.path.split("/")[4]) for i in report if i.code == "image.escapes_root"]
+
+    # the early link is found by lstat, the late one in the folder's listing
+    assert escapes(["early.png", *names, "late.png"]) == [0, len(names) + 1]
+    listed = _images._Folder.known(str(images), int(clock[0] / _images.FRESH_SECONDS))
+    assert listed.links == {"early.png", "late.png"}
+    # a link made later is seen once what was learnt of the folder is no longer fresh
+    (images / names[0]).unlink()
+    (images / names[0]).symlink_to(outside)
+    clock[0] += _images.FRESH_SECONDS
+    assert escapes([*names, names[0]]) == [0, len(names)]

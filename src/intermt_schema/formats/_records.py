@@ -20,7 +20,7 @@ import msgspec
 from msgspec import structs
 
 from ..io._fs import expand_inputs, is_local, source_problem
-from ..io._json_records import read_json_records, verbatim, write_json_records
+from ..io._json_records import json_lines, read_json_records, verbatim, write_json_lines
 from ..schema._dimensions import DESIRABLE, KTO
 from ..schema._structs import (
     ROLES,
@@ -62,11 +62,11 @@ __all__ = [
 
 
 def write_records(
-    fmt: Format, records: Iterable[Any], url: str, loss: LossReport, **options: Any
+    fmt: Format, lines: Iterable[bytes], url: str, loss: LossReport, **options: Any
 ) -> LossReport:
-    """Write a record format's records to ``url`` (then ``fmt.finish``); fills in the
-    count."""
-    loss.records = write_json_records(records, url, array=fmt.array)
+    """Write a record format's records, given as blocks of encoded JSON Lines (see
+    ``write_json_lines``), to ``url`` (then ``fmt.finish``); fills in the count."""
+    loss.records = write_json_lines(lines, url, array=fmt.array)
     if fmt.finish is not None:
         fmt.finish(url, loss, **options)
     return loss
@@ -80,7 +80,7 @@ def export_records(fmt: Format, trees: Iterable[Any], url: str, **options: Any) 
     assert build is not None, f"{fmt.name} is not a record format"
     chosen, finishing = split_options(fmt, url, options)
     loss = LossReport(format=fmt.name)
-    return write_records(fmt, build(trees, loss, **chosen), url, loss, **finishing)
+    return write_records(fmt, json_lines(build(trees, loss, **chosen)), url, loss, **finishing)
 
 
 def split_options(

@@ -12,8 +12,9 @@ from collections.abc import Iterable
 import msgspec
 
 from .._errors import ConversionError, check_choice, require
-from ..io._fs import DEFAULT_MAX_RECORD_BYTES, atomic_output
+from ..io._fs import atomic_output
 from ..io._hf import from_hf_dataset, write_hf_dataset
+from ..io._input import DEFAULT_MAX_RECORD_BYTES
 from ..io._jsonl import write_jsonl
 from ..io._parquet import bounded_rows, write_parquet_counted
 from ..io._readers import row_result, too_large_issue, validate_path

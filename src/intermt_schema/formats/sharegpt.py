@@ -16,7 +16,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from .._errors import check_choice
-from ..io._fs import atomic_output, locked, open_input
+from ..io._fs import atomic_output, locked
+from ..io._input import open_input
 from ..schema._structs import DialogueTree, Message
 from ..tree._merge import Conversation
 from ..validation._report import Issue

@@ -1,9 +1,10 @@
-"""File access through fsspec: streaming reads, bounded lines, atomic writes.
+"""Files on this machine or through fsspec: inputs listed safely, outputs written
+atomically (one file, or a folder as one unit).
 
 >>> with atomic_output("memory://doc/a.txt") as f:
-...     _ = f.write(b"one\\ntwo\\n")
->>> list(iter_lines("memory://doc/a.txt"))
-[(1, b'one\\n'), (2, b'two\\n')]
+...     _ = f.write(b"one\\n")
+>>> expand_inputs("memory://doc/a.txt")
+['memory://doc/a.txt']
 """
 
 from __future__ import annotations
@@ -11,36 +12,28 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
-import io
 import os
 import re
 import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
-from typing import IO, Any, TypeVar
-
-import fsspec
+from typing import IO, TypeVar
 
 from .._errors import IntermtError, ReadError, WriteError
 
 __all__ = [
     "DATA_SUFFIXES",
-    "DEFAULT_MAX_RECORD_BYTES",
-    "FREE_INFLATION",
-    "MAX_INFLATION",
     "OUTPUT_MARK",
     "atomic_output",
     "expand_inputs",
     "is_local",
-    "iter_lines",
+    "local_path",
     "locked",
-    "open_input",
     "reading",
     "safe_name",
     "source_problem",
     "staged_folder",
-    "too_large_text",
 ]
 
 DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".parquet")
@@ -51,146 +44,9 @@ def is_local(url: str) -> bool:
     return "://" not in url or url.startswith("file://")
 
 
-def _local_path(url: str) -> str:
+def local_path(url: str) -> str:
+    """The path of a local ``url`` (``file://`` removed)."""
     return url.removeprefix("file://")
-
-
-MAX_INFLATION = 200
-"""A gzip input may decompress to at most this many times its compressed size..."""
-FREE_INFLATION = 16 << 20
-"""...once past this many decompressed bytes; beyond, it is refused as a bomb."""
-
-
-def open_input(url: str) -> Any:
-    """Open ``url`` for binary reading, decompressing by suffix (``.gz``, ``.bz2``...).
-
-    A gzip file that inflates more than :data:`MAX_INFLATION` times its size (past
-    :data:`FREE_INFLATION` bytes) raises ``ReadError`` while it is read, so a small
-    file cannot make a reader scan gigabytes.
-    """
-    if fsspec.utils.infer_compression(url) != "gzip":
-        return fsspec.open(url, "rb", compression="infer").open()
-    raw = _Counted(fsspec.open(url, "rb").open())
-    return io.BufferedReader(_Inflating(url, raw), buffer_size=1 << 16)
-
-
-class _Counted:
-    """A binary file that counts the bytes read from it."""
-
-    def __init__(self, raw: Any) -> None:
-        self.raw, self.count = raw, 0
-
-    def read(self, size: int = -1) -> bytes:
-        data: bytes = self.raw.read(size)
-        self.count += len(data)
-        return data
-
-    def close(self) -> None:
-        self.raw.close()
-
-
-class _Inflating(io.RawIOBase):
-    """The decompressed bytes of a gzip file, refused past the inflation limit."""
-
-    def __init__(self, url: str, raw: _Counted) -> None:
-        super().__init__()
-        self.url, self.raw, self.out = url, raw, 0
-        self.gzip = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[call-overload]
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.gzip.read(len(buffer))
-        buffer[: len(data)] = data
-        self.out += len(data)
-        if self.out > FREE_INFLATION and self.out > MAX_INFLATION * max(self.raw.count, 1):
-            raise ReadError(
-                f"{self.url} inflates more than {MAX_INFLATION} times its compressed size; "
-                "refused as a decompression bomb"
-            )
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self.gzip.close()
-            self.raw.close()
-        super().close()
-
-
-DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
-"""A record (a line, a Parquet row, an element of a JSON array) longer than this is
-refused as too large, unread."""
-
-
-def too_large_text(max_bytes: int) -> str:
-    """What a reader says of a record over the size limit.
-
-    >>> too_large_text(10)
-    'the record is longer than 10 bytes'
-    """
-    return f"the record is longer than {max_bytes} bytes"
-
-
-_CONTENT = re.compile(rb"[^ \t\r\n\f\v]")
-READ_CHUNK = 1 << 20
-
-
-def iter_lines(
-    url: str, max_bytes: int = DEFAULT_MAX_RECORD_BYTES
-) -> Iterator[tuple[int, bytes | None]]:
-    """Yield ``(line_number, line)`` for each non-blank line, from its first non-blank
-    byte; ``None`` for a line longer than ``max_bytes``, which is skipped without being
-    held in memory.
-
-    The file is read in chunks, and runs of blank lines are counted and skipped by
-    C-level searches, so a file of millions of empty lines takes as long as reading it.
-    """
-    with open_input(url) as f:
-        yield from _split_lines(iter(lambda: f.read(READ_CHUNK), b""), max_bytes)
-
-
-def _split_lines(chunks: Iterator[bytes], max_bytes: int) -> Iterator[tuple[int, bytes | None]]:
-    """The non-blank lines of a byte stream given in chunks (see ``iter_lines``).
-
-    >>> list(_split_lines(iter([b"a\\n\\n  \\nb", b"c\\nxxxxx\\n"]), 3))
-    [(1, b'a\\n'), (4, b'bc\\n'), (5, None)]
-    """
-    number = 1  # the line the cursor is in
-    parts: list[bytes] = []  # the current line so far, once it has content
-    size = 0
-    dropping = False  # the current line is too long: skip to its end
-    for chunk in chunks:
-        pos, end = 0, len(chunk)
-        while pos < end:
-            if not parts and not dropping:
-                found = None if pos == 0 and chunk.isspace() else _CONTENT.search(chunk, pos)
-                if found is None:
-                    number += chunk.count(b"\n", pos)
-                    break
-                number += chunk.count(b"\n", pos, found.start())
-                pos = found.start()
-            newline = chunk.find(b"\n", pos)
-            stop = end if newline < 0 else newline + 1
-            if not dropping:
-                size += (end if newline < 0 else newline) - pos
-                if size > max_bytes:
-                    dropping, size = True, 0
-                    parts.clear()
-                else:
-                    parts.append(chunk[pos:stop])
-            pos = stop
-            if newline >= 0:
-                line = b"".join(parts)
-                if dropping or line.strip():
-                    yield number, None if dropping else line
-                parts.clear()
-                size, dropping = 0, False
-                number += 1
-    if dropping:
-        yield number, None
-    elif parts and (line := b"".join(parts)).strip():
-        yield number, line
 
 
 @contextlib.contextmanager
@@ -202,10 +58,12 @@ def atomic_output(url: str) -> Iterator[IO[bytes]]:
     go through fsspec, whose object stores publish a file only when it is closed.
     """
     if not is_local(url):
+        import fsspec
+
         with fsspec.open(url, "wb", compression="infer") as remote:
             yield remote
         return
-    path = _local_path(url)
+    path = local_path(url)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     _clean_stale(folder, os.path.basename(path))
@@ -239,13 +97,32 @@ def expand_inputs(url: str) -> list[str]:
     Folders are searched recursively for ``*.jsonl``, ``*.jsonl.gz``, ``*.json`` and
     ``*.parquet``; the result is sorted, so runs are repeatable.
     """
+    if is_local(url):
+        return _local_inputs(url)
+    import fsspec
+
     fs, root = fsspec.core.url_to_fs(url)
     if not fs.isdir(root):
         if not fs.exists(root):
             raise FileNotFoundError(f"no such file or folder: {url}")
         return [url]
     found = sorted(p for p in fs.find(root) if p.endswith(DATA_SUFFIXES))
-    return found if is_local(url) else [fs.unstrip_protocol(p) for p in found]
+    return [fs.unstrip_protocol(p) for p in found]
+
+
+def _local_inputs(url: str) -> list[str]:
+    """``expand_inputs`` of a local path: the found files' absolute paths."""
+    root = local_path(url)
+    if not os.path.isdir(root):
+        if not os.path.exists(root):
+            raise FileNotFoundError(f"no such file or folder: {url}")
+        return [url]
+    found = (
+        os.path.join(folder, name)
+        for folder, _, names in os.walk(os.path.join(os.getcwd(), root), followlinks=True)
+        for name in names
+    )
+    return sorted(p for p in found if p.endswith(DATA_SUFFIXES))
 
 
 def source_problem(given: str, file: str) -> str | None:
@@ -294,7 +171,7 @@ def staged_folder(url: str, *, replace_any: bool = False) -> Iterator[str]:
     if not is_local(url):
         yield url
         return
-    target = os.path.abspath(_local_path(url))
+    target = os.path.abspath(local_path(url))
     theirs = os.path.isdir(target) and os.listdir(target)
     if theirs and not replace_any and not os.path.exists(os.path.join(target, OUTPUT_MARK)):
         raise WriteError(
@@ -365,7 +242,7 @@ def locked(url: str) -> Iterator[None]:
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
-    path = _local_path(url)
+    path = local_path(url)
     lock = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.lock")
     os.makedirs(os.path.dirname(lock), exist_ok=True)
     with open(lock, "a") as handle:

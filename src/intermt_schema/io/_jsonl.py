@@ -16,7 +16,8 @@ import msgspec
 from .._errors import SchemaError
 from ..schema._structs import DialogueTree, decode_tree, stamped
 from ..validation._pointers import pointer_from_msgspec
-from ._fs import DEFAULT_MAX_RECORD_BYTES, atomic_output, iter_lines, reading, too_large_text
+from ._fs import atomic_output, reading
+from ._input import DEFAULT_MAX_RECORD_BYTES, iter_lines, too_large_text
 
 __all__ = ["read_jsonl", "write_jsonl"]
 

@@ -22,7 +22,8 @@ from ..schema._structs import DialogueTree
 from ..validation._images import MediaEmbedder
 from ..validation._pointers import pointer_from_msgspec
 from ._arrow import arrow_schema, row_to_tree, to_rows
-from ._fs import DEFAULT_MAX_RECORD_BYTES, atomic_output, open_input, reading, too_large_text
+from ._fs import atomic_output, reading
+from ._input import DEFAULT_MAX_RECORD_BYTES, open_input, too_large_text
 
 __all__ = [
     "GROUP_IMAGE_BYTES",

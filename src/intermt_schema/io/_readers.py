@@ -23,14 +23,8 @@ from ..validation._report import Issue, RecordResult, Report, unreadable
 from ..validation._rules import DEFAULT_OPTIONS, RULES, ValidationOptions, rule_issue
 from ..validation._structural import decode_and_validate
 from ._arrow import row_to_tree
-from ._fs import (
-    DEFAULT_MAX_RECORD_BYTES,
-    expand_inputs,
-    is_local,
-    iter_lines,
-    source_problem,
-    too_large_text,
-)
+from ._fs import expand_inputs, is_local, source_problem
+from ._input import DEFAULT_MAX_RECORD_BYTES, iter_lines, too_large_text
 from ._parquet import iter_rows
 
 __all__ = [

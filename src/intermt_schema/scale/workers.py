@@ -1,6 +1,6 @@
 """``intermt convert --workers N``: chunks of JSON lines go to worker processes, which
-validate and convert them with :mod:`intermt_schema.scale.batches`; the parent writes the
-results in input order and accounts for every record.
+validate them and write the accepted trees' records as JSON Lines; the parent only
+reads, accounts for every record, and writes the workers' output in input order.
 
 At most ``2 * workers`` chunks are in flight, so memory stays bounded whatever the
 input size.
@@ -16,69 +16,90 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
-
-import msgspec
+from typing import Any, NamedTuple
 
 from .._errors import IntermtError
-from ..formats._registry import LossReport
-from ..io._fs import expand_inputs, iter_lines
+from ..formats._registry import LossReport, get_format
+from ..io._fs import expand_inputs
+from ..io._input import iter_lines
+from ..io._json_records import json_lines
 from ..io._readers import DEFAULT_MAX_RECORD_BYTES, TreeIds, file_failure, line_result
-from ..schema._structs import DialogueTree, decode_tree
+from ..schema._structs import DialogueTree, decode_tree, encode_tree
 from ..validation._report import Issue, RecordResult, Report
 from ..validation._rules import ValidationOptions
-from .batches import convert_batch, validate_batch
 
-__all__ = ["CHUNK_LINES", "Account", "Chunk", "parallel_records", "parallel_trees"]
+__all__ = ["CHUNK_LINES", "Account", "Chunk", "Done", "parallel_records", "parallel_trees"]
 
 CHUNK_LINES = 256
 
 
-Chunk = dict[str, list[Any]]
+class Chunk(NamedTuple):
+    """Up to ``CHUNK_LINES`` lines of one file, with their line numbers."""
+
+    source: str
+    numbers: list[int]
+    lines: list[bytes]
 
 
-_issues = msgspec.json.Decoder(list[Issue])
+class Done(NamedTuple):
+    """A worker's result for a chunk: for each line, ``(line, tree id, issues, end)``,
+    where ``end`` is the offset in ``output`` after the tree's output; ``output``, the
+    accepted trees' records (or the trees themselves) as JSON Lines; ``loss``, what
+    the records could not express."""
 
-
-def _empty() -> Chunk:
-    return {"text": [], "source": [], "line": []}
+    trees: list[tuple[int, str | None, list[Issue], int]]
+    output: bytes
+    loss: LossReport
 
 
 def _chunks(url: str, max_bytes: int) -> Iterator[tuple[Chunk, list[RecordResult]]]:
-    """Chunks of ``{"text", "source", "line"}`` of one file each, with the problems met
-    while reading them: lines too long to hold, and files that cannot be listed or read
-    to the end (after the lines that could be read)."""
+    """The chunks of every file, with the problems met while reading them: lines too
+    long to hold, and files that cannot be listed or read to the end (after the lines
+    that could be read)."""
     try:
         files = expand_inputs(url)
     except Exception as exc:  # any fsspec backend error, as validate_path reports it
-        yield _empty(), [file_failure(url, "open", exc)]
+        yield Chunk(url, [], []), [file_failure(url, "open", exc)]
         return
     for file in files:
-        chunk, problems = _empty(), []
+        chunk, problems = Chunk(file, [], []), []
         try:
             for number, line in iter_lines(file, max_bytes):
                 if line is None:
                     problems.append(line_result(None, ValidationOptions(), file, number, max_bytes))
                     continue
-                chunk["text"].append(line)
-                chunk["source"].append(file)
-                chunk["line"].append(number)
-                if len(chunk["text"]) == CHUNK_LINES:
+                chunk.numbers.append(number)
+                chunk.lines.append(line)
+                if len(chunk.lines) == CHUNK_LINES:
                     yield chunk, problems
-                    chunk, problems = _empty(), []
+                    chunk, problems = Chunk(file, [], []), []
         except Exception as exc:  # a truncated archive: keep what was read, report the file
             problems.append(file_failure(file, "read", exc))
-        if chunk["text"] or problems:
+        if chunk.lines or problems:
             yield chunk, problems
 
 
-def _work(task: tuple[str | None, Chunk, ValidationOptions, dict[str, Any]]) -> Chunk:
+def _work(task: tuple[str | None, Chunk, ValidationOptions, dict[str, Any]]) -> Done:
+    """Validate a chunk's lines, and write the records of the accepted trees in
+    ``target``'s format (``None``: the trees, canonical)."""
     target, chunk, options, export_options = task
-    if target is None:
-        result: Chunk = validate_batch(chunk, options)
-    else:
-        result = convert_batch(chunk, target, options, **export_options)
-    return result
+    build = None if target is None else get_format(target).records
+    loss = LossReport(format=target or "jsonl")
+    trees: list[tuple[int, str | None, list[Issue], int]] = []
+    output: list[bytes] = []
+    end = 0
+    for number, line in zip(chunk.numbers, chunk.lines, strict=True):
+        result = line_result(line, options, chunk.source, number, DEFAULT_MAX_RECORD_BYTES)
+        tree = result.tree
+        if tree is not None and result.report.ok:
+            if build is None:
+                made = [encode_tree(tree) + b"\n"]
+            else:
+                made = list(json_lines(build([tree], loss, **export_options)))
+            output.extend(made)
+            end += sum(map(len, made))
+        trees.append((number, tree.id if tree is not None else None, result.report.issues, end))
+    return Done(trees, b"".join(output), loss)
 
 
 def _die_with_parent() -> None:
@@ -90,11 +111,11 @@ def _die_with_parent() -> None:
             libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _in_order(tasks: Iterable[tuple[Any, Any]], workers: int) -> Iterator[tuple[Any, Any, Chunk]]:
+def _in_order(tasks: Iterable[tuple[Any, Any]], workers: int) -> Iterator[tuple[Any, Any, Done]]:
     """``(task, extra, result)`` for each ``(task, extra)``, in order, with at most
     ``2 * workers`` tasks in flight. A worker that dies (killed, out of memory) ends
     the run with an ``IntermtError``, never a hang or a traceback."""
-    pending: deque[tuple[Any, Any, Future[Chunk]]] = deque()
+    pending: deque[tuple[Any, Any, Future[Done]]] = deque()
     try:
         with ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent) as pool:
             for task, extra in tasks:
@@ -117,39 +138,46 @@ Account = Any
 """``(result, accepted)`` -> None: counts and reports one record (``cli._accounting``)."""
 
 
-def _rows(
+def _output(
     url: str,
     target: str | None,
     options: ValidationOptions,
     export_options: dict[str, Any],
     workers: int,
     account: Account,
-) -> Iterator[tuple[Chunk, int]]:
-    """Each output row as ``(columns, index)``, after its tree has been accounted for."""
+    loss: LossReport,
+) -> Iterator[bytes]:
+    """The accepted trees' output, as blocks of JSON Lines in input order, after each
+    record read has been accounted for; the workers' losses are merged into ``loss``."""
     tree_ids = TreeIds()
     tasks = (
         ((target, chunk, options, export_options), problems)
         for chunk, problems in _chunks(url, DEFAULT_MAX_RECORD_BYTES)
     )
-    for (_, chunk, _, _), problems, out in _in_order(tasks, workers):
+    for (_, chunk, _, _), problems, done in _in_order(tasks, workers):
+        loss.merge(done.loss)
         # problems go where one process meets them: by line, then the file's own
         by_line = deque(sorted((p for p in problems if p.line is not None), key=_line))
-        raw = dict(zip(chunk["line"], chunk["text"], strict=True))  # a chunk is one file's
-        seen: tuple[str, int] | None = None
-        for i, (source, line) in enumerate(zip(out["source"], out["line"], strict=True)):
-            if (source, line) != seen:
-                seen = (source, line)
-                while by_line and _line(by_line[0]) < line:
-                    account(by_line.popleft(), False)
-                report = Report(_issues.decode(out["issues"][i]))
-                tree_id = out["id"][i]
-                if tree_id is not None:
-                    duplicate = tree_ids.check(tree_id, source, line, options)
-                    if duplicate is not None:
-                        report.issues.append(duplicate)
-                result = RecordResult(source, line, None, report, raw.get(line))
-                account(result, report.ok)
-            yield out, i
+        kept, start, previous = [], 0, 0  # output[start:] is kept; the tree's begins at previous
+        for number, tree_id, issues, end in done.trees:
+            while by_line and _line(by_line[0]) < number:
+                account(by_line.popleft(), False)
+            report = Report(issues)
+            accepted = tree_id is not None and report.ok
+            if tree_id is not None:
+                duplicate = tree_ids.check(tree_id, chunk.source, number, options)
+                if duplicate is not None:
+                    report.issues.append(duplicate)
+            raw = None
+            if not report.ok:
+                raw = chunk.lines[chunk.numbers.index(number)]
+            account(RecordResult(chunk.source, number, None, report, raw), report.ok)
+            if accepted and not report.ok:  # a duplicate id that options make an error
+                kept.append(done.output[start:previous])
+                start = end
+            previous = end
+        kept.append(done.output[start:])
+        yield from kept
         for problem in [*by_line, *(p for p in problems if p.line is None)]:
             account(problem, False)
 
@@ -166,23 +194,18 @@ def parallel_records(
     workers: int,
     account: Account,
     loss: LossReport,
-) -> Iterator[msgspec.Raw]:
-    """The target format's records of every accepted tree, encoded, in input order;
-    what they could not express is counted in ``loss``."""
-    for out, i in _rows(url, target, options, export_options, workers, account):
-        loss.dropped.update(msgspec.json.decode(out["dropped"][i]))
-        loss.changed.update(msgspec.json.decode(out["changed"][i]))
-        loss.images += out["images"][i]
-        record = out["record"][i]
-        if record is not None:
-            yield msgspec.Raw(record.encode())
+) -> Iterator[bytes]:
+    """The target format's records of every accepted tree, as blocks of JSON Lines in
+    input order (see ``write_records``); what they could not express is counted in
+    ``loss``."""
+    return _output(url, target, options, export_options, workers, account, loss)
 
 
 def parallel_trees(
     url: str, options: ValidationOptions, workers: int, account: Account
 ) -> Iterator[DialogueTree]:
     """Every accepted tree, validated in the workers, in input order."""
-    for out, i in _rows(url, None, options, {}, workers, account):
-        tree = out["tree"][i]
-        if tree is not None:
-            yield decode_tree(tree.encode())
+    trees = _output(url, None, options, {}, workers, account, LossReport(format="jsonl"))
+    for block in trees:
+        for line in block.splitlines():
+            yield decode_tree(line)

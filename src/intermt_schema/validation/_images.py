@@ -15,6 +15,7 @@ import os
 import posixpath
 import re
 import stat
+import time
 import warnings
 from dataclasses import dataclass
 
@@ -42,6 +43,10 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
+"""A path of these characters, without ``..``, is certainly safe (the common case)."""
+
+
 @dataclass(frozen=True)
 class ImageLimits:
     """Bounds applied when image files are opened.
@@ -63,6 +68,8 @@ def path_problem(path: str) -> tuple[str, str] | None:
     >>> path_problem("https://x/y.png")[0]
     'image.path_is_url'
     """
+    if _PLAIN.fullmatch(path) and ".." not in path:
+        return None
     if path == "":
         return "image.no_source", "the image path is empty"
     if path.startswith(("/", "\\")) or _DRIVE.match(path):
@@ -137,14 +144,13 @@ def _resolved(root: str, path: str) -> tuple[str, tuple[str, str] | None]:
     problem = path_problem(path)
     if problem:
         return "", problem
-    real_root = _real(root)
-    folder, _, name = f"{real_root}/{path}".rpartition("/")  # path_problem: POSIX, relative
-    full = f"{_real(folder)}/{name}"  # folders resolved once per run (cached)
-    try:
-        if stat.S_ISLNK(os.lstat(full).st_mode):
-            full = os.path.realpath(full)
-    except OSError:  # missing: it cannot lead anywhere
-        pass
+    epoch = int(time.monotonic() / FRESH_SECONDS)
+    real_root = _Folder.known(root, epoch).real
+    folder_path, _, name = f"{real_root}/{path}".rpartition("/")  # path_problem: POSIX
+    folder = _Folder.known(folder_path, epoch)
+    full = f"{folder.real}/{name}"
+    if folder.holds_link(name):
+        full = os.path.realpath(full)
     if full != real_root and not full.startswith(real_root.rstrip(os.sep) + os.sep):
         return full, ("image.escapes_root", f"image path {path!r} links outside the dataset root")
     return full, None
@@ -155,9 +161,49 @@ def is_local_root(root: str) -> bool:
     return "://" not in root or root.startswith("file://")
 
 
-@functools.lru_cache(maxsize=4096)
-def _real(root: str) -> str:
-    return os.path.realpath(root.removeprefix("file://"))
+FRESH_SECONDS = 2.0
+"""What validation learns of a folder (its real path, which names in it are links)
+is used for at most this long, so a long-lived process sees the file system change."""
+
+
+class _Folder:
+    """A folder's real path, and which names in it are symlinks: asked of the file
+    system one name at a time (``lstat``) until the folder has been asked about
+    often, then listed once, keeping only the links' names (few, whatever the
+    folder's size).
+
+    >>> _Folder(os.getcwd()).holds_link("no such name")
+    False
+    """
+
+    LIST_AFTER = 256
+
+    def __init__(self, path: str) -> None:
+        self.real = os.path.realpath(path.removeprefix("file://"))
+        self.asked = 0
+        self.links: frozenset[str] | None = None
+
+    @staticmethod
+    @functools.lru_cache(maxsize=4096)
+    def known(path: str, epoch: int) -> _Folder:
+        """The folder as learnt in this ``epoch`` (see :data:`FRESH_SECONDS`)."""
+        return _Folder(path)
+
+    def holds_link(self, name: str) -> bool:
+        if self.links is not None:
+            return name in self.links
+        self.asked += 1
+        if self.asked > self.LIST_AFTER:
+            try:
+                with os.scandir(self.real) as entries:
+                    self.links = frozenset(e.name for e in entries if e.is_symlink())
+            except OSError:  # not a folder: nothing in it leads anywhere
+                self.links = frozenset()
+            return name in self.links
+        try:
+            return stat.S_ISLNK(os.lstat(f"{self.real}/{name}").st_mode)
+        except OSError:  # missing: it cannot lead anywhere
+            return False
 
 
 def _read_under_root(

@@ -1,0 +1,178 @@
+"""Reading inputs: files opened for streaming (gzip guarded against bombs), and
+split into bounded lines.
+
+>>> from ._fs import atomic_output
+>>> with atomic_output("memory://doc/lines.txt") as f:
+...     _ = f.write(b"one\\n\\ntwo\\n")
+>>> list(iter_lines("memory://doc/lines.txt"))
+[(1, b'one\\n'), (3, b'two\\n')]
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from .._errors import ReadError
+from ._fs import is_local, local_path
+
+__all__ = [
+    "DEFAULT_MAX_RECORD_BYTES",
+    "FREE_INFLATION",
+    "MAX_INFLATION",
+    "iter_lines",
+    "open_input",
+    "too_large_text",
+]
+
+MAX_INFLATION = 200
+"""A gzip input may decompress to at most this many times its compressed size..."""
+FREE_INFLATION = 16 << 20
+"""...once past this many decompressed bytes; beyond, it is refused as a bomb."""
+
+
+def open_input(url: str) -> Any:
+    """Open ``url`` for binary reading, decompressing by suffix (``.gz``, ``.bz2``...).
+
+    A gzip file that inflates more than :data:`MAX_INFLATION` times its size (past
+    :data:`FREE_INFLATION` bytes) raises ``ReadError`` while it is read, so a small
+    file cannot make a reader scan gigabytes.
+    """
+    local = is_local(url) and not url.endswith(_OTHER_COMPRESSIONS)
+    if local and not url.endswith(".gz"):
+        return open(local_path(url), "rb")
+    if local:
+        raw = _Counted(open(local_path(url), "rb"))  # noqa: SIM115
+    else:
+        import fsspec  # local files are read without it, which spares its import
+
+        if fsspec.utils.infer_compression(url) != "gzip":
+            return fsspec.open(url, "rb", compression="infer").open()
+        raw = _Counted(fsspec.open(url, "rb").open())
+    return io.BufferedReader(_Inflating(url, raw), buffer_size=1 << 16)
+
+
+_OTHER_COMPRESSIONS = (".bz2", ".xz", ".lzma", ".zst", ".zip", ".lz4", ".sz", ".snappy")
+"""Suffixes fsspec decompresses besides ``.gz`` (read through fsspec, even locally)."""
+
+
+class _Counted:
+    """A binary file that counts the bytes read from it."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw, self.count = raw, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self.raw.read(size)
+        self.count += len(data)
+        return data
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class _Inflating(io.RawIOBase):
+    """The decompressed bytes of a gzip file, refused past the inflation limit."""
+
+    def __init__(self, url: str, raw: _Counted) -> None:
+        super().__init__()
+        self.url, self.raw, self.out = url, raw, 0
+        self.gzip = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[call-overload]
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.gzip.read(len(buffer))
+        buffer[: len(data)] = data
+        self.out += len(data)
+        if self.out > FREE_INFLATION and self.out > MAX_INFLATION * max(self.raw.count, 1):
+            raise ReadError(
+                f"{self.url} inflates more than {MAX_INFLATION} times its compressed size; "
+                "refused as a decompression bomb"
+            )
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.gzip.close()
+            self.raw.close()
+        super().close()
+
+
+DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
+"""A record (a line, a Parquet row, an element of a JSON array) longer than this is
+refused as too large, unread."""
+
+
+def too_large_text(max_bytes: int) -> str:
+    """What a reader says of a record over the size limit.
+
+    >>> too_large_text(10)
+    'the record is longer than 10 bytes'
+    """
+    return f"the record is longer than {max_bytes} bytes"
+
+
+_CONTENT = re.compile(rb"[^ \t\r\n\f\v]")
+READ_CHUNK = 1 << 20
+
+
+def iter_lines(
+    url: str, max_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[tuple[int, bytes | None]]:
+    """Yield ``(line_number, line)`` for each non-blank line, from its first non-blank
+    byte; ``None`` for a line longer than ``max_bytes``, which is skipped without being
+    held in memory.
+
+    The file is read in chunks, and runs of blank lines are counted and skipped by
+    C-level searches, so a file of millions of empty lines takes as long as reading it.
+    """
+    with open_input(url) as f:
+        yield from _split_lines(iter(lambda: f.read(READ_CHUNK), b""), max_bytes)
+
+
+def _split_lines(chunks: Iterator[bytes], max_bytes: int) -> Iterator[tuple[int, bytes | None]]:
+    """The non-blank lines of a byte stream given in chunks (see ``iter_lines``).
+
+    >>> list(_split_lines(iter([b"a\\n\\n  \\nb", b"c\\nxxxxx\\n"]), 3))
+    [(1, b'a\\n'), (4, b'bc\\n'), (5, None)]
+    """
+    number = 1  # the line the cursor is in
+    parts: list[bytes] = []  # the current line so far, once it has content
+    size = 0
+    dropping = False  # the current line is too long: skip to its end
+    for chunk in chunks:
+        pos, end = 0, len(chunk)
+        while pos < end:
+            if not parts and not dropping:
+                found = None if pos == 0 and chunk.isspace() else _CONTENT.search(chunk, pos)
+                if found is None:
+                    number += chunk.count(b"\n", pos)
+                    break
+                number += chunk.count(b"\n", pos, found.start())
+                pos = found.start()
+            newline = chunk.find(b"\n", pos)
+            stop = end if newline < 0 else newline + 1
+            if not dropping:
+                size += (end if newline < 0 else newline) - pos
+                if size > max_bytes:
+                    dropping, size = True, 0
+                    parts.clear()
+                else:
+                    parts.append(chunk[pos:stop])
+            pos = stop
+            if newline >= 0:
+                line = b"".join(parts)
+                if dropping or line.strip():
+                    yield number, None if dropping else line
+                parts.clear()
+                size, dropping = 0, False
+                number += 1
+    if dropping:
+        yield number, None
+    elif parts and (line := b"".join(parts)).strip():
+        yield number, line
