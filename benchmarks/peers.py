@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -145,12 +146,14 @@ def main() -> None:
               t["publish"], t["datasets"], ">= 1x")  # fmt: skip
 
     if "workers" in sections:
+        # as for an installed package, whose modules pip compiles: bytecode is cached
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
         def command(workers: int) -> Callable[[], object]:
             return lambda: subprocess.run(
                 [sys.executable, "-m", "intermt_schema.cli", "convert", str(corpus), "--to",
                  "sharegpt", "-o", str(work / f"w{workers}.json"), "--workers", str(workers),
-                 "-q"], check=True, capture_output=True,
+                 "-q"], check=True, capture_output=True, env=env,
             )  # fmt: skip
 
         t = alternate({"two": command(2), "one": command(1)}, args.repeats)

@@ -175,7 +175,8 @@ def test_links_out_of_the_root_are_caught_however_often_a_folder_is_asked(
 
     # the early link is found by lstat, the late one in the folder's listing
     assert escapes(["early.png", *names, "late.png"]) == [0, len(names) + 1]
-    listed = _images._Folder.known(str(images), int(clock[0] / _images.FRESH_SECONDS))
+    epoch = int(clock[0] / _images.FRESH_SECONDS)
+    listed = _images._Folder.known(str(tmp_path / "data"), "images", epoch)
     assert listed.links == {"early.png", "late.png"}
     # a link made later is seen once what was learnt of the folder is no longer fresh
     (images / names[0]).unlink()

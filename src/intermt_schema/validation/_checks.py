@@ -57,13 +57,11 @@ def _check_content(tree: DialogueTree, out: IssueCollector, options: ValidationO
             if held is None:
                 continue  # reasoning and tool calls: text and JSON, nothing to open
             field, ref = held
-            kind = "image" if field == "image" else "media"
-            where = f"/nodes/{i}/content/{j}/{field}"
             found = _file_problems(ref, field, options, local_root, check_files)
             for code, (suffix, text) in found:  # a video's problems are named as such
-                out.add(
-                    code.replace("image", kind, 1), where + suffix, text.replace("image", field, 1)
-                )
+                kind = "image" if field == "image" else "media"
+                where = f"/nodes/{i}/content/{j}/{field}{suffix}"
+                out.add(code.replace("image", kind, 1), where, text.replace("image", field, 1))
         if node.role == "tool":
             by_id = by_id or {n.id: n for n in tree.nodes}
             _check_tool_result(by_id, i, node, out)

@@ -144,16 +144,20 @@ def _resolved(root: str, path: str) -> tuple[str, tuple[str, str] | None]:
     problem = path_problem(path)
     if problem:
         return "", problem
-    epoch = int(time.monotonic() / FRESH_SECONDS)
-    real_root = _Folder.known(root, epoch).real
-    folder_path, _, name = f"{real_root}/{path}".rpartition("/")  # path_problem: POSIX
-    folder = _Folder.known(folder_path, epoch)
+    folder_path, _, name = path.rpartition("/")  # path_problem: POSIX
+    folder = _Folder.known(root, folder_path, int(time.monotonic() / FRESH_SECONDS))
     full = f"{folder.real}/{name}"
+    inside = folder.inside
     if folder.holds_link(name):
         full = os.path.realpath(full)
-    if full != real_root and not full.startswith(real_root.rstrip(os.sep) + os.sep):
+        inside = _under(full, folder.root)
+    if not inside:
         return full, ("image.escapes_root", f"image path {path!r} links outside the dataset root")
     return full, None
+
+
+def _under(path: str, real_root: str) -> bool:
+    return path == real_root or path.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 def is_local_root(root: str) -> bool:
@@ -167,27 +171,30 @@ is used for at most this long, so a long-lived process sees the file system chan
 
 
 class _Folder:
-    """A folder's real path, and which names in it are symlinks: asked of the file
-    system one name at a time (``lstat``) until the folder has been asked about
-    often, then listed once, keeping only the links' names (few, whatever the
-    folder's size).
+    """A folder under a root: its real path, whether that stays under the root's, and
+    which names in it are symlinks, asked of the file system one name at a time
+    (``lstat``) until the folder has been asked about often, then listed once,
+    keeping only the links' names (few, whatever the folder's size).
 
-    >>> _Folder(os.getcwd()).holds_link("no such name")
-    False
+    >>> folder = _Folder(os.getcwd(), "")
+    >>> folder.inside, folder.holds_link("no such name")
+    (True, False)
     """
 
     LIST_AFTER = 256
 
-    def __init__(self, path: str) -> None:
-        self.real = os.path.realpath(path.removeprefix("file://"))
+    def __init__(self, root: str, folder: str) -> None:
+        self.root = os.path.realpath(root.removeprefix("file://"))
+        self.real = os.path.realpath(f"{self.root}/{folder}") if folder else self.root
+        self.inside = _under(self.real, self.root)
         self.asked = 0
         self.links: frozenset[str] | None = None
 
     @staticmethod
     @functools.lru_cache(maxsize=4096)
-    def known(path: str, epoch: int) -> _Folder:
-        """The folder as learnt in this ``epoch`` (see :data:`FRESH_SECONDS`)."""
-        return _Folder(path)
+    def known(root: str, folder: str, epoch: int) -> _Folder:
+        """``folder`` of ``root`` as learnt in this ``epoch`` (see :data:`FRESH_SECONDS`)."""
+        return _Folder(root, folder)
 
     def holds_link(self, name: str) -> bool:
         if self.links is not None:
