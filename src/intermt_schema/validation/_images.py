@@ -216,10 +216,11 @@ class _Folder:
 def _read_under_root(
     path: str, root: str, limits: ImageLimits
 ) -> tuple[bytes | None, tuple[str, str] | None]:
-    """Read ``root/path`` if it exists and stays under ``root`` once links are resolved."""
-    import fsspec
-
+    """Read ``root/path`` if it exists and stays under ``root`` once links are resolved;
+    at most ``limits.max_bytes + 1`` bytes, so that a larger file shows it is."""
     if "://" in root and not root.startswith("file://"):
+        import fsspec
+
         fs, base = fsspec.core.url_to_fs(root)
         full = posixpath.join(base, path)
         if not fs.exists(full):
@@ -230,7 +231,12 @@ def _read_under_root(
     if real is None:
         return None, problem
     with open(real, "rb") as f:
-        return f.read(limits.max_bytes + 1), None
+        # a read of n bytes allocates n: ask for the file's size, not the limit
+        data = f.read(min(os.fstat(f.fileno()).st_size, limits.max_bytes) + 1)
+        extra = f.read(1) if len(data) <= limits.max_bytes else b""
+        if extra:  # it grew while read: read on, up to the limit and a byte
+            data += extra + f.read(limits.max_bytes - len(data))
+        return data, None
 
 
 def check_image(
