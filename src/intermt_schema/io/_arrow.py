@@ -60,7 +60,7 @@ def _pa() -> Any:
 class _Node:
     """One schema position: its Arrow type, HF feature, and value converters."""
 
-    __slots__ = ("arrow", "feature", "from_arrow", "to_arrow", "triggers")
+    __slots__ = ("arrow", "feature", "floats", "from_arrow", "to_arrow", "triggers")
 
     def __init__(
         self,
@@ -74,6 +74,8 @@ class _Node:
         self.to_arrow, self.from_arrow = to_arrow, from_arrow
         # keys whose presence in a dict means ``to_arrow`` has work to do (None: always)
         self.triggers = triggers
+        # ``(name, name_real)`` when all ``to_arrow`` does is move a float to name_real
+        self.floats: tuple[str, str] | None = None
 
 
 def _value(arrow: Any, dtype: str) -> _Node:
@@ -92,9 +94,17 @@ def _json_text() -> _Node:
 def _list(inner: _Node) -> _Node:
     to_a, from_a, triggers = inner.to_arrow, inner.from_arrow, inner.triggers
 
+    floats = inner.floats
+
     def to_arrow(items: Any) -> Any:
         if items is None:
             return None
+        if floats is not None:  # ratings: the one conversion, inlined
+            name, real = floats
+            for x in items:
+                if type(x.get(name)) is float:
+                    x[real] = x.pop(name)
+            return items
         if triggers is None:
             return [to_a(x) for x in items]  # type: ignore[misc]
         for x in items:  # dicts are converted in place; most need nothing
@@ -153,7 +163,10 @@ def _struct(fields: dict[str, _Node], drop_null: frozenset[str]) -> _Node:
         return value
 
     triggers = frozenset(name for name, _ in to_fns)
-    return _Node(arrow, feature, to_arrow if to_fns else None, from_arrow, triggers)
+    node = _Node(arrow, feature, to_arrow if to_fns else None, from_arrow, triggers)
+    if len(to_fns) == 1 and to_fns[0][0] in groups:  # a score's columns: on this struct
+        node.floats = fields[to_fns[0][0]].floats
+    return node
 
 
 def _number(name: str) -> _Node:
@@ -173,6 +186,7 @@ def _number(name: str) -> _Node:
             value[name] = number
 
     node = _Node(None, None, to_arrow, from_arrow, frozenset({name}))
+    node.floats = (name, real)
     node.arrow = {name: pa.int64(), real: pa.float64()}
     node.feature = {name: {"dtype": "int64", "_type": "Value"},
                     real: {"dtype": "float64", "_type": "Value"}}  # fmt: skip
