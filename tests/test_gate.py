@@ -157,13 +157,20 @@ def test_data_files_that_link_outside_or_are_not_regular_files_are_not_read(
     (tmp_path / "passwd.jsonl").write_text('{"id": "secret", "nodes": []}\n')
     (folder / "linked.jsonl").symlink_to(tmp_path / "passwd.jsonl")
     os.mkfifo(folder / "pipe.jsonl")  # reading it would block forever
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "more.jsonl").write_text('{"id": "far", "nodes": []}\n')
+    (folder / "far").symlink_to(tmp_path / "elsewhere")  # a folder outside
+    (folder / "nested").mkdir()
+    for k in range(2):  # two loops back: listing them would never end
+        (folder / "nested" / f"loop{k}").symlink_to(folder)
     rejects = tmp_path / "rejects.jsonl"
     code, text = run("validate", str(folder), "--rejects", str(rejects))
     assert code == 1
     assert "linked.jsonl: error file.unreadable" in text and "leads outside the folder" in text
     assert "pipe.jsonl: error file.unreadable" in text and "not a regular file" in text
+    assert "far: error file.unreadable" in text and "far" not in rejects.read_text()
     assert "secret" not in rejects.read_text()
-    assert "6 records read: 6 accepted, 0 rejected" in text
+    assert "6 records read: 6 accepted, 0 rejected" in text  # the examples, once
     code, _ = run("convert", str(folder / "pipe.jsonl"), "--to", "jsonl",
                   "-o", str(tmp_path / "o.jsonl"))  # fmt: skip
     assert code == 2

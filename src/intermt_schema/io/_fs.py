@@ -111,18 +111,30 @@ def expand_inputs(url: str) -> list[str]:
 
 
 def _local_inputs(url: str) -> list[str]:
-    """``expand_inputs`` of a local path: the found files' absolute paths."""
+    """``expand_inputs`` of a local path: the found files' absolute paths. Links to
+    folders are followed inside the folder given, each real folder once (a link loop
+    ends); a link to a folder outside is listed itself, for ``source_problem`` to
+    refuse."""
     root = local_path(url)
     if not os.path.isdir(root):
         if not os.path.exists(root):
             raise FileNotFoundError(f"no such file or folder: {url}")
         return [url]
-    found = (
-        os.path.join(folder, name)
-        for folder, _, names in os.walk(os.path.join(os.getcwd(), root), followlinks=True)
-        for name in names
-    )
-    return sorted(p for p in found if p.endswith(DATA_SUFFIXES))
+    top = os.path.join(os.getcwd(), root)
+    real_top = os.path.realpath(top)
+    seen: set[str] = set()
+    found: list[str] = []
+    for folder, folders, names in os.walk(top, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen or os.path.commonpath([real, real_top]) != real_top:
+            if real not in seen:
+                found.append(folder)  # a link out of the folder: refused, not walked
+            folders.clear()
+            continue
+        seen.add(real)
+        folders.sort()  # the same route to each folder in every run
+        found += (os.path.join(folder, name) for name in names if name.endswith(DATA_SUFFIXES))
+    return sorted(found)
 
 
 def source_problem(given: str, file: str) -> str | None:
