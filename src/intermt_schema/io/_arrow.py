@@ -74,7 +74,7 @@ class _Node:
         self.to_arrow, self.from_arrow = to_arrow, from_arrow
         # keys whose presence in a dict means ``to_arrow`` has work to do (None: always)
         self.triggers = triggers
-        # ``(name, name_real)`` when all ``to_arrow`` does is move a float to name_real
+        # ``(name, name_real)`` when ``to_arrow`` moves a float from name to name_real
         self.floats: tuple[str, str] | None = None
 
 
@@ -93,22 +93,18 @@ def _json_text() -> _Node:
 
 def _list(inner: _Node) -> _Node:
     to_a, from_a, triggers = inner.to_arrow, inner.from_arrow, inner.triggers
-
-    floats = inner.floats
+    name, real = inner.floats or ("", "")
+    rest = None if triggers is None else triggers - {name}  # what still needs to_a
 
     def to_arrow(items: Any) -> Any:
         if items is None:
             return None
-        if floats is not None:  # ratings: the one conversion, inlined
-            name, real = floats
-            for x in items:
-                if type(x.get(name)) is float:
-                    x[real] = x.pop(name)
-            return items
-        if triggers is None:
+        if rest is None:
             return [to_a(x) for x in items]  # type: ignore[misc]
         for x in items:  # dicts are converted in place; most need nothing
-            if not triggers.isdisjoint(x):
+            if name and type(x.get(name)) is float:  # a score, inlined (ratings)
+                x[real] = x.pop(name)
+            if not rest.isdisjoint(x):
                 to_a(x)  # type: ignore[misc]
         return items
 
@@ -164,8 +160,9 @@ def _struct(fields: dict[str, _Node], drop_null: frozenset[str]) -> _Node:
 
     triggers = frozenset(name for name, _ in to_fns)
     node = _Node(arrow, feature, to_arrow if to_fns else None, from_arrow, triggers)
-    if len(to_fns) == 1 and to_fns[0][0] in groups:  # a score's columns: on this struct
-        node.floats = fields[to_fns[0][0]].floats
+    scores = [fields[n].floats for n in groups if fields[n].floats is not None]
+    if len(scores) == 1:  # a score's columns, on this struct: a list may inline them
+        node.floats = scores[0]
     return node
 
 

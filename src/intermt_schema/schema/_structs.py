@@ -280,7 +280,7 @@ def lowest_version(tree: DialogueTree) -> str:
     ...     content=[ReasoningPart("hm")])]))
     '1.1'
     """
-    if tree.meta.dimension_sets is not None or any(type(r.score) is float for r in tree.ratings):
+    if tree.meta.dimension_sets is not None or float in {type(r.score) for r in tree.ratings}:
         return "1.2"
     for node in tree.nodes:
         if node.role == "tool" or node.tools is not None or node.tool_call_id is not None:
