@@ -249,6 +249,28 @@ def _with_video(line: str) -> str:
     return json.dumps(tree)
 
 
+@pytest.mark.parametrize("strict", [False, True])
+def test_validate_workers_reports_what_one_process_reports(strict: bool, tmp_path: Path) -> None:
+    # two files, so tree ids are compared across them; repeated ids are errors when strict
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text("\n".join((LINES * 60)[:300] + BAD) + "\n")
+    second.write_text("\n".join([*LINES, _with_video(LINES[0])]) + "\n\xff broken\n")
+    runs = []
+    for workers in ("1", "2"):
+        rejects = tmp_path / f"rejects{workers}.jsonl"
+        args = ["validate", str(first), str(second), "--workers", workers, "--format", "json"]
+        args += ["--rejects", str(rejects)] + (["--strict"] if strict else [])
+        out = io.StringIO()
+        assert main(args, out=out) == 1
+        runs.append((out.getvalue(), rejects.read_bytes()))
+    assert runs[0] == runs[1]
+    summary = json.loads(runs[1][0].splitlines()[-1])["summary"]
+    total = 300 + len(BAD) + len(LINES) + 2
+    assert summary["read"] == total == summary["accepted"] + summary["rejected"]
+    repeated = total - len(BAD) - 1 - len({json.loads(x)["id"] for x in LINES}) - 1
+    assert summary["rejected"] == len(BAD) + 1 + (repeated if strict else 0)
+
+
 def test_convert_workers_reports_a_truncated_gzip_as_one_process_does(tmp_path: Path) -> None:
     import gzip
 

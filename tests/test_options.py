@@ -91,6 +91,12 @@ def test_misused_convert_flags_exit_2_with_the_reason(
     assert not (tmp_path / "out.json").exists()
 
 
+def test_validate_refuses_workers_below_one(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run("validate", str(TREES), "--workers", "0")
+    assert code == 2
+    assert "--workers must be at least 1, not 0" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("name", "options", "message"),
     [

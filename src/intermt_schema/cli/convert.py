@@ -16,7 +16,6 @@ from .._errors import OptionError
 from ..formats._options import ASSISTANT_IMAGES, IMAGES, ExportOptions, LoadOptions
 from ..formats._records import split_options, write_records
 from ..formats._registry import Format, LossReport, available_formats, get_format
-from ..io._fs import expand_inputs
 from ..io._tables import LEVELS
 from ..validation._report import RecordResult
 from ..validation._rules import ValidationOptions
@@ -106,7 +105,7 @@ def convert(
     checks = ValidationOptions(images_root=root)
     tally = tally_for(quiet)
     per_file = images_root is None  # a folder's files each resolve images in their folder
-    if workers > 1 and not (from_name == "jsonl" and _all_jsonl(input)):
+    if workers > 1 and not (from_name == "jsonl" and _jsonl_only(input)):
         print("intermt: --workers applies to JSON Lines input; using one process", file=sys.stderr)
         workers = 1
     if workers > 1 and per_file and os.path.isdir(input.removeprefix("file://")):
@@ -131,11 +130,10 @@ def convert(
     return 1 if tally.failed else 0
 
 
-def _all_jsonl(url: str) -> bool:
-    try:
-        return all(f.endswith((".jsonl", ".jsonl.gz")) for f in expand_inputs(url))
-    except Exception:  # any fsspec backend error: the one-process path reports it
-        return False
+def _jsonl_only(url: str) -> bool:
+    from ..scale.workers import jsonl_only
+
+    return jsonl_only(url)
 
 
 def _convert_in_workers(

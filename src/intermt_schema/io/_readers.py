@@ -34,6 +34,7 @@ __all__ = [
     "TreeIds",
     "file_failure",
     "line_result",
+    "options_for",
     "row_result",
     "too_large_issue",
     "validate_path",
@@ -182,20 +183,28 @@ def _validate_files(
                 file, "read", "not a canonical data file (*.jsonl, *.jsonl.gz, *.parquet)"
             )
             continue
-        file_options = options
-        if options.images_root is None:
-            root = posixpath.dirname(file) if not is_local(file) else _local_dir(file)
-            file_options = dataclasses.replace(options, images_root=root)
         try:
-            yield from reader(file, file_options, max_record_bytes)
+            yield from reader(file, options_for(file, options), max_record_bytes)
         except Exception as exc:  # truncated archives, backend failures: report, go on
             yield file_failure(file, "read", exc)
 
 
-def _local_dir(path: str) -> str:
-    import os
+def options_for(file: str, options: ValidationOptions) -> ValidationOptions:
+    """The options a data file is validated with: without an images root, its images
+    resolve in the folder that holds it.
 
-    return os.path.dirname(os.path.abspath(path.removeprefix("file://")))
+    >>> options_for("s3://b/trees/x.jsonl", ValidationOptions()).images_root
+    's3://b/trees'
+    """
+    if options.images_root is not None:
+        return options
+    if is_local(file):
+        import os
+
+        root = os.path.dirname(os.path.abspath(file.removeprefix("file://")))
+    else:
+        root = posixpath.dirname(file)
+    return dataclasses.replace(options, images_root=root)
 
 
 def row_result(

@@ -23,12 +23,27 @@ from ..formats._registry import LossReport, get_format
 from ..io._fs import expand_inputs
 from ..io._input import iter_lines
 from ..io._json_records import json_lines
-from ..io._readers import DEFAULT_MAX_RECORD_BYTES, TreeIds, file_failure, line_result
+from ..io._readers import (
+    DEFAULT_MAX_RECORD_BYTES,
+    TreeIds,
+    file_failure,
+    line_result,
+    options_for,
+)
 from ..schema._structs import DialogueTree, decode_tree, encode_tree
 from ..validation._report import Issue, RecordResult, Report
 from ..validation._rules import ValidationOptions
 
-__all__ = ["CHUNK_LINES", "Account", "Chunk", "Done", "parallel_records", "parallel_trees"]
+__all__ = [
+    "CHUNK_LINES",
+    "Account",
+    "Chunk",
+    "Done",
+    "jsonl_only",
+    "parallel_records",
+    "parallel_trees",
+    "parallel_validate",
+]
 
 CHUNK_LINES = 256
 
@@ -80,11 +95,12 @@ def _chunks(url: str, max_bytes: int) -> Iterator[tuple[Chunk, list[RecordResult
 
 
 def _work(task: tuple[str | None, Chunk, ValidationOptions, dict[str, Any]]) -> Done:
-    """Validate a chunk's lines, and write the records of the accepted trees in
-    ``target``'s format (``None``: the trees, canonical)."""
+    """Validate a chunk's lines, and write the accepted trees in ``target``'s format:
+    a record format's records, the trees themselves for ``jsonl``, nothing for None."""
     target, chunk, options, export_options = task
     build = None if target is None else get_format(target).records
     loss = LossReport(format=target or "jsonl")
+    options = options_for(chunk.source, options)
     trees: list[tuple[int, str | None, list[Issue], int]] = []
     output: list[bytes] = []
     end = 0
@@ -92,7 +108,9 @@ def _work(task: tuple[str | None, Chunk, ValidationOptions, dict[str, Any]]) -> 
         result = line_result(line, options, chunk.source, number, DEFAULT_MAX_RECORD_BYTES)
         tree = result.tree
         if tree is not None and result.report.ok:
-            if build is None:
+            if target is None:
+                made = []
+            elif build is None:
                 made = [encode_tree(tree) + b"\n"]
             else:
                 made = list(json_lines(build([tree], loss, **export_options)))
@@ -146,10 +164,12 @@ def _output(
     workers: int,
     account: Account,
     loss: LossReport,
+    tree_ids: TreeIds | None = None,
 ) -> Iterator[bytes]:
     """The accepted trees' output, as blocks of JSON Lines in input order, after each
-    record read has been accounted for; the workers' losses are merged into ``loss``."""
-    tree_ids = TreeIds()
+    record read has been accounted for; the workers' losses are merged into ``loss``.
+    Pass one ``tree_ids`` to several calls to compare ids across them."""
+    tree_ids = TreeIds() if tree_ids is None else tree_ids
     tasks = (
         ((target, chunk, options, export_options), problems)
         for chunk, problems in _chunks(url, DEFAULT_MAX_RECORD_BYTES)
@@ -205,7 +225,24 @@ def parallel_trees(
     url: str, options: ValidationOptions, workers: int, account: Account
 ) -> Iterator[DialogueTree]:
     """Every accepted tree, validated in the workers, in input order."""
-    trees = _output(url, None, options, {}, workers, account, LossReport(format="jsonl"))
+    trees = _output(url, "jsonl", options, {}, workers, account, LossReport(format="jsonl"))
     for block in trees:
         for line in block.splitlines():
             yield decode_tree(line)
+
+
+def parallel_validate(
+    url: str, options: ValidationOptions, workers: int, account: Account, tree_ids: TreeIds
+) -> None:
+    """Validate every record of ``url`` in the workers, accounting for each in input
+    order; tree ids are compared across the calls that share ``tree_ids``."""
+    for _ in _output(url, None, options, {}, workers, account, LossReport("none"), tree_ids):
+        pass
+
+
+def jsonl_only(url: str) -> bool:
+    """Whether every data file ``url`` names is JSON Lines, what the workers read."""
+    try:
+        return all(f.endswith((".jsonl", ".jsonl.gz")) for f in expand_inputs(url))
+    except Exception:  # any fsspec backend error: the one-process path reports it
+        return False
