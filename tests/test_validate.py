@@ -183,3 +183,9 @@ def test_links_out_of_the_root_are_caught_however_often_a_folder_is_asked(
     (images / names[0]).symlink_to(outside)
     clock[0] += _images.FRESH_SECONDS
     assert escapes([*names, names[0]]) == [0, len(names)]
+    # a folder too big to list is asked name by name throughout (names[0] is a link now)
+    monkeypatch.setattr(_images._Folder, "LIST_AT_MOST", 10)
+    clock[0] += _images.FRESH_SECONDS
+    assert escapes(["early.png", *names, "late.png"]) == [0, 1, len(names) + 1]
+    epoch = int(clock[0] / _images.FRESH_SECONDS)
+    assert _images._Folder.known(str(tmp_path / "data"), "images", epoch).links is None

@@ -52,7 +52,7 @@ class RecordLengths:
     def _record(self, mode: str, turns: Sequence[Turn]) -> None:
         values = self._values[mode]
         values["chars"].append(sum(len(t.text) for t in turns))
-        size = sum(len(t.text.encode()) for t in turns)
+        size = sum(len(t.text) if t.text.isascii() else len(t.text.encode()) for t in turns)
         values["tokens"].append(math.ceil(size / BYTES_PER_TOKEN))
         values["images"].append(sum(len(t.images) for t in turns))
 

@@ -173,8 +173,8 @@ is used for at most this long, so a long-lived process sees the file system chan
 class _Folder:
     """A folder under a root: its real path, whether that stays under the root's, and
     which names in it are symlinks, asked of the file system one name at a time
-    (``lstat``) until the folder has been asked about often, then listed once,
-    keeping only the links' names (few, whatever the folder's size).
+    (``lstat``) until the folder has been asked about often, then listed once if it
+    is not huge, keeping only the links' names (few, whatever the folder's size).
 
     >>> folder = _Folder(os.getcwd(), "")
     >>> folder.inside, folder.holds_link("no such name")
@@ -182,6 +182,7 @@ class _Folder:
     """
 
     LIST_AFTER = 256
+    LIST_AT_MOST = 1 << 16
 
     def __init__(self, root: str, folder: str) -> None:
         self.root = os.path.realpath(root.removeprefix("file://"))
@@ -200,17 +201,29 @@ class _Folder:
         if self.links is not None:
             return name in self.links
         self.asked += 1
-        if self.asked > self.LIST_AFTER:
-            try:
-                with os.scandir(self.real) as entries:
-                    self.links = frozenset(e.name for e in entries if e.is_symlink())
-            except OSError:  # not a folder: nothing in it leads anywhere
-                self.links = frozenset()
-            return name in self.links
+        if self.asked == self.LIST_AFTER:
+            self.links = self._links()
+            if self.links is not None:
+                return name in self.links
         try:
             return stat.S_ISLNK(os.lstat(f"{self.real}/{name}").st_mode)
         except OSError:  # missing: it cannot lead anywhere
             return False
+
+    def _links(self) -> frozenset[str] | None:
+        """The names of the links in the folder; None when it holds more than
+        ``LIST_AT_MOST`` entries (asking name by name costs less) or cannot be listed."""
+        links = []
+        try:
+            with os.scandir(self.real) as entries:
+                for count, entry in enumerate(entries):
+                    if count == self.LIST_AT_MOST:
+                        return None
+                    if entry.is_symlink():
+                        links.append(entry.name)
+        except OSError:
+            return None
+        return frozenset(links)
 
 
 def _read_under_root(
