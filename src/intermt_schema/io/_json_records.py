@@ -63,14 +63,14 @@ def write_json_lines(blocks: Iterable[bytes], url: str, *, array: bool) -> int:
         if array:
             out.write(b"[")
         for block in blocks:
-            if not block:
-                continue
-            if array:
+            records = block.count(b"\n")
+            if array and records:
                 out.write(b",\n" if count else b"\n")
-                out.write(block[:-1].replace(b"\n", b",\n"))
-            else:
+                last = memoryview(block)[:-1]  # one record: written without a copy
+                out.write(last if records == 1 else block[:-1].replace(b"\n", b",\n"))
+            elif records:
                 out.write(block)
-            count += block.count(b"\n")
+            count += records
         if array:
             out.write(b"\n]\n")
     return count

@@ -33,7 +33,7 @@ from ..io._fs import atomic_output
 from ..io._parquet import image_bytes
 from ..sampling._criteria import PairOptions, check_pair_options
 from ..sampling.pairs import PairReport, iter_pairs
-from ..sampling.splits import assign_parts, check_fractions, check_group_by, group_keys
+from ..sampling.splits import assign_parts, check_fractions, check_group_by, packed_keys
 from ..sampling.stats import TreeStats, plot_stats, render_stats
 from ..schema._dimensions import INTERMT, DimensionSet, combined_sets
 from ..schema._structs import DialogueTree, ImagePart, Message, decode_tree, encode_tree
@@ -135,10 +135,10 @@ def publish_dataset(
     os.makedirs(folder, exist_ok=True)
     scratch = os.path.join(folder, ".trees.scratch.jsonl")
     embed = MediaEmbedder(images_root)
-    keys: list[tuple[str, list[str]]] = []
+    keys: list[tuple[str, bytes]] = []
     with open(scratch, "wb") as spool:
         for tree in map(embed, trees):
-            keys.append((tree.id, group_keys(tree, group_by)))
+            keys.append((tree.id, packed_keys(tree, group_by)))
             spool.write(encode_tree(tree) + b"\n")
     split_of, notes = assign_splits(keys, fractions, group_by, seed)
     del keys
@@ -180,12 +180,12 @@ def check_publish(
 
 
 def assign_splits(
-    keys: list[tuple[str, list[str]]],
+    keys: list[tuple[str, bytes]],
     fractions: Sequence[float],
     group_by: Sequence[str],
     seed: int,
 ) -> tuple[dict[str, str], list[str]]:
-    """Each tree's split name from its group keys (``(tree id, keys)`` per tree), and
+    """Each tree's split name from its packed group keys (``(tree id, keys)`` per tree), and
     notes on the splits left empty."""
     parts = assign_parts(keys, fractions, seed=seed)
     names = split_names(len(fractions))

@@ -29,7 +29,7 @@ from typing import Any
 from .._errors import SchemaError, require
 from ..sampling._criteria import PairOptions
 from ..sampling.pairs import PairReport
-from ..sampling.splits import group_keys
+from ..sampling.splits import packed_keys
 from ..sampling.stats import TreeStats
 from ..schema._dimensions import INTERMT, DimensionSet
 from ..schema._structs import DialogueTree, decode_tree, encode_tree
@@ -106,7 +106,7 @@ def _run(
         _embedded, batch_format="pyarrow",
         fn_kwargs={"images_root": images_root, "group_by": list(group_by)},
     ).write_parquet(scratch)  # fmt: skip
-    keys: list[tuple[str, list[str]]] = []
+    keys: list[tuple[str, bytes]] = []
     unembedded = [0, 0]
     labels = ray.data.read_parquet(scratch).select_columns(
         ["id", "keys", "unembedded", "unembedded_media", "error"]
@@ -161,7 +161,7 @@ def _embedded(batch: Any, images_root: str | None, group_by: list[str]) -> Any:
     rows: dict[str, list[Any]] = {name: [] for name in names}
     for tree in _trees(batch):
         if isinstance(tree, str):  # the driver raises it
-            blank: dict[str, Any] = {"id": None, "keys": [], "unembedded": 0,
+            blank: dict[str, Any] = {"id": None, "keys": b"", "unembedded": 0,
                                      "unembedded_media": 0, "tree": None}  # fmt: skip
             for name, value in blank.items():
                 rows[name].append(value)
@@ -171,7 +171,7 @@ def _embedded(batch: Any, images_root: str | None, group_by: list[str]) -> Any:
         before = (embed.unembedded, embed.unembedded_media)
         tree = embed(tree)
         rows["id"].append(tree.id)
-        rows["keys"].append(group_keys(tree, group_by))
+        rows["keys"].append(packed_keys(tree, group_by))
         rows["unembedded"].append(embed.unembedded - before[0])
         rows["unembedded_media"].append(embed.unembedded_media - before[1])
         rows["tree"].append(encode_tree(tree))
@@ -206,7 +206,7 @@ def _write_block(
 def _scratch_schema() -> Any:
     import pyarrow as pa
 
-    columns = [("id", pa.string()), ("keys", pa.list_(pa.string())), ("unembedded", pa.int64()),
+    columns = [("id", pa.string()), ("keys", pa.binary()), ("unembedded", pa.int64()),
                ("unembedded_media", pa.int64()), ("tree", pa.binary()),
                ("error", pa.string())]  # fmt: skip
     return pa.schema(columns)
