@@ -271,6 +271,24 @@ def test_validate_workers_reports_what_one_process_reports(strict: bool, tmp_pat
     assert summary["rejected"] == len(BAD) + 1 + (repeated if strict else 0)
 
 
+def test_workers_leave_out_the_records_of_a_repeated_id_made_an_error(tmp_path: Path) -> None:
+    from intermt_schema.formats import LossReport
+    from intermt_schema.scale.workers import parallel_records
+    from intermt_schema.validation import ValidationOptions
+
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(LINES + LINES) + "\n")  # every tree twice, in one chunk
+    accounted: list[tuple[int | None, bool]] = []
+    strict = ValidationOptions(strict=True, images_root=str(EXAMPLES))
+    loss = LossReport(format="trl")
+    blocks = parallel_records(
+        str(source), "trl", strict, {}, 2, lambda r, ok: accounted.append((r.line, ok)), loss
+    )
+    written = [json.loads(x) for block in blocks for x in block.splitlines()]
+    assert written == _exported("trl", {}, tmp_path)  # the first of each pair, once
+    assert accounted == [(n, n <= len(LINES)) for n in range(1, 2 * len(LINES) + 1)]
+
+
 def test_convert_workers_reports_a_truncated_gzip_as_one_process_does(tmp_path: Path) -> None:
     import gzip
 
