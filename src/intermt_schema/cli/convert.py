@@ -105,9 +105,13 @@ def convert(
     checks = ValidationOptions(images_root=root)
     tally = tally_for(quiet)
     per_file = images_root is None  # a folder's files each resolve images in their folder
-    if workers > 1 and not (from_name == "jsonl" and _jsonl_only(input)):
-        print("intermt: --workers applies to JSON Lines input; using one process", file=sys.stderr)
-        workers = 1
+    if workers > 1:
+        from ..scale.workers import jsonl_only
+
+        if not (from_name == "jsonl" and jsonl_only(input)):
+            print("intermt: --workers applies to JSON Lines input; using one process",
+                  file=sys.stderr)  # fmt: skip
+            workers = 1
     if workers > 1 and per_file and os.path.isdir(input.removeprefix("file://")):
         print(
             "intermt: --workers on a folder needs --images-root; using one process",
@@ -128,12 +132,6 @@ def convert(
             loss = target.export(trees, output, **export_options)
     print_summary(out, report_format, tally, [loss])
     return 1 if tally.failed else 0
-
-
-def _jsonl_only(url: str) -> bool:
-    from ..scale.workers import jsonl_only
-
-    return jsonl_only(url)
 
 
 def _convert_in_workers(

@@ -236,8 +236,7 @@ def parallel_validate(
 ) -> None:
     """Validate every record of ``url`` in the workers, accounting for each in input
     order; tree ids are compared across the calls that share ``tree_ids``."""
-    for _ in _output(url, None, options, {}, workers, account, LossReport("none"), tree_ids):
-        pass
+    deque(_output(url, None, options, {}, workers, account, LossReport("none"), tree_ids), 0)
 
 
 def jsonl_only(url: str) -> bool:
