@@ -163,6 +163,50 @@ def test_splits_honour_the_fractions_when_groups_allow() -> None:
     assert sizes == [90, 5, 5]
 
 
+def test_split_planner_spills_and_gives_the_same_parts_in_any_order(monkeypatch) -> None:
+    import random
+
+    from intermt_schema.sampling import splits
+
+    # 300 items, every third sharing a prompt key with the next: components of 1 and 2
+    items = [
+        (f"t{i:03}", f"t{i:03}".encode().ljust(8, b"_") + (b"p%07d" % (i // 3) if i % 3 else b""))
+        for i in range(300)
+    ]
+
+    def parts(order, spill_bytes):
+        monkeypatch.setattr(splits, "SPILL_BYTES", spill_bytes)
+        planner = splits.SplitPlanner([0.6, 0.2, 0.2], seed=5)
+        for tree_id, keys in order:
+            planner.add(tree_id, keys)
+        assigned = dict(zip((t for t, _ in order), planner.parts(), strict=True))
+        return assigned, sum(map(len, planner._chunks))
+
+    in_memory, no_chunks = parts(items, 1 << 30)
+    shuffled = random.Random(1).sample(items, len(items))
+    spilled, chunks = parts(shuffled, 512)
+    assert no_chunks == 0 and chunks > 10  # it spilled, many times
+    assert spilled == in_memory
+    for i in range(1, 300, 3):  # a shared prompt key: one part
+        assert in_memory[f"t{i:03}"] == in_memory[f"t{i + 1:03}"]
+    sizes = [list(in_memory.values()).count(k) for k in range(3)]
+    assert abs(sizes[0] - 180) <= 2 and abs(sizes[1] - 60) <= 2, sizes
+
+
+def test_split_planner_takes_no_item_after_assigning() -> None:
+    from intermt_schema.sampling.splits import SplitPlanner
+
+    planner = SplitPlanner([1.0])
+    planner.add("a", b"a" * 8)
+    assert list(planner.parts()) == [0] and list(planner.parts()) == [0]
+    try:
+        planner.add("b", b"b" * 8)
+    except RuntimeError as exc:
+        assert "no more items" in str(exc)
+    else:
+        raise AssertionError("an item was taken after the parts were assigned")
+
+
 def test_applied_pairs_export_as_ranking_records(tmp_path) -> None:
     from intermt_schema.formats import trl
 

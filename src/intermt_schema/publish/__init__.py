@@ -33,7 +33,7 @@ from ..io._fs import atomic_output
 from ..io._parquet import image_bytes
 from ..sampling._criteria import PairOptions, check_pair_options
 from ..sampling.pairs import PairReport, iter_pairs
-from ..sampling.splits import assign_parts, check_fractions, check_group_by, packed_keys
+from ..sampling.splits import SplitPlanner, check_fractions, check_group_by, packed_keys
 from ..sampling.stats import TreeStats, plot_stats, render_stats
 from ..schema._dimensions import INTERMT, DimensionSet, combined_sets
 from ..schema._structs import DialogueTree, ImagePart, Message, decode_tree, encode_tree
@@ -135,13 +135,12 @@ def publish_dataset(
     os.makedirs(folder, exist_ok=True)
     scratch = os.path.join(folder, ".trees.scratch.jsonl")
     embed = MediaEmbedder(images_root)
-    keys: list[tuple[str, bytes]] = []
+    planner = SplitPlanner(fractions, seed=seed, directory=folder)
     with open(scratch, "wb") as spool:
         for tree in map(embed, trees):
-            keys.append((tree.id, packed_keys(tree, group_by)))
+            planner.add(tree.id, packed_keys(tree, group_by))
             spool.write(encode_tree(tree) + b"\n")
-    split_of, notes = assign_splits(keys, fractions, group_by, seed)
-    del keys
+    split_of, notes = assign_splits(planner, group_by)
     shards = ShardSet(folder, CONFIGS, shard_bytes=shard_bytes, hf_images=not embed.unembedded)
     report = PairReport()
     stats = TreeStats(pair_yield=False)  # the pairs configuration has its yield
@@ -155,7 +154,7 @@ def publish_dataset(
         os.unlink(scratch)
     return finish_publish(
         folder, shards.close(), stats, report, info=info, options=options, plots=plots,
-        unembedded=(embed.unembedded, embed.unembedded_media), trees=len(split_of), notes=notes,
+        unembedded=(embed.unembedded, embed.unembedded_media), trees=len(planner), notes=notes,
         dimensions=dimensions,
         split_rule=(split_names(len(fractions)), group_by, seed), published=published,
     )  # fmt: skip
@@ -179,23 +178,18 @@ def check_publish(
     return info or CardInfo(), options
 
 
-def assign_splits(
-    keys: list[tuple[str, bytes]],
-    fractions: Sequence[float],
-    group_by: Sequence[str],
-    seed: int,
-) -> tuple[dict[str, str], list[str]]:
-    """Each tree's split name from its packed group keys (``(tree id, keys)`` per tree), and
-    notes on the splits left empty."""
-    parts = assign_parts(keys, fractions, seed=seed)
-    names = split_names(len(fractions))
+def assign_splits(planner: SplitPlanner, group_by: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Each tree's split name, in the order the planner was given the trees, and notes
+    on the splits left empty."""
+    parts = planner.parts()
+    names = split_names(len(planner.fractions))
     sizes = Counter(parts)
     notes = [
-        _empty_split(names[i], f / sum(fractions), len(keys), group_by)
-        for i, f in enumerate(fractions)
-        if f > 0 and not sizes[i] and keys
+        _empty_split(names[i], f / sum(planner.fractions), len(planner), group_by)
+        for i, f in enumerate(planner.fractions)
+        if f > 0 and not sizes[i] and len(planner)
     ]
-    return {tree_id: names[part] for (tree_id, _), part in zip(keys, parts, strict=True)}, notes
+    return [names[part] for part in parts], notes
 
 
 def finish_publish(
@@ -261,13 +255,13 @@ def _spooled(path: str) -> Iterator[DialogueTree]:
 def write_rows(
     trees: Iterable[DialogueTree],
     shards: ShardSet,
-    split_of: Mapping[str, str],
+    splits: Iterable[str],
     report: PairReport,
     options: Mapping[str, Any],
 ) -> Iterator[DialogueTree]:
-    """Each tree, after its rows went into the shards of its split."""
-    for tree, pairs in iter_pairs(trees, report, **options):
-        split = split_of[tree.id]
+    """Each tree, after its rows went into the shards of its split (``splits`` names
+    each tree's, in order)."""
+    for (tree, pairs), split in zip(iter_pairs(trees, report, **options), splits, strict=True):
         for config, rows in config_rows(tree, pairs).items():
             for row in rows:
                 shards.add(config, split, row, _image_bytes(row))

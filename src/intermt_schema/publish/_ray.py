@@ -29,7 +29,7 @@ from typing import Any
 from .._errors import SchemaError, require
 from ..sampling._criteria import PairOptions
 from ..sampling.pairs import PairReport
-from ..sampling.splits import packed_keys
+from ..sampling.splits import SplitPlanner, packed_keys
 from ..sampling.stats import TreeStats
 from ..schema._dimensions import INTERMT, DimensionSet
 from ..schema._structs import DialogueTree, decode_tree, encode_tree
@@ -106,7 +106,7 @@ def _run(
         _embedded, batch_format="pyarrow",
         fn_kwargs={"images_root": images_root, "group_by": list(group_by)},
     ).write_parquet(scratch)  # fmt: skip
-    keys: list[tuple[str, bytes]] = []
+    planner = SplitPlanner(fractions, seed=seed, directory=folder)
     unembedded = [0, 0]
     labels = ray.data.read_parquet(scratch).select_columns(
         ["id", "keys", "unembedded", "unembedded_media", "error"]
@@ -116,11 +116,13 @@ def _run(
         error = next((e for e in columns["error"] if e is not None), None)
         if error is not None:
             raise SchemaError(error)
-        keys += zip(columns["id"], columns["keys"], strict=True)
+        for tree_id, packed in zip(columns["id"], columns["keys"], strict=True):
+            planner.add(tree_id, packed)
         unembedded[0] += sum(columns["unembedded"])
         unembedded[1] += sum(columns["unembedded_media"])
-    split_of, notes = assign_splits(keys, fractions, group_by, seed)
-    del keys
+    names, notes = assign_splits(planner, group_by)
+    split_of = {planner.tree_id(i): name for i, name in enumerate(names)}
+    del planner, names
     writing = {"folder": folder, "split_of": ray.put(split_of), "options": options,
                "shard_bytes": shard_bytes, "hf_images": not unembedded[0]}  # fmt: skip
     files = sum(1 for name in os.listdir(scratch) if name.endswith(".parquet"))
@@ -193,7 +195,7 @@ def _write_block(
                       prefix=f"{uuid.uuid4().hex[:12]}-")  # fmt: skip
     report, stats = PairReport(), TreeStats(pair_yield=False)
     try:
-        for tree in write_rows(trees, shards, splits, report, options):
+        for tree in write_rows(trees, shards, (splits[t.id] for t in trees), report, options):
             stats.add(tree)
     except BaseException:
         shards.abort()

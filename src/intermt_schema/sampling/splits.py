@@ -9,8 +9,12 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
+import struct
+import tempfile
+from array import array
 from collections.abc import Sequence
-from typing import Literal
+from typing import IO, Literal
 
 from .._errors import OptionError, check_choice
 from ..schema._structs import DialogueTree
@@ -21,7 +25,7 @@ __all__ = [
     "GROUPS",
     "KEY_BYTES",
     "GroupBy",
-    "assign_parts",
+    "SplitPlanner",
     "check_fractions",
     "check_group_by",
     "group_keys",
@@ -112,59 +116,157 @@ def split_trees(
     raise ``OptionError``.
     """
     check_group_by(group_by)
-    keys = [(tree.id, packed_keys(tree, group_by)) for tree in trees]
-    chosen = assign_parts(keys, fractions, seed=seed)
+    planner = SplitPlanner(fractions, seed=seed)
+    for tree in trees:
+        planner.add(tree.id, packed_keys(tree, group_by))
     parts: list[list[DialogueTree]] = [[] for _ in fractions]
-    for tree, part in zip(trees, chosen, strict=True):
+    for tree, part in zip(trees, planner.parts(), strict=True):
         parts[part].append(tree)
     return parts
 
 
-def assign_parts(
-    keys: Sequence[tuple[str, bytes]], fractions: Sequence[float], *, seed: int = 0
-) -> list[int]:
-    """The part of each item, given ``(tree id, packed group keys)`` per item (see
-    :func:`packed_keys`): items that share a key share a part, and parts hold about
-    ``fractions`` of the items. :func:`split_trees` without the trees, so that a
+BUCKETS = 64
+"""The group keys are grouped in this many buckets, one at a time (by a digest byte)."""
+
+SPILL_BYTES = 1 << 22
+"""Keys held in memory before the buckets go to a scratch file."""
+
+_ENTRY = struct.Struct("<8sq")  # a key's digest and its item's index
+
+
+class SplitPlanner:
+    """The part of each item of a stream, given ``(tree id, packed group keys)`` per
+    item (see :func:`packed_keys`): items that share a key share a part, and parts hold
+    about ``fractions`` of the items. :func:`split_trees` without the trees, so that a
     caller can stream them. The parts depend on the items, not on their order.
 
-    >>> shared = b"p" * KEY_BYTES
-    >>> assign_parts([("a", b"a" * 8 + shared), ("b", b"b" * 8 + shared),
-    ...               ("c", b"c" * 8)], [0.5, 0.5])
+    A corpus's worth of items costs about 40 bytes each and its id in memory: the keys
+    go to ``BUCKETS`` buckets, spilled to an unnamed scratch file in ``directory``
+    (the system's by default) past ``SPILL_BYTES``, and each bucket is grouped alone.
+
+    >>> planner, shared = SplitPlanner([0.5, 0.5]), b"p" * KEY_BYTES
+    >>> for tree_id, keys in [("a", b"a" * 8 + shared), ("b", b"b" * 8 + shared),
+    ...                       ("c", b"c" * 8)]:
+    ...     planner.add(tree_id, keys)
+    >>> list(planner.parts())
     [1, 1, 0]
     """
-    check_fractions(fractions)
-    parent = list(range(len(keys)))
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+    def __init__(
+        self, fractions: Sequence[float], *, seed: int = 0, directory: str | None = None
+    ) -> None:
+        check_fractions(fractions)
+        self.fractions = list(fractions)
+        self.seed = seed
+        self._directory = directory
+        self._ids = bytearray()
+        self._ends = array("q")
+        self._buffers = [bytearray() for _ in range(BUCKETS)]
+        self._buffered = 0
+        self._spill: IO[bytes] | None = None
+        self._chunks: list[list[tuple[int, int]]] = [[] for _ in range(BUCKETS)]
+        self._parts: array[int] | None = None
 
-    first: dict[bytes, int] = {}
-    for i, (_, packed) in enumerate(keys):
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def add(self, tree_id: str, packed: bytes) -> None:
+        """Note the next item: its tree id and its keys, :data:`KEY_BYTES` each."""
+        if self._parts is not None:
+            raise RuntimeError("the parts were assigned: a planner takes no more items")
+        index = len(self._ends).to_bytes(8, "little")
+        self._ids += tree_id.encode("utf-8", "surrogatepass")
+        self._ends.append(len(self._ids))
         for at in range(0, len(packed), KEY_BYTES):
-            j = first.setdefault(packed[at : at + KEY_BYTES], i)
-            parent[find(i)] = find(j)
-    del first
-    components: dict[int, list[int]] = {}
-    for i in range(len(keys)):
-        components.setdefault(find(i), []).append(i)
-    # a component's place comes from its smallest tree id: the parts do not depend on
-    # the order of the items (a file's order, or the blocks of a cluster)
-    smallest = [min(keys[i][0] for i in c) for c in components.values()]
-    places = [(_rng(seed, tree_id).random(), tree_id) for tree_id in smallest]
-    ranked = sorted(zip(places, components.values(), strict=True), key=lambda p: p[0])
-    order = [c for _, c in ranked]
-    total = sum(fractions)
-    targets = [f / total * len(keys) for f in fractions]
-    sizes = [0] * len(fractions)
-    chosen = [0] * len(keys)
-    for component in order:
-        # fill the part furthest below its target
-        k = max(range(len(sizes)), key=lambda p: (targets[p] - sizes[p], -p))
-        sizes[k] += len(component)
-        for i in component:
-            chosen[i] = k
-    return chosen
+            key = packed[at : at + KEY_BYTES]
+            self._buffers[key[0] % BUCKETS] += key + index
+        self._buffered += 2 * len(packed)
+        if self._buffered > SPILL_BYTES:
+            self._flush()
+
+    def tree_id(self, index: int) -> str:
+        """The tree id of the item at ``index``."""
+        start = self._ends[index - 1] if index else 0
+        return self._ids[start : self._ends[index]].decode("utf-8", "surrogatepass")
+
+    def _flush(self) -> None:
+        if self._spill is None:
+            # unnamed, so gone when closed: by parts(), or with the planner
+            self._spill = tempfile.TemporaryFile(dir=self._directory)  # noqa: SIM115
+        for bucket, buffer in enumerate(self._buffers):
+            if buffer:
+                self._chunks[bucket].append((self._spill.tell(), len(buffer)))
+                self._spill.write(buffer)
+                buffer.clear()
+        self._buffered = 0
+
+    def _bucket(self, bucket: int) -> bytes:
+        data = bytearray()
+        if self._spill is not None:
+            for offset, size in self._chunks[bucket]:
+                self._spill.seek(offset)
+                data += self._spill.read(size)
+        return bytes(data + self._buffers[bucket])
+
+    def parts(self) -> array[int]:
+        """Each item's part, in the order the items were added (computed once: the keys
+        are let go)."""
+        if self._parts is None:
+            self._parts = self._assign()
+            self._buffers = []
+        return self._parts
+
+    def _assign(self) -> array[int]:
+        count = len(self)
+        parent = array("q", range(count))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for bucket in range(BUCKETS):
+            first: dict[bytes, int] = {}
+            for key, i in _ENTRY.iter_unpack(self._bucket(bucket)):
+                j = first.setdefault(key, i)
+                if j != i:
+                    parent[find(i)] = find(j)
+        if self._spill is not None:
+            self._spill.close()
+        sizes = array("q", bytes(8 * count))
+        smallest = array("q", [-1]) * count  # the item with a component's smallest id
+        for i in range(count):
+            root = parent[i] = find(i)
+            sizes[root] += 1
+            best = smallest[root]
+            if best < 0 or self._id_bytes(i) < self._id_bytes(best):
+                smallest[root] = i
+        self._fill(parent, sizes, smallest)
+        return array("L", (smallest[parent[i]] for i in range(count)))
+
+    def _id_bytes(self, index: int) -> bytes:
+        return bytes(self._ids[self._ends[index - 1] if index else 0 : self._ends[index]])
+
+    def _fill(self, parent: array[int], sizes: array[int], smallest: array[int]) -> None:
+        """Put each component's part in ``smallest[root]``: in an order drawn from its
+        smallest tree id (so not from the items' order), each component goes to the part
+        furthest below its target."""
+        count = len(self)
+        # a component's place, 53 random bits, and its root, packed in one int
+        ranked = sorted(
+            int(_rng(self.seed, self.tree_id(smallest[root])).random() * 2**53) * count + root
+            for root in range(count)
+            if parent[root] == root
+        )
+        total = sum(self.fractions)
+        targets = [f / total * count for f in self.fractions]
+        filled = [0] * len(self.fractions)
+        for _, tied in itertools.groupby(ranked, key=lambda packed: packed // count):
+            roots = [packed % count for packed in tied]
+            if len(roots) > 1:  # the same place: the smaller id first
+                roots.sort(key=lambda root: self._id_bytes(smallest[root]))
+            for root in roots:
+                k = max(range(len(filled)), key=lambda p: (targets[p] - filled[p], -p))
+                filled[k] += sizes[root]
+                smallest[root] = k
