@@ -1,5 +1,6 @@
 """Bytes held per tree by the state a whole-corpus pass keeps (what grows with the
-corpus while ``publish`` streams): split keys, record lengths, tree ids.
+corpus while ``publish`` streams): split keys, record lengths, tree ids; held when built,
+and at the peak while building.
 
     python benchmarks/state.py [--trees 15600]
 
@@ -22,20 +23,21 @@ from corpus import write_corpus
 import intermt_schema as im
 from intermt_schema.io._readers import TreeIds
 from intermt_schema.sampling._lengths import RecordLengths
-from intermt_schema.sampling.splits import group_keys, packed_keys
+from intermt_schema.sampling.splits import SplitPlanner, group_keys, packed_keys
 
 GROUPS = ("tree", "prompt", "image")
 
 
-def held(build: Callable[[], object], trees: int) -> float:
-    """The bytes per tree that what ``build`` returns holds."""
+def held(build: Callable[[], object], trees: int) -> tuple[float, float]:
+    """The bytes per tree that what ``build`` returns holds, and that were held at the
+    peak while it was built."""
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     kept = build()
-    size = tracemalloc.get_traced_memory()[0] - before
+    size, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     del kept
-    return size / trees
+    return (size - before) / trees, (peak - before) / trees
 
 
 def main() -> None:
@@ -59,17 +61,26 @@ def main() -> None:
             seen.check(tree.id, str(corpus), number, im.ValidationOptions())
         return seen
 
+    def planned() -> SplitPlanner:
+        planner = SplitPlanner([0.9, 0.05, 0.05], directory=str(corpus.parent))
+        for tree in trees:
+            planner.add(tree.id, packed_keys(tree, GROUPS))
+        planner.parts()
+        return planner
+
     rows = {
         "split keys as text (group_keys)": lambda: [(t.id, group_keys(t, GROUPS)) for t in trees],
         "split keys packed (packed_keys)": lambda: [(t.id, packed_keys(t, GROUPS)) for t in trees],
+        "split planner, splits assigned (SplitPlanner)": planned,
         "record lengths": lengths,
         "tree ids (duplicate check)": ids,
     }
     print(f"{args.trees} trees")
-    print("| state | bytes per tree |")
-    print("| --- | --- |")
+    print("| state | bytes per tree, held | at the peak |")
+    print("| --- | --- | --- |")
     for name, build in rows.items():
-        print(f"| {name} | {held(build, args.trees):.0f} |")
+        kept, peak = held(build, args.trees)
+        print(f"| {name} | {kept:.0f} | {peak:.0f} |")
 
 
 if __name__ == "__main__":

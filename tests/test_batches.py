@@ -11,7 +11,7 @@ import msgspec
 import pyarrow as pa
 import pytest
 
-from intermt_schema import read_jsonl, write_parquet
+from intermt_schema import read_jsonl, read_parquet, write_parquet
 from intermt_schema.cli import main
 from intermt_schema.formats import get_format
 from intermt_schema.sampling.pairs import sample_pairs
@@ -287,6 +287,28 @@ def test_workers_leave_out_the_records_of_a_repeated_id_made_an_error(tmp_path: 
     written = [json.loads(x) for block in blocks for x in block.splitlines()]
     assert written == _exported("trl", {}, tmp_path)  # the first of each pair, once
     assert accounted == [(n, n <= len(LINES)) for n in range(1, 2 * len(LINES) + 1)]
+
+
+def test_parquet_workers_build_the_rows_and_leave_out_a_repeated_id(tmp_path: Path) -> None:
+    from intermt_schema.scale.workers import parallel_parquet
+    from intermt_schema.validation import ValidationOptions
+
+    source = tmp_path / "in.jsonl"
+    lines = (LINES * 60)[:300]  # two chunks; every tree many times
+    source.write_text("\n".join(lines) + "\n")
+    accounted: list[tuple[int | None, bool]] = []
+    strict = ValidationOptions(strict=True, images_root=str(EXAMPLES))
+    out = tmp_path / "out.parquet"
+    rows, unembedded = parallel_parquet(
+        str(source), str(out), strict, str(EXAMPLES), 2,
+        lambda r, ok: accounted.append((r.line, ok)),
+    )  # fmt: skip
+    expected = list(read_jsonl(str(TREES)))
+    assert rows == len(expected) and unembedded == 0
+    written = list(read_parquet(str(out)))
+    assert [t.id for t in written] == [t.id for t in expected]
+    assert all(image.bytes for tree in written for image in tree.images())  # embedded
+    assert accounted == [(n, n <= len(LINES)) for n in range(1, len(lines) + 1)]
 
 
 def test_convert_workers_reports_a_truncated_gzip_as_one_process_does(tmp_path: Path) -> None:

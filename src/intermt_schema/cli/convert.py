@@ -16,6 +16,7 @@ from .._errors import OptionError
 from ..formats._options import ASSISTANT_IMAGES, IMAGES, ExportOptions, LoadOptions
 from ..formats._records import split_options, write_records
 from ..formats._registry import Format, LossReport, available_formats, get_format
+from ..formats.canonical import noted_images
 from ..io._tables import LEVELS
 from ..validation._report import RecordResult
 from ..validation._rules import ValidationOptions
@@ -146,13 +147,17 @@ def _convert_in_workers(
     sink: IO[bytes] | None,
     report_format: str,
 ) -> LossReport:
-    """Record formats are built in the workers; the lossless formats get trees
-    validated in the workers."""
-    from ..scale.workers import parallel_records, parallel_trees
+    """Record formats and the rows of canonical Parquet are built in the workers; the
+    other lossless formats get trees validated in the workers."""
+    from ..scale.workers import ROWS, parallel_parquet, parallel_records, parallel_trees
 
     def count(result: RecordResult, accepted: bool) -> None:
         account(result, tally, out, report_format, sink, accepted=accepted)
 
+    if target.name == ROWS and export_options.get("level", "tree") == "tree":
+        root = export_options.get("source_root")
+        rows, unembedded = parallel_parquet(input, output, checks, root, workers, count)
+        return noted_images(LossReport(format=ROWS, records=rows), unembedded)
     if target.records is None:
         trees = parallel_trees(input, checks, workers, count)
         return target.export(trees, output, **export_options)

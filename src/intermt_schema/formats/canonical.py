@@ -61,10 +61,10 @@ def _export_parquet(
         with atomic_output(url) as sink:
             pq.write_table(table, sink, compression="zstd")
         loss = _level_report(LossReport(format=f"parquet ({level} table)", records=table.num_rows))
-    return _noted(loss, unembedded)
+    return noted_images(loss, unembedded)
 
 
-def _noted(loss: LossReport, unembedded: int) -> LossReport:
+def noted_images(loss: LossReport, unembedded: int) -> LossReport:
     """``loss``, noting the images without bytes (which keep ``Image`` undeclared)."""
     if unembedded:
         loss.notes.append(
@@ -91,7 +91,7 @@ def _export_hf(
     require("datasets", "hf").disable_progress_bars()
     rows, unembedded = write_hf_dataset(trees, url, level=level, images_root=source_root)
     name = "hf" if level == "tree" else f"hf ({level} table)"
-    return _noted(_level_report(LossReport(format=name, records=rows)), unembedded)
+    return noted_images(_level_report(LossReport(format=name, records=rows)), unembedded)
 
 
 def _load_hf(url: str) -> ImportResult:

@@ -115,6 +115,8 @@ class RowGroupWriter:
         self._sink = sink
         self._writer = pq.ParquetWriter(sink, self.schema, compression="zstd", store_schema=False)
         self._group: list[Any] = []
+        self._tables: list[Any] = []  # ready rows, before the group's own
+        self._rows = 0
         self._size = 0
         self.count = 0
 
@@ -131,19 +133,33 @@ class RowGroupWriter:
     def add(self, value: Any, image_bytes: int = 0) -> None:
         """Append one row; ``image_bytes`` counts towards the group's image budget."""
         self._group.append(value)
-        self._size += image_bytes
-        if len(self._group) >= self.rows_per_group or self._size >= self.group_bytes:
+        self._grew(1, image_bytes)
+
+    def add_table(self, table: Any) -> None:
+        """Append rows made ready elsewhere (another process): an Arrow table of this
+        writer's schema, whose whole size counts towards the image budget."""
+        if table.num_rows:
+            self._tables.append(table)
+            self._grew(table.num_rows, table.nbytes)
+
+    def _grew(self, rows: int, size: int) -> None:
+        self._rows += rows
+        self._size += size
+        if self._rows >= self.rows_per_group or self._size >= self.group_bytes:
             self._flush()
 
     def _flush(self) -> None:
-        rows = to_rows(self._group)
-        self._writer.write_table(self._pa.Table.from_pylist(rows, schema=self.schema))
-        self.count += len(self._group)
-        self._group, self._size = [], 0
+        tables = self._tables
+        if self._group or not tables:
+            rows = to_rows(self._group)
+            tables.append(self._pa.Table.from_pylist(rows, schema=self.schema))
+        self._writer.write_table(tables[0] if len(tables) == 1 else self._pa.concat_tables(tables))
+        self.count += self._rows
+        self._group, self._tables, self._rows, self._size = [], [], 0, 0
 
     def close(self, hf_images: bool = False) -> int:
         """Write the last group and the footer; returns the rows written."""
-        if self._group or not self.count:
+        if self._rows or not self.count:
             self._flush()
         if hf_images:
             self._writer.add_key_value_metadata(arrow_schema(cls=self.cls).metadata)

@@ -1,6 +1,7 @@
 """``intermt convert --workers N``: chunks of JSON lines go to worker processes, which
-validate them and write the accepted trees' records as JSON Lines; the parent only
-reads, accounts for every record, and writes the workers' output in input order.
+validate them and write the accepted trees' records as JSON Lines (or, for canonical
+Parquet, build their rows as an Arrow table); the parent only reads, accounts for every
+record, and writes the workers' output in input order.
 
 At most ``2 * workers`` chunks are in flight, so memory stays bounded whatever the
 input size.
@@ -13,16 +14,18 @@ import ctypes
 import signal
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, NamedTuple
 
-from .._errors import IntermtError
+from .._errors import IntermtError, require
 from ..formats._registry import LossReport, get_format
-from ..io._fs import expand_inputs
+from ..io._arrow import arrow_schema, to_rows
+from ..io._fs import atomic_output, expand_inputs
 from ..io._input import iter_lines
 from ..io._json_records import json_lines
+from ..io._parquet import RowGroupWriter
 from ..io._readers import (
     DEFAULT_MAX_RECORD_BYTES,
     TreeIds,
@@ -31,6 +34,7 @@ from ..io._readers import (
     options_for,
 )
 from ..schema._structs import DialogueTree, decode_tree, encode_tree
+from ..validation._images import MediaEmbedder
 from ..validation._report import Issue, RecordResult, Report
 from ..validation._rules import ValidationOptions
 
@@ -40,6 +44,7 @@ __all__ = [
     "Chunk",
     "Done",
     "jsonl_only",
+    "parallel_parquet",
     "parallel_records",
     "parallel_trees",
     "parallel_validate",
@@ -59,12 +64,14 @@ class Chunk(NamedTuple):
 class Done(NamedTuple):
     """A worker's result for a chunk: for each line, ``(line, tree id, issues, end)``,
     where ``end`` is the offset in ``output`` after the tree's output; ``output``, the
-    accepted trees' records (or the trees themselves) as JSON Lines; ``loss``, what
-    the records could not express."""
+    accepted trees' records (or the trees themselves) as JSON Lines, or their rows as
+    an Arrow table (``end`` counts rows); ``loss``, what the records could not express;
+    ``unembedded``, the images left without bytes."""
 
     trees: list[tuple[int, str | None, list[Issue], int]]
-    output: bytes
+    output: Any
     loss: LossReport
+    unembedded: int = 0
 
 
 def _chunks(url: str, max_bytes: int) -> Iterator[tuple[Chunk, list[RecordResult]]]:
@@ -94,30 +101,60 @@ def _chunks(url: str, max_bytes: int) -> Iterator[tuple[Chunk, list[RecordResult
             yield chunk, problems
 
 
+ROWS = "parquet"
+"""The target whose output is canonical Parquet rows, an Arrow table per chunk."""
+
+
+class _Output:
+    """What a worker makes of a chunk's accepted trees for ``target``: a record format's
+    records, or the trees themselves for ``jsonl``, as JSON Lines; the rows of
+    canonical Parquet, images embedded from ``source_root``, for :data:`ROWS`; nothing
+    for None. ``end`` is the output's length so far: bytes, or rows."""
+
+    def __init__(self, target: str | None, export_options: dict[str, Any], loss: LossReport):
+        self.target, self.end, self.loss = target, 0, loss
+        self._made: list[Any] = []
+        self._embed = MediaEmbedder(export_options.get("source_root"))
+        self._options = export_options
+        self._build = None if target in (None, ROWS) else get_format(target).records
+
+    def add(self, tree: DialogueTree) -> None:
+        if self.target is None:
+            return
+        if self.target == ROWS:
+            self._made.append(self._embed(tree))
+            self.end += 1
+            return
+        if self._build is None:  # jsonl: the tree itself
+            made = [encode_tree(tree) + b"\n"]
+        else:
+            made = list(json_lines(self._build([tree], self.loss, **self._options)))
+        self._made += made
+        self.end += sum(map(len, made))
+
+    def done(self, trees: list[tuple[int, str | None, list[Issue], int]]) -> Done:
+        if self.target != ROWS:
+            return Done(trees, b"".join(self._made), self.loss)
+        pa = require("pyarrow", "parquet")
+        schema = arrow_schema(hf_images=False, cls=DialogueTree)
+        table = pa.Table.from_pylist(to_rows(self._made), schema=schema)
+        return Done(trees, table, self.loss, self._embed.unembedded)
+
+
 def _work(task: tuple[str | None, Chunk, ValidationOptions, dict[str, Any]]) -> Done:
-    """Validate a chunk's lines, and write the accepted trees in ``target``'s format:
-    a record format's records, the trees themselves for ``jsonl``, nothing for None."""
+    """Validate a chunk's lines, and make the accepted trees' output (see ``_Output``)."""
     target, chunk, options, export_options = task
-    build = None if target is None else get_format(target).records
-    loss = LossReport(format=target or "jsonl")
+    output = _Output(target, export_options, LossReport(format=target or "jsonl"))
     options = options_for(chunk.source, options)
     trees: list[tuple[int, str | None, list[Issue], int]] = []
-    output: list[bytes] = []
-    end = 0
     for number, line in zip(chunk.numbers, chunk.lines, strict=True):
         result = line_result(line, options, chunk.source, number, DEFAULT_MAX_RECORD_BYTES)
         tree = result.tree
         if tree is not None and result.report.ok:
-            if target is None:
-                made = []
-            elif build is None:
-                made = [encode_tree(tree) + b"\n"]
-            else:
-                made = list(json_lines(build([tree], loss, **export_options)))
-            output.extend(made)
-            end += sum(map(len, made))
-        trees.append((number, tree.id if tree is not None else None, result.report.issues, end))
-    return Done(trees, b"".join(output), loss)
+            output.add(tree)
+        tree_id = tree.id if tree is not None else None
+        trees.append((number, tree_id, result.report.issues, output.end))
+    return output.done(trees)
 
 
 def _die_with_parent() -> None:
@@ -165,10 +202,12 @@ def _output(
     account: Account,
     loss: LossReport,
     tree_ids: TreeIds | None = None,
-) -> Iterator[bytes]:
-    """The accepted trees' output, as blocks of JSON Lines in input order, after each
-    record read has been accounted for; the workers' losses are merged into ``loss``.
-    Pass one ``tree_ids`` to several calls to compare ids across them."""
+    seen: Callable[[Done], None] | None = None,
+) -> Iterator[Any]:
+    """The accepted trees' output, as blocks of JSON Lines (or Arrow tables) in input
+    order, after each record read has been accounted for; the workers' losses are
+    merged into ``loss``, and ``seen`` is given each chunk's result. Pass one
+    ``tree_ids`` to several calls to compare ids across them."""
     tree_ids = TreeIds() if tree_ids is None else tree_ids
     tasks = (
         ((target, chunk, options, export_options), problems)
@@ -176,6 +215,8 @@ def _output(
     )
     for (_, chunk, _, _), problems, done in _in_order(tasks, workers):
         loss.merge(done.loss)
+        if seen is not None:
+            seen(done)
         # problems go where one process meets them: by line, then the file's own
         by_line = deque(sorted((p for p in problems if p.line is not None), key=_line))
         kept, start, previous = [], 0, 0  # output[start:] is kept; the tree's begins at previous
@@ -193,10 +234,10 @@ def _output(
                 raw = chunk.lines[chunk.numbers.index(number)]
             account(RecordResult(chunk.source, number, None, report, raw), report.ok)
             if accepted and not report.ok:  # a duplicate id that options make an error
-                kept.append(done.output[start:previous])
+                kept.append(_part(done.output, start, previous))
                 start = end
             previous = end
-        kept.append(done.output[start:])
+        kept.append(_part(done.output, start, None))
         yield from kept
         for problem in [*by_line, *(p for p in problems if p.line is None)]:
             account(problem, False)
@@ -204,6 +245,13 @@ def _output(
 
 def _line(result: RecordResult) -> int:
     return result.line or 0
+
+
+def _part(output: Any, start: int, end: int | None) -> Any:
+    """``output[start:end]``, for bytes and for an Arrow table (whose ends are rows)."""
+    if isinstance(output, bytes):
+        return output[start:end]
+    return output.slice(start, None if end is None else end - start)
 
 
 def parallel_records(
@@ -229,6 +277,35 @@ def parallel_trees(
     for block in trees:
         for line in block.splitlines():
             yield decode_tree(line)
+
+
+def parallel_parquet(
+    url: str,
+    output: str,
+    options: ValidationOptions,
+    source_root: str | None,
+    workers: int,
+    account: Account,
+) -> tuple[int, int]:
+    """Write every accepted tree of ``url`` to ``output`` as canonical Parquet (see
+    :func:`intermt_schema.write_parquet`), its rows built in the workers, with the
+    images under ``source_root`` embedded; returns the rows written and the images
+    that carry no bytes."""
+    unembedded = 0
+
+    def seen(done: Done) -> None:
+        nonlocal unembedded
+        unembedded += done.unembedded
+
+    export = {"source_root": source_root}
+    loss = LossReport(format=ROWS)
+    tables = _output(url, ROWS, options, export, workers, account, loss, seen=seen)
+    with atomic_output(output) as sink:
+        writer = RowGroupWriter(sink, DialogueTree)
+        for table in tables:
+            writer.add_table(table)
+        rows = writer.close(hf_images=not unembedded)
+    return rows, unembedded
 
 
 def parallel_validate(
