@@ -10,7 +10,8 @@ runs, and each ratio compares two routes run alternately in this one process:
   ``fastjsonschema`` compiling ``spec/``'s JSON Schema over ``orjson``-parsed lines,
   every route dropping each result once made (and the limit keeping them, once more);
 - Parquet: validate then ``write_parquet`` against pyarrow's C++ JSON reader writing
-  Parquet (no validation), and against ``datasets.load_dataset("json")`` + ``to_parquet``;
+  Parquet (no validation, on every core), and against ``datasets.load_dataset("json")``
+  + ``to_parquet``; and the same export in two worker processes (``--workers 2``);
 - ``datasets`` folders: validate then ``write_hf_dataset``, and ``publish_dataset``
   (five configurations, card, Croissant), against ``load_dataset("json")`` +
   ``save_to_disk``;
@@ -51,6 +52,10 @@ def alternate(routes: dict[str, Callable[[], object]], repeats: int) -> dict[str
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def _nothing(*_: object) -> None:
+    """An accounting callback that keeps nothing."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trees", type=int, default=3000)
@@ -70,6 +75,7 @@ def main() -> None:
     import intermt_schema as im
     from intermt_schema.io._hf import write_hf_dataset
     from intermt_schema.publish import publish_dataset
+    from intermt_schema.scale.workers import parallel_parquet
 
     datasets.disable_progress_bars()
     work = Path(tempfile.mkdtemp(prefix="peers-"))
@@ -117,8 +123,13 @@ def main() -> None:
             ds["train"].to_parquet(str(out))
             shutil.rmtree(cache)
 
+        def two_workers() -> None:  # what convert --to parquet --workers 2 runs
+            checks = im.ValidationOptions(images_root=str(corpus.parent))
+            parallel_parquet(str(corpus), str(out), checks, str(corpus.parent), 2, _nothing)
+
         t = alternate({
             "ours": lambda: im.write_parquet(accepted(), str(out)),  # type: ignore[arg-type]
+            "two workers": two_workers,
             "pyarrow": lambda: pq.write_table(pajson.read_json(str(corpus)), str(out)),
             "datasets": via_datasets,
         }, args.repeats)  # fmt: skip
@@ -126,6 +137,12 @@ def main() -> None:
               t["pyarrow"], ">= 0.8x")  # fmt: skip
         ratio("Parquet export vs datasets JSON + to_parquet", t["ours"], t["datasets"],
               ">= 2x")  # fmt: skip
+        ratio("Parquet export in 2 worker processes vs pyarrow (which uses every core)",
+              t["two workers"], t["pyarrow"], "")  # fmt: skip
+        ratio("Parquet export in 2 worker processes vs datasets", t["two workers"],
+              t["datasets"], "")  # fmt: skip
+        ratio("Parquet export in 2 worker processes vs one process", t["two workers"],
+              t["ours"], "")  # fmt: skip
 
     if "hf" in sections:
 

@@ -160,6 +160,24 @@ def test_splits_share_no_group_and_shards_roll_over(tmp_path: Path) -> None:
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]  # no scratch left
 
 
+def test_a_shard_rolls_over_before_its_footer_grows_past_the_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from intermt_schema.publish import _shards
+    from intermt_schema.publish._rows import RatingRow
+
+    monkeypatch.setattr(_shards, "SHARD_COLUMN_CHUNKS", 2 * 9)  # two groups of 9 columns
+    shards = _shards.ShardSet(str(tmp_path), {"ratings": RatingRow})
+    for i in range(2500):  # row groups of 1000 rows
+        row = RatingRow(tree_id=f"t{i}", target="a", scope="local", dimension="d", score=i)
+        shards.add("ratings", "train", row)
+    written = shards.close()["ratings"]["train"]
+    groups = [pq.ParquetFile(tmp_path / f).metadata.num_row_groups for f in written.files]
+    assert groups == [2, 1] and written.rows == 2500
+    ids = [r for f in written.files for r in pq.read_table(tmp_path / f)["tree_id"].to_pylist()]
+    assert ids == [f"t{i}" for i in range(2500)]
+
+
 def test_push_uploads_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import huggingface_hub as hub_lib
 

@@ -119,6 +119,10 @@ class RowGroupWriter:
         self._rows = 0
         self._size = 0
         self.count = 0
+        self.column_chunks = 0
+        """Column chunks written (row groups times leaf columns): Parquet's writer keeps
+        the metadata of each, about a kilobyte, until the file closes."""
+        self._leaves = sum(_leaf_columns(f.type) for f in self.schema)
 
     @property
     def written(self) -> int:
@@ -155,6 +159,7 @@ class RowGroupWriter:
             tables.append(self._pa.Table.from_pylist(rows, schema=self.schema))
         self._writer.write_table(tables[0] if len(tables) == 1 else self._pa.concat_tables(tables))
         self.count += self._rows
+        self.column_chunks += self._leaves
         self._group, self._tables, self._rows, self._size = [], [], 0, 0
 
     def close(self, hf_images: bool = False) -> int:
@@ -165,6 +170,15 @@ class RowGroupWriter:
             self._writer.add_key_value_metadata(arrow_schema(cls=self.cls).metadata)
         self._writer.close()
         return self.count
+
+
+def _leaf_columns(arrow: Any) -> int:
+    """How many Parquet columns an Arrow type is stored in."""
+    fields = getattr(arrow, "fields", None)  # a struct's
+    if fields is not None:
+        return sum(_leaf_columns(f.type) for f in fields)
+    value = getattr(arrow, "value_type", None)  # a list's
+    return 1 if value is None else _leaf_columns(value)
 
 
 def iter_rows(

@@ -19,10 +19,24 @@ from typing import IO, Any
 from .._errors import OptionError
 from ..io._parquet import RowGroupWriter
 
-__all__ = ["DEFAULT_SHARD_BYTES", "GROUP_BYTES", "Done", "ShardSet", "SplitShards", "name_shards"]
+__all__ = [
+    "DEFAULT_SHARD_BYTES",
+    "GROUP_BYTES",
+    "SHARD_COLUMN_CHUNKS",
+    "Done",
+    "ShardSet",
+    "SplitShards",
+    "name_shards",
+]
 
 DEFAULT_SHARD_BYTES = 500 << 20
 """About 500 MB per shard, the Hub's recommendation for Parquet files."""
+
+SHARD_COLUMN_CHUNKS = 8192
+"""Column chunks (row groups times leaf columns) per shard before a new one is opened.
+Parquet's writer keeps the metadata of each chunk, about a kilobyte, until the file is
+closed, so this bounds each open shard's footer in memory (about 8 MB) whatever the
+corpus size. It cuts small-image configurations into shards below ``shard_bytes``."""
 
 GROUP_BYTES = 16 << 20
 """Images buffered per open shard before a row group is written: several shards are
@@ -44,7 +58,8 @@ class SplitShards:
 
 class ShardSet:
     """Writers for every ``(config, split)`` under ``folder``, opened on their first row,
-    each rolled over to a new shard once it holds ``shard_bytes``. ``close`` names the
+    each rolled over to a new shard once it holds ``shard_bytes`` (or
+    :data:`SHARD_COLUMN_CHUNKS` column chunks). ``close`` names the
     shards ``-NNNNN-of-NNNNN`` and returns, per config and split, what was written.
     ``hf_images`` declares ``Image`` features (when every image carries its bytes).
     Several sets may write into one folder at once (one per worker), each with its own
@@ -82,7 +97,8 @@ class ShardSet:
             self._open[key] = (sink, writer)
         sink, writer = self._open[key]
         writer.add(row, image_bytes)
-        if writer.written + writer.pending >= self.shard_bytes:
+        full = writer.written + writer.pending >= self.shard_bytes
+        if full or writer.column_chunks >= SHARD_COLUMN_CHUNKS:
             self._finish(key)
 
     def _finish(self, key: tuple[str, str]) -> None:
