@@ -75,7 +75,7 @@ def main() -> None:
     import intermt_schema as im
     from intermt_schema.io._hf import write_hf_dataset
     from intermt_schema.publish import publish_dataset
-    from intermt_schema.scale.workers import parallel_parquet
+    from intermt_schema.scale.workers import parallel_lossless
 
     datasets.disable_progress_bars()
     work = Path(tempfile.mkdtemp(prefix="peers-"))
@@ -125,7 +125,8 @@ def main() -> None:
 
         def two_workers() -> None:  # what convert --to parquet --workers 2 runs
             checks = im.ValidationOptions(images_root=str(corpus.parent))
-            parallel_parquet(str(corpus), str(out), checks, str(corpus.parent), 2, _nothing)
+            root = str(corpus.parent)
+            parallel_lossless(str(corpus), str(out), "parquet", checks, root, 2, _nothing)
 
         t = alternate({
             "ours": lambda: im.write_parquet(accepted(), str(out)),  # type: ignore[arg-type]

@@ -290,7 +290,7 @@ def test_workers_leave_out_the_records_of_a_repeated_id_made_an_error(tmp_path: 
 
 
 def test_parquet_workers_build_the_rows_and_leave_out_a_repeated_id(tmp_path: Path) -> None:
-    from intermt_schema.scale.workers import parallel_parquet
+    from intermt_schema.scale.workers import parallel_lossless
     from intermt_schema.validation import ValidationOptions
 
     source = tmp_path / "in.jsonl"
@@ -299,8 +299,8 @@ def test_parquet_workers_build_the_rows_and_leave_out_a_repeated_id(tmp_path: Pa
     accounted: list[tuple[int | None, bool]] = []
     strict = ValidationOptions(strict=True, images_root=str(EXAMPLES))
     out = tmp_path / "out.parquet"
-    rows, unembedded = parallel_parquet(
-        str(source), str(out), strict, str(EXAMPLES), 2,
+    rows, unembedded = parallel_lossless(
+        str(source), str(out), "parquet", strict, str(EXAMPLES), 2,
         lambda r, ok: accounted.append((r.line, ok)),
     )  # fmt: skip
     expected = list(read_jsonl(str(TREES)))
@@ -309,6 +309,25 @@ def test_parquet_workers_build_the_rows_and_leave_out_a_repeated_id(tmp_path: Pa
     assert [t.id for t in written] == [t.id for t in expected]
     assert all(image.bytes for tree in written for image in tree.images())  # embedded
     assert accounted == [(n, n <= len(LINES)) for n in range(1, len(lines) + 1)]
+
+
+def test_hf_workers_write_the_dataset_one_process_writes(tmp_path: Path) -> None:
+    import datasets
+
+    source = tmp_path / "in.jsonl"
+    lines = (LINES * 60)[:300] + BAD  # two chunks
+    source.write_text("\n".join(lines) + "\n")
+    loaded = []
+    for workers in ("1", "2"):
+        folder = tmp_path / f"hf{workers}"
+        args = ["convert", str(source), "--to", "hf", "-o", str(folder), "--workers", workers]
+        log = io.StringIO()
+        assert main([*args, "--images-root", str(EXAMPLES)], out=log) == 1  # BAD lines
+        assert f"{len(lines) - len(BAD)} accepted, {len(BAD)} rejected" in log.getvalue()
+        dataset = datasets.load_from_disk(str(folder))
+        loaded.append((dataset.features, dataset.to_list()))
+    assert loaded[0] == loaded[1]
+    assert type(loaded[1][0]["nodes"].feature["content"].feature["image"]) is datasets.Image
 
 
 def test_convert_workers_reports_a_truncated_gzip_as_one_process_does(tmp_path: Path) -> None:

@@ -147,17 +147,19 @@ def _convert_in_workers(
     sink: IO[bytes] | None,
     report_format: str,
 ) -> LossReport:
-    """Record formats and the rows of canonical Parquet are built in the workers; the
-    other lossless formats get trees validated in the workers."""
-    from ..scale.workers import ROWS, parallel_parquet, parallel_records, parallel_trees
+    """Record formats, and the rows of canonical Parquet and ``datasets`` folders, are
+    built in the workers; the other lossless formats get trees validated there."""
+    from ..scale.workers import parallel_lossless, parallel_records, parallel_trees
 
     def count(result: RecordResult, accepted: bool) -> None:
         account(result, tally, out, report_format, sink, accepted=accepted)
 
-    if target.name == ROWS and export_options.get("level", "tree") == "tree":
+    if target.name in ("parquet", "hf") and export_options.get("level", "tree") == "tree":
         root = export_options.get("source_root")
-        rows, unembedded = parallel_parquet(input, output, checks, root, workers, count)
-        return noted_images(LossReport(format=ROWS, records=rows), unembedded)
+        rows, unembedded = parallel_lossless(
+            input, output, target.name, checks, root, workers, count
+        )
+        return noted_images(LossReport(format=target.name, records=rows), unembedded)
     if target.records is None:
         trees = parallel_trees(input, checks, workers, count)
         return target.export(trees, output, **export_options)

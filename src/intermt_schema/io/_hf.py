@@ -38,7 +38,13 @@ from ._tables import (
     without_bytes,
 )
 
-__all__ = ["from_hf_dataset", "save_dataset", "to_hf_dataset", "write_hf_dataset"]
+__all__ = [
+    "from_hf_dataset",
+    "save_dataset",
+    "to_hf_dataset",
+    "write_hf_dataset",
+    "write_hf_tables",
+]
 
 
 def to_hf_dataset(
@@ -110,12 +116,43 @@ def write_hf_dataset(
     (1, 0)
     """
     check_choice("level", level, LEVELS)
-    datasets = require("datasets", "hf")
     pa = require("pyarrow", "parquet")
     cls, rows_of = _LEVELS[level]
     plain = arrow_schema(False, cls)
-    count = 0
     embed = MediaEmbedder(images_root)
+
+    def tables() -> Iterator[Any]:
+        batch: list[Any] = []
+        size = 0
+        for tree in map(embed, trees):
+            batch += rows_of(tree)
+            size += image_bytes(tree)
+            if len(batch) >= rows_per_batch or size >= BATCH_IMAGE_BYTES:
+                yield pa.Table.from_pylist(to_rows(batch), schema=plain)
+                batch, size = [], 0
+        if batch:
+            yield pa.Table.from_pylist(to_rows(batch), schema=plain)
+
+    rows = write_hf_tables(tables(), url, cls, lambda: embed.unembedded, shard_bytes=shard_bytes)
+    return rows, embed.unembedded
+
+
+def write_hf_tables(
+    tables: Iterable[Any],
+    url: str,
+    cls: type,
+    unembedded: Callable[[], int],
+    *,
+    shard_bytes: int = HF_SHARD_BYTES,
+) -> int:
+    """Write ready Arrow tables of ``cls`` rows (built here, or in worker processes) as
+    the ``save_to_disk`` folder ``url`` (see :func:`write_hf_dataset`); ``unembedded``
+    tells, once they are all written, how many images carry no bytes. Returns the
+    rows written."""
+    datasets = require("datasets", "hf")
+    pa = require("pyarrow", "parquet")
+    plain = arrow_schema(False, cls)
+    count = 0
     with staged_folder(url, replace_any=True) as folder:
         if not is_local(folder):
             raise ConversionError(f"{url}: a save_to_disk folder is written locally")
@@ -123,29 +160,24 @@ def write_hf_dataset(
         sink: Any = None
         writer: Any = None
 
-        def write(batch: list[Any]) -> None:
+        def write(table: Any) -> None:
             nonlocal sink, writer
             if writer is None:
                 shards.append(os.path.join(folder, f".shard-{len(shards):05d}.arrow"))
                 sink = pa.OSFile(shards[-1], "wb")
                 writer = pa.ipc.new_stream(sink, plain)
-            writer.write_batch(pa.RecordBatch.from_pylist(to_rows(batch), schema=plain))
+            writer.write_table(table)
             if sink.tell() >= shard_bytes:
                 writer.close()
                 sink.close()
                 writer = None
 
-        batch: list[Any] = []
-        size = 0
-        for tree in map(embed, trees):
-            batch += rows_of(tree)
-            size += image_bytes(tree)
-            if len(batch) >= rows_per_batch or size >= BATCH_IMAGE_BYTES:
-                write(batch)
-                count, batch, size = count + len(batch), [], 0
-        if batch or not shards:
-            write(batch)
-            count += len(batch)
+        for table in tables:
+            if table.num_rows:
+                write(table)
+                count += table.num_rows
+        if not shards:
+            write(plain.empty_table())
         if writer is not None:
             writer.close()
             sink.close()
@@ -154,12 +186,12 @@ def write_hf_dataset(
             os.replace(shard, os.path.join(folder, name))
         features = (
             datasets.Features.from_dict(hf_features_dict(cls))
-            if not embed.unembedded
+            if not unembedded()
             else (datasets.Features.from_arrow_schema(plain))
         )
         datasets.DatasetInfo(features=features).write_to_directory(folder)
         _write_state(folder, names)
-    return count, embed.unembedded
+    return count
 
 
 def _write_state(folder: str, names: list[str]) -> None:

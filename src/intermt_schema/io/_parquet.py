@@ -12,7 +12,7 @@ restores every image as an ``Image`` feature.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import msgspec
@@ -35,6 +35,7 @@ __all__ = [
     "read_parquet",
     "write_parquet",
     "write_parquet_counted",
+    "write_parquet_tables",
 ]
 
 ROWS_PER_GROUP = 1000
@@ -61,6 +62,17 @@ def write_parquet(
 
 
 GROUP_IMAGE_BYTES = 64 << 20
+
+
+def write_parquet_tables(tables: Iterable[Any], url: str, unembedded: Callable[[], int]) -> int:
+    """Write ready Arrow tables of tree rows (built here, or in worker processes) as
+    canonical Parquet (see :func:`write_parquet`); ``unembedded`` tells, once they are
+    all written, how many images carry no bytes. Returns the rows written."""
+    with atomic_output(url) as sink:
+        writer = RowGroupWriter(sink, DialogueTree)
+        for table in tables:
+            writer.add_table(table)
+        return writer.close(hf_images=not unembedded())
 
 
 def write_parquet_counted(

@@ -22,10 +22,11 @@ from typing import Any, NamedTuple
 from .._errors import IntermtError, require
 from ..formats._registry import LossReport, get_format
 from ..io._arrow import arrow_schema, to_rows
-from ..io._fs import atomic_output, expand_inputs
+from ..io._fs import expand_inputs
+from ..io._hf import write_hf_tables
 from ..io._input import iter_lines
 from ..io._json_records import json_lines
-from ..io._parquet import RowGroupWriter
+from ..io._parquet import write_parquet_tables
 from ..io._readers import (
     DEFAULT_MAX_RECORD_BYTES,
     TreeIds,
@@ -44,7 +45,7 @@ __all__ = [
     "Chunk",
     "Done",
     "jsonl_only",
-    "parallel_parquet",
+    "parallel_lossless",
     "parallel_records",
     "parallel_trees",
     "parallel_validate",
@@ -101,8 +102,9 @@ def _chunks(url: str, max_bytes: int) -> Iterator[tuple[Chunk, list[RecordResult
             yield chunk, problems
 
 
-ROWS = "parquet"
-"""The target whose output is canonical Parquet rows, an Arrow table per chunk."""
+ROWS = "rows"
+"""The target whose output is the rows of canonical trees, an Arrow table per chunk
+(what ``parquet`` and ``hf`` write)."""
 
 
 class _Output:
@@ -279,33 +281,36 @@ def parallel_trees(
             yield decode_tree(line)
 
 
-def parallel_parquet(
+def parallel_lossless(
     url: str,
     output: str,
+    target: str,
     options: ValidationOptions,
     source_root: str | None,
     workers: int,
     account: Account,
 ) -> tuple[int, int]:
-    """Write every accepted tree of ``url`` to ``output`` as canonical Parquet (see
-    :func:`intermt_schema.write_parquet`), its rows built in the workers, with the
-    images under ``source_root`` embedded; returns the rows written and the images
-    that carry no bytes."""
+    """Write every accepted tree of ``url`` to ``output`` as canonical Parquet (``target``
+    ``parquet``) or a ``save_to_disk`` folder (``hf``), the rows built in the workers
+    with the images under ``source_root`` embedded; returns the rows written and the
+    images that carry no bytes."""
+    if target not in ("parquet", "hf"):
+        raise ValueError(f"the workers build rows for parquet and hf, not {target!r}")
     unembedded = 0
 
     def seen(done: Done) -> None:
         nonlocal unembedded
         unembedded += done.unembedded
 
+    def count() -> int:
+        return unembedded
+
     export = {"source_root": source_root}
-    loss = LossReport(format=ROWS)
+    loss = LossReport(format=target)
     tables = _output(url, ROWS, options, export, workers, account, loss, seen=seen)
-    with atomic_output(output) as sink:
-        writer = RowGroupWriter(sink, DialogueTree)
-        for table in tables:
-            writer.add_table(table)
-        rows = writer.close(hf_images=not unembedded)
-    return rows, unembedded
+    if target == "hf":
+        return write_hf_tables(tables, output, DialogueTree, count), unembedded
+    return write_parquet_tables(tables, output, count), unembedded
 
 
 def parallel_validate(
