@@ -213,9 +213,10 @@ def test_convert_workers_writes_what_one_process_writes(
     target: str, extra: list[str], tmp_path: Path
 ) -> None:
     source = tmp_path / "in.jsonl"
-    # enough lines for several chunks, with bad ones between them, and a video, which
-    # ShareGPT's dataset_info.json declares only when the workers report it
-    lines = (LINES * 60)[:200] + BAD + LINES + [_with_video(LINES[0])]
+    # enough lines for several chunks and two Parquet row groups, with bad ones between
+    # them, and a video, which ShareGPT's dataset_info.json declares only when the
+    # workers report it
+    lines = (LINES * 300)[:1100] + BAD + LINES + [_with_video(LINES[0])]
     source.write_text("\n".join(lines) + "\n\xff broken\n")
     outputs = []
     for workers in ("1", "2"):

@@ -153,10 +153,13 @@ class RowGroupWriter:
 
     def add_table(self, table: Any) -> None:
         """Append rows made ready elsewhere (another process): an Arrow table of this
-        writer's schema, whose whole size counts towards the image budget."""
-        if table.num_rows:
-            self._tables.append(table)
-            self._grew(table.num_rows, table.nbytes)
+        writer's schema, cut where row groups end; its whole size counts towards the
+        image budget."""
+        while table.num_rows:
+            head = table.slice(0, self.rows_per_group - self._rows)
+            table = table.slice(head.num_rows)
+            self._tables.append(head)
+            self._grew(head.num_rows, head.nbytes)
 
     def _grew(self, rows: int, size: int) -> None:
         self._rows += rows
