@@ -178,7 +178,9 @@ def check_publish(
     return info or CardInfo(), options
 
 
-def assign_splits(planner: SplitPlanner, group_by: Sequence[str]) -> tuple[list[str], list[str]]:
+def assign_splits(
+    planner: SplitPlanner, group_by: Sequence[str]
+) -> tuple[Iterator[str], list[str]]:
     """Each tree's split name, in the order the planner was given the trees, and notes
     on the splits left empty."""
     parts = planner.parts()
@@ -189,7 +191,7 @@ def assign_splits(planner: SplitPlanner, group_by: Sequence[str]) -> tuple[list[
         for i, f in enumerate(planner.fractions)
         if f > 0 and not sizes[i] and len(planner)
     ]
-    return [names[part] for part in parts], notes
+    return map(names.__getitem__, parts), notes
 
 
 def finish_publish(

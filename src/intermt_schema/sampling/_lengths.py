@@ -14,7 +14,7 @@ per sibling pair), so that a trainer's cutoff can be chosen before it crashes.
 from __future__ import annotations
 
 import math
-from array import array
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,13 +35,14 @@ MEASURES = ("chars", "tokens", "images")
 
 class RecordLengths:
     """Collects the lengths of the records each export mode makes of each tree
-    (placeholders included, as a trainer reads them); holds three integers per record,
-    24 bytes."""
+    (placeholders included, as a trainer reads them), as a histogram per measure: how
+    many records have each length. Memory grows with the lengths' range, never with the
+    count of records, and the percentiles stay exact."""
 
     def __init__(self) -> None:
-        self._values: dict[str, dict[str, array[int]]] = {
-            mode: {m: array("q") for m in MEASURES} for mode in MODES
-        }  # 8 bytes a value: a corpus's records, not Python ints
+        self._values: dict[str, dict[str, Counter[int]]] = {
+            mode: {m: Counter() for m in MEASURES} for mode in MODES
+        }
 
     def add(self, tree: DialogueTree) -> None:
         loss = LossReport(format="lengths")  # what the records leave out is not counted here
@@ -53,16 +54,16 @@ class RecordLengths:
 
     def _record(self, mode: str, turns: Sequence[Turn]) -> None:
         values = self._values[mode]
-        values["chars"].append(sum(len(t.text) for t in turns))
+        values["chars"][sum(len(t.text) for t in turns)] += 1
         size = sum(len(t.text) if t.text.isascii() else len(t.text.encode()) for t in turns)
-        values["tokens"].append(math.ceil(size / BYTES_PER_TOKEN))
-        values["images"].append(sum(len(t.images) for t in turns))
+        values["tokens"][math.ceil(size / BYTES_PER_TOKEN)] += 1
+        values["images"][sum(len(t.images) for t in turns)] += 1
 
     def merge(self, other: RecordLengths) -> None:
         """Add the records ``other`` collected."""
         for mode, measures in other._values.items():
             for measure, values in measures.items():
-                self._values[mode][measure] += values
+                self._values[mode][measure].update(values)
 
     def summary(self) -> dict[str, dict[str, dict[str, int]]]:
         """For each mode and measure: the records, and the median, 95th percentile and
@@ -70,19 +71,25 @@ class RecordLengths:
         out: dict[str, dict[str, dict[str, int]]] = {}
         for mode, measures in self._values.items():
             out[mode] = {}
-            for measure, values in measures.items():
-                ordered = sorted(values)
+            for measure, counts in measures.items():
+                records = sum(counts.values())
                 out[mode][measure] = {
-                    "records": len(ordered),
-                    "median": _rank(ordered, 0.5),
-                    "p95": _rank(ordered, 0.95),
-                    "max": ordered[-1] if ordered else 0,
+                    "records": records,
+                    "median": _rank(counts, records, 0.5),
+                    "p95": _rank(counts, records, 0.95),
+                    "max": max(counts, default=0),
                 }
         return out
 
 
-def _rank(ordered: list[int], fraction: float) -> int:
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)] if ordered else 0
+def _rank(counts: Counter[int], records: int, fraction: float) -> int:
+    """The nearest-rank percentile of the ``records`` values ``counts`` holds."""
+    rank, seen = max(1, math.ceil(fraction * records)), 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if seen >= rank:
+            return value
+    return 0
 
 
 def render_lengths(summary: dict[str, Any]) -> list[str]:
