@@ -186,8 +186,7 @@ class SplitPlanner:
 
     def tree_id(self, index: int) -> str:
         """The tree id of the item at ``index``."""
-        start = self._ends[index - 1] if index else 0
-        return self._ids[start : self._ends[index]].decode("utf-8", "surrogatepass")
+        return self._id_bytes(index).decode("utf-8", "surrogatepass")
 
     def _flush(self) -> None:
         if self._spill is None:
@@ -243,7 +242,7 @@ class SplitPlanner:
             if best < 0 or self._id_bytes(i) < self._id_bytes(best):
                 smallest[root] = i
         self._fill(parent, sizes, smallest)
-        return array("L", (smallest[parent[i]] for i in range(count)))
+        return array("I", (smallest[parent[i]] for i in range(count)))
 
     def _id_bytes(self, index: int) -> bytes:
         return bytes(self._ids[self._ends[index - 1] if index else 0 : self._ends[index]])
