@@ -1,7 +1,7 @@
 """``intermt convert --workers N``: chunks of JSON lines go to worker processes, which
 validate them and write the accepted trees' records as JSON Lines (or, for canonical
-Parquet, build their rows as an Arrow table); the parent only reads, accounts for every
-record, and writes the workers' output in input order.
+Parquet and ``datasets`` folders, build their rows as an Arrow table); the parent only
+reads, accounts for every record, and writes the workers' output in input order.
 
 At most ``2 * workers`` chunks are in flight, so memory stays bounded whatever the
 input size.
@@ -107,7 +107,7 @@ ROWS = "rows"
 (what ``parquet`` and ``hf`` write)."""
 
 
-class _Output:
+class _ChunkOutput:
     """What a worker makes of a chunk's accepted trees for ``target``: a record format's
     records, or the trees themselves for ``jsonl``, as JSON Lines; the rows of
     canonical Parquet, images embedded from ``source_root``, for :data:`ROWS`; nothing
@@ -144,9 +144,9 @@ class _Output:
 
 
 def _work(task: tuple[str | None, Chunk, ValidationOptions, dict[str, Any]]) -> Done:
-    """Validate a chunk's lines, and make the accepted trees' output (see ``_Output``)."""
+    """Validate a chunk's lines, and make the accepted trees' output (see ``_ChunkOutput``)."""
     target, chunk, options, export_options = task
-    output = _Output(target, export_options, LossReport(format=target or "jsonl"))
+    output = _ChunkOutput(target, export_options, LossReport(format=target or "jsonl"))
     options = options_for(chunk.source, options)
     trees: list[tuple[int, str | None, list[Issue], int]] = []
     for number, line in zip(chunk.numbers, chunk.lines, strict=True):
