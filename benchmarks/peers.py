@@ -15,8 +15,8 @@ runs, and each ratio compares two routes run alternately in this one process:
 - ``datasets`` folders: validate then ``write_hf_dataset``, and ``publish_dataset``
   (five configurations, card, Croissant), against ``load_dataset("json")`` +
   ``save_to_disk``;
-- workers: ``intermt convert --to sharegpt --workers 2`` against one process, whole
-  commands (2 cores here).
+- workers: ``intermt convert --to sharegpt`` and ``--to parquet`` with ``--workers 2``
+  against one process, whole commands (2 cores here).
 """
 
 from __future__ import annotations
@@ -174,16 +174,22 @@ def main() -> None:
         # as for an installed package, whose modules pip compiles: bytecode is cached
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
-        def command(workers: int) -> Callable[[], object]:
+        def command(workers: int, target: str, suffix: str) -> Callable[[], object]:
             return lambda: subprocess.run(
                 [sys.executable, "-m", "intermt_schema.cli", "convert", str(corpus), "--to",
-                 "sharegpt", "-o", str(work / f"w{workers}.json"), "--workers", str(workers),
+                 target, "-o", str(work / f"w{workers}.{suffix}"), "--workers", str(workers),
                  "-q"], check=True, capture_output=True, env=env,
             )  # fmt: skip
 
-        t = alternate({"two": command(2), "one": command(1)}, args.repeats)
-        ratio("convert --workers 2 vs one process (whole command)", t["two"], t["one"],
-              ">= 1.7x")  # fmt: skip
+        t = alternate({
+            "two": command(2, "sharegpt", "json"), "one": command(1, "sharegpt", "json"),
+            "two parquet": command(2, "parquet", "parquet"),
+            "one parquet": command(1, "parquet", "parquet"),
+        }, args.repeats)  # fmt: skip
+        ratio("convert --to sharegpt --workers 2 vs one process (whole command)", t["two"],
+              t["one"], ">= 1.7x")  # fmt: skip
+        ratio("convert --to parquet --workers 2 vs one process (whole command)",
+              t["two parquet"], t["one parquet"], "")  # fmt: skip
 
     print("| figure | ratio (ours vs peer) | target |")
     print("| --- | --- | --- |")
