@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -246,6 +247,39 @@ def _rows(folder: Path, written: dict[str, Any]) -> dict[tuple[str, str], list[s
         for config, splits in written.items()
         for split, shards in splits.items()
     }
+
+
+def test_publish_workers_write_the_rows_one_process_writes_in_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from intermt_schema.publish import MARK_TREES
+
+    base = list(im.read_jsonl(str(EXAMPLES / "trees.jsonl")))
+    copies = -(-3 * MARK_TREES // len(base))  # three marks: ranges of two and one
+    source = tmp_path / "trees.jsonl"
+    im.write_jsonl(
+        [structs.replace(t, id=f"{t.id}-{c}") for c in range(copies) for t in base], str(source)
+    )
+    written = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"hub{workers}"
+        flags = ["--images-root", str(EXAMPLES), "--no-plots", "--group-by", "tree"]
+        code, text = run("publish", str(source), "-o", str(out), *flags, "--workers", workers)
+        assert code == 0, text
+        rows = {}
+        for folder in sorted((out / "data").iterdir()):
+            for split in ("train", "validation", "test"):
+                files = sorted(folder.glob(f"{split}-*.parquet"))
+                rows[folder.name, split] = [r for f in files for r in pq.read_table(f).to_pylist()]
+        written[workers] = (rows, re.sub(r" in \d+ shards", "", text))
+    one, two = written["1"], written["2"]
+    assert one[0] == two[0]  # the same rows, in the same order
+    assert sum(len(r) for r in one[0].values()) > 0
+    assert one[1] == two[1]  # the same summary, pair report and rows per split
+    shards = {w: len(list((tmp_path / f"hub{w}" / "data" / "trees").glob("train-*"))) for w in "12"}
+    assert shards == {"1": 1, "2": 2}  # each worker wrote shards of its own
+    code, _ = run("publish", str(source), "-o", str(tmp_path / "no"), "--workers", "0", "-q")
+    assert code == 2 and "--workers must be at least 1, not 0" in capsys.readouterr().err
 
 
 def test_ray_publish_gives_the_rows_one_process_gives(tmp_path: Path) -> None:

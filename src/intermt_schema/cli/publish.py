@@ -44,6 +44,7 @@ def publish(
     source: str | None = None,
     rejects: str | None = None,
     quiet: bool = True,
+    workers: int = 1,
     out: IO[str] = sys.stdout,
 ) -> int:
     """Validate ``input`` and publish its accepted trees into the new local folder
@@ -54,6 +55,8 @@ def publish(
 
     if not is_local(output):
         raise OptionError(f"{output}: publish writes a local folder; upload it with --push")
+    if workers < 1:
+        raise OptionError(f"--workers must be at least 1, not {workers}")
     if shard_mb < 1:
         raise OptionError(f"--shard-size must be at least 1 (MB), not {shard_mb}")
     if private and not push:
@@ -75,7 +78,7 @@ def publish(
         report = publish_dataset(
             trees, folder, info=info, pair_options=pair_options, fractions=fractions,
             group_by=group_by, seed=seed, shard_bytes=shard_mb << 20, images_root=root,
-            plots=plots,
+            plots=plots, workers=workers,
         )  # fmt: skip
     out.write(tally.render() + "\n" + report.pairs.render() + "\n" + report.render() + "\n")
     if push:
@@ -102,7 +105,7 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
         group_by=[g for g in args.group_by.split(",") if g], seed=args.seed,
         shard_mb=args.shard_size, images_root=args.images_root, plots=not args.no_plots,
         push=args.push, private=args.private, source=args.source, rejects=args.rejects,
-        quiet=args.quiet, out=out,
+        quiet=args.quiet, workers=args.workers, out=out,
     )  # fmt: skip
 
 
@@ -125,5 +128,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--no-plots", action="store_true", help="leave the histograms out")
     p.add_argument("--push", metavar="REPO", help="upload to this Hub dataset (owner/name)")
     p.add_argument("--private", action="store_true", help="with --push: a private repository")
+    p.add_argument(
+        "--workers", type=int, default=1, help="processes that write the rows (default 1)"
+    )
     add_pair_options(p)
     p.set_defaults(run=run)

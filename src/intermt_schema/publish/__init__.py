@@ -20,7 +20,9 @@ on the way.
 from __future__ import annotations
 
 import datetime
+import itertools
 import os
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,13 +37,14 @@ from ..sampling._criteria import PairOptions, check_pair_options
 from ..sampling.pairs import PairReport, iter_pairs
 from ..sampling.splits import SplitPlanner, check_fractions, check_group_by, packed_keys
 from ..sampling.stats import TreeStats, plot_stats, render_stats
+from ..scale.workers import in_order
 from ..schema._dimensions import INTERMT, DimensionSet, combined_sets
 from ..schema._structs import DialogueTree, ImagePart, Message, decode_tree, encode_tree
 from ..validation._images import MediaEmbedder
 from ._card import CardInfo, render_card
 from ._croissant import croissant
 from ._rows import CONFIGS, config_rows
-from ._shards import DEFAULT_SHARD_BYTES, ShardSet, SplitShards
+from ._shards import DEFAULT_SHARD_BYTES, Done, ShardSet, SplitShards, name_shards
 
 __all__ = ["CONFIGS", "CardInfo", "PublishReport", "publish_dataset", "publish_ray", "push_to_hub"]
 
@@ -123,6 +126,7 @@ def publish_dataset(
     dimensions: DimensionSet = INTERMT,
     plots: bool = True,
     published: datetime.date | None = None,
+    workers: int = 1,
 ) -> PublishReport:
     """Write ``trees`` (already validated) into the local ``folder`` as a Hub dataset
     repository: ``data/<config>/<split>-NNNNN-of-NNNNN.parquet`` for the
@@ -130,30 +134,41 @@ def publish_dataset(
     share no ``group_by`` group (see :func:`intermt_schema.split_trees`); pairs are
     sampled with ``pair_options`` (see :func:`intermt_schema.iter_pairs`), which the card
     records. ``plots`` puts score histograms in the card (needs matplotlib).
+    ``workers`` processes write the rows, each a contiguous range of the trees into
+    shards of its own: the same rows in the same order, cut into more shards.
     """
     info, options = check_publish(info, pair_options, fractions, group_by, plots)
+    if type(workers) is not int or workers < 1:
+        raise OptionError(f"workers must be at least 1, not {workers!r}")
     os.makedirs(folder, exist_ok=True)
     scratch = os.path.join(folder, ".trees.scratch.jsonl")
     embed = MediaEmbedder(images_root)
     planner = SplitPlanner(fractions, seed=seed, directory=folder)
+    marks = array("q")  # where every MARK_TREES-th tree's line starts
     with open(scratch, "wb") as spool:
         for tree in map(embed, trees):
+            if len(planner) % MARK_TREES == 0:
+                marks.append(spool.tell())
             planner.add(tree.id, packed_keys(tree, group_by))
             spool.write(encode_tree(tree) + b"\n")
-    split_of, notes = assign_splits(planner, group_by)
-    shards = ShardSet(folder, CONFIGS, shard_bytes=shard_bytes, hf_images=not embed.unembedded)
-    report = PairReport()
-    stats = TreeStats(pair_yield=False)  # the pairs configuration has its yield
+    notes = empty_splits(planner, group_by)
+    names, hf_images = split_names(len(fractions)), not embed.unembedded
     try:
-        for tree in write_rows(_spooled(scratch), shards, split_of, report, options):
-            stats.add(tree)
-    except BaseException:
-        shards.abort()
-        raise
+        tasks = [
+            (folder, scratch, start, parts, names, options, shard_bytes, hf_images, prefix)
+            for start, parts, prefix in _ranges(marks, planner.parts(), workers)
+        ]
+        results = (
+            [done for _, _, done in in_order(_write_range, ((t, None) for t in tasks), workers)]
+            if len(tasks) > 1
+            else [_write_range(task) for task in tasks]
+        )
     finally:
         os.unlink(scratch)
+    done, report, stats = merge_written(results)
     return finish_publish(
-        folder, shards.close(), stats, report, info=info, options=options, plots=plots,
+        folder, name_shards(folder, CONFIGS, done), stats, report, info=info, options=options,
+        plots=plots,
         unembedded=(embed.unembedded, embed.unembedded_media), trees=len(planner), notes=notes,
         dimensions=dimensions,
         split_rule=(split_names(len(fractions)), group_by, seed), published=published,
@@ -178,20 +193,15 @@ def check_publish(
     return info or CardInfo(), options
 
 
-def assign_splits(
-    planner: SplitPlanner, group_by: Sequence[str]
-) -> tuple[Iterator[str], list[str]]:
-    """Each tree's split name, in the order the planner was given the trees, and notes
-    on the splits left empty."""
-    parts = planner.parts()
+def empty_splits(planner: SplitPlanner, group_by: Sequence[str]) -> list[str]:
+    """Notes on the splits the planner's parts leave empty."""
     names = split_names(len(planner.fractions))
-    sizes = Counter(parts)
-    notes = [
+    sizes = Counter(planner.parts())
+    return [
         _empty_split(names[i], f / sum(planner.fractions), len(planner), group_by)
         for i, f in enumerate(planner.fractions)
         if f > 0 and not sizes[i] and len(planner)
     ]
-    return map(names.__getitem__, parts), notes
 
 
 def finish_publish(
@@ -248,9 +258,60 @@ def _empty_split(name: str, share: float, trees: int, group_by: Sequence[str]) -
     )
 
 
-def _spooled(path: str) -> Iterator[DialogueTree]:
+MARK_TREES = 256
+"""The spool's offset is noted every this many trees: where a worker's range may start."""
+
+
+def _ranges(
+    marks: Sequence[int], parts: array[int], workers: int
+) -> Iterator[tuple[int, array[int], str]]:
+    """Contiguous ranges of the spooled trees, one per worker, each starting at a mark:
+    ``(offset, the trees' parts, shard prefix)``."""
+    per = -(-len(marks) // workers)  # marks per worker, rounded up
+    for worker, first in enumerate(range(0, len(marks), per)):
+        trees = parts[first * MARK_TREES : (first + per) * MARK_TREES]
+        yield marks[first], trees, f"{worker:05d}-"
+
+
+def _write_range(
+    task: tuple[str, str, int, array[int], list[str], dict[str, Any], int, bool, str],
+) -> tuple[Done, PairReport, TreeStats]:
+    """Write the rows of the spooled trees from ``offset`` on, one per part given, into
+    shards of their own; what was written, the pairs' report and the statistics."""
+    folder, scratch, offset, parts, names, options, shard_bytes, hf_images, prefix = task
+    shards = ShardSet(folder, CONFIGS, shard_bytes=shard_bytes, hf_images=hf_images,
+                      prefix=prefix)  # fmt: skip
+    report = PairReport()
+    stats = TreeStats(pair_yield=False)  # the pairs configuration has its yield
+    trees = _spooled(scratch, offset, len(parts))
+    try:
+        for tree in write_rows(trees, shards, map(names.__getitem__, parts), report, options):
+            stats.add(tree)
+    except BaseException:
+        shards.abort()
+        raise
+    return shards.finish(), report, stats
+
+
+def merge_written(
+    results: Iterable[tuple[Done, PairReport, TreeStats]],
+) -> tuple[Done, PairReport, TreeStats]:
+    """What several writers wrote, in the order given: their shards (to name in that
+    order), pair reports and statistics."""
+    done: Done = {}
+    report, stats = PairReport(), TreeStats(pair_yield=False)
+    for written, part_report, part_stats in results:
+        for key, shards in written.items():
+            done.setdefault(key, []).extend(shards)
+        report.merge(part_report)
+        stats.merge(part_stats)
+    return done, report, stats
+
+
+def _spooled(path: str, offset: int, count: int) -> Iterator[DialogueTree]:
     with open(path, "rb") as f:
-        for line in f:
+        f.seek(offset)
+        for line in itertools.islice(f, count):
             yield decode_tree(line)
 
 

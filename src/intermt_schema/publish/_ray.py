@@ -38,13 +38,14 @@ from . import (
     CONFIGS,
     CardInfo,
     PublishReport,
-    assign_splits,
     check_publish,
+    empty_splits,
     finish_publish,
+    merge_written,
     split_names,
     write_rows,
 )
-from ._shards import DEFAULT_SHARD_BYTES, Done, ShardSet, name_shards
+from ._shards import DEFAULT_SHARD_BYTES, ShardSet, name_shards
 
 __all__ = ["publish_ray"]
 
@@ -78,15 +79,8 @@ def publish_ray(
         )  # fmt: skip
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    done: Done = {}
-    report, stats = PairReport(), TreeStats(pair_yield=False)
-    for _, block_done, block_report, block_stats in sorted(
-        (pickle.loads(row["result"]) for row in results), key=lambda r: r[0]
-    ):
-        for key, shards in block_done.items():
-            done.setdefault(key, []).extend(shards)
-        report.merge(block_report)
-        stats.merge(block_stats)
+    blocks = sorted((pickle.loads(row["result"]) for row in results), key=lambda r: r[0])
+    done, report, stats = merge_written(block[1:] for block in blocks)
     return finish_publish(
         folder, name_shards(folder, CONFIGS, done), stats, report, info=info, options=options,
         plots=plots, unembedded=unembedded, trees=len(split_of), notes=notes,
@@ -120,9 +114,10 @@ def _run(
             planner.add(tree_id, packed)
         unembedded[0] += sum(columns["unembedded"])
         unembedded[1] += sum(columns["unembedded_media"])
-    names, notes = assign_splits(planner, group_by)
-    split_of = {planner.tree_id(i): name for i, name in enumerate(names)}
-    del planner, names
+    notes = empty_splits(planner, group_by)
+    names = split_names(len(fractions))
+    split_of = {planner.tree_id(i): names[part] for i, part in enumerate(planner.parts())}
+    del planner
     writing = {"folder": folder, "split_of": ray.put(split_of), "options": options,
                "shard_bytes": shard_bytes, "hf_images": not unembedded[0]}  # fmt: skip
     files = sum(1 for name in os.listdir(scratch) if name.endswith(".parquet"))

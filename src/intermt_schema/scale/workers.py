@@ -44,6 +44,7 @@ __all__ = [
     "Account",
     "Chunk",
     "Done",
+    "in_order",
     "jsonl_only",
     "parallel_lossless",
     "parallel_records",
@@ -168,15 +169,18 @@ def _die_with_parent() -> None:
             libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _in_order(tasks: Iterable[tuple[Any, Any]], workers: int) -> Iterator[tuple[Any, Any, Done]]:
-    """``(task, extra, result)`` for each ``(task, extra)``, in order, with at most
-    ``2 * workers`` tasks in flight. A worker that dies (killed, out of memory) ends
-    the run with an ``IntermtError``, never a hang or a traceback."""
-    pending: deque[tuple[Any, Any, Future[Done]]] = deque()
+def in_order(
+    work: Callable[[Any], Any], tasks: Iterable[tuple[Any, Any]], workers: int
+) -> Iterator[tuple[Any, Any, Any]]:
+    """``(task, extra, work(task))`` for each ``(task, extra)``, in order, ``work`` run in
+    ``workers`` processes with at most ``2 * workers`` tasks in flight. A worker that
+    dies (killed, out of memory) ends the run with an ``IntermtError``, never a hang
+    or a traceback."""
+    pending: deque[tuple[Any, Any, Future[Any]]] = deque()
     try:
         with ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent) as pool:
             for task, extra in tasks:
-                pending.append((task, extra, pool.submit(_work, task)))
+                pending.append((task, extra, pool.submit(work, task)))
                 if len(pending) >= 2 * workers:
                     done, kept, future = pending.popleft()
                     yield done, kept, future.result()
@@ -215,7 +219,7 @@ def _output(
         ((target, chunk, options, export_options), problems)
         for chunk, problems in _chunks(url, DEFAULT_MAX_RECORD_BYTES)
     )
-    for (_, chunk, _, _), problems, done in _in_order(tasks, workers):
+    for (_, chunk, _, _), problems, done in in_order(_work, tasks, workers):
         loss.merge(done.loss)
         if seen is not None:
             seen(done)
