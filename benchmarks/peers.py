@@ -13,8 +13,8 @@ runs, and each ratio compares two routes run alternately in this one process:
   Parquet (no validation, on every core), and against ``datasets.load_dataset("json")``
   + ``to_parquet``; and the same export in two worker processes (``--workers 2``);
 - ``datasets`` folders: validate then ``write_hf_dataset``, and ``publish_dataset``
-  (five configurations, card, Croissant), against ``load_dataset("json")`` +
-  ``save_to_disk``;
+  (five configurations, card, Croissant; in one process and with two workers),
+  against ``load_dataset("json")`` + ``save_to_disk``;
 - workers: ``intermt convert --to sharegpt`` and ``--to parquet`` with ``--workers 2``
   against one process, whole commands (2 cores here).
 """
@@ -163,12 +163,20 @@ def main() -> None:
                             plots=False, group_by=("tree",))  # fmt: skip
             shutil.rmtree(work / "hub")
 
-        t = alternate({"hf": ours_hf, "publish": ours_publish, "datasets": via_datasets},
-                      args.repeats)  # fmt: skip
+        def ours_publish_two() -> None:
+            publish_dataset(accepted(), str(work / "hub"), images_root=str(corpus.parent),  # type: ignore[arg-type]
+                            plots=False, group_by=("tree",), workers=2)  # fmt: skip
+            shutil.rmtree(work / "hub")
+
+        t = alternate({"hf": ours_hf, "publish": ours_publish, "publish two": ours_publish_two,
+                       "datasets": via_datasets}, args.repeats)  # fmt: skip
         ratio("--to hf (images embedded) vs datasets JSON + save_to_disk", t["hf"],
               t["datasets"], ">= 1x")  # fmt: skip
         ratio("publish (5 configurations, card, Croissant) vs the same datasets route",
               t["publish"], t["datasets"], ">= 1x")  # fmt: skip
+        ratio("publish with 2 workers vs the same datasets route", t["publish two"],
+              t["datasets"], "")  # fmt: skip
+        ratio("publish with 2 workers vs one process", t["publish two"], t["publish"], "")
 
     if "workers" in sections:
         # as for an installed package, whose modules pip compiles: bytecode is cached
