@@ -124,9 +124,10 @@ def main() -> None:
             shutil.rmtree(cache)
 
         def two_workers() -> None:  # what convert --to parquet --workers 2 runs
+            # images checked as validate_path checks them, and not embedded, as the
+            # one-process route above does not embed them
             checks = im.ValidationOptions(images_root=str(corpus.parent))
-            root = str(corpus.parent)
-            parallel_lossless(str(corpus), str(out), "parquet", checks, root, 2, _nothing)
+            parallel_lossless(str(corpus), str(out), "parquet", checks, None, 2, _nothing)
 
         t = alternate({
             "ours": lambda: im.write_parquet(accepted(), str(out)),  # type: ignore[arg-type]
