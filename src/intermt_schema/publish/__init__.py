@@ -171,7 +171,7 @@ def publish_dataset(
         plots=plots,
         unembedded=(embed.unembedded, embed.unembedded_media), trees=len(planner), notes=notes,
         dimensions=dimensions,
-        split_rule=(split_names(len(fractions)), group_by, seed), published=published,
+        split_rule=(names, group_by, seed), published=published,
     )  # fmt: skip
 
 
@@ -281,16 +281,8 @@ def _write_range(
     folder, scratch, offset, parts, names, options, shard_bytes, hf_images, prefix = task
     shards = ShardSet(folder, CONFIGS, shard_bytes=shard_bytes, hf_images=hf_images,
                       prefix=prefix)  # fmt: skip
-    report = PairReport()
-    stats = TreeStats(pair_yield=False)  # the pairs configuration has its yield
     trees = _spooled(scratch, offset, len(parts))
-    try:
-        for tree in write_rows(trees, shards, map(names.__getitem__, parts), report, options):
-            stats.add(tree)
-    except BaseException:
-        shards.abort()
-        raise
-    return shards.finish(), report, stats
+    return write_part(trees, map(names.__getitem__, parts), shards, options)
 
 
 def merge_written(
@@ -315,20 +307,28 @@ def _spooled(path: str, offset: int, count: int) -> Iterator[DialogueTree]:
             yield decode_tree(line)
 
 
-def write_rows(
+def write_part(
     trees: Iterable[DialogueTree],
-    shards: ShardSet,
     splits: Iterable[str],
-    report: PairReport,
+    shards: ShardSet,
     options: Mapping[str, Any],
-) -> Iterator[DialogueTree]:
-    """Each tree, after its rows went into the shards of its split (``splits`` names
-    each tree's, in order)."""
-    for (tree, pairs), split in zip(iter_pairs(trees, report, **options), splits, strict=True):
-        for config, rows in config_rows(tree, pairs).items():
-            for row in rows:
-                shards.add(config, split, row, _image_bytes(row))
-        yield tree
+) -> tuple[Done, PairReport, TreeStats]:
+    """Write the rows of ``trees`` into ``shards`` (``splits`` names each tree's split,
+    in order) and finish them: what was written, the pairs' report and the
+    statistics. The shards are closed if anything fails."""
+    report = PairReport()
+    stats = TreeStats(pair_yield=False)  # the pairs configuration has its yield
+    pairs_of = iter_pairs(trees, report, **options)
+    try:
+        for (tree, pairs), split in zip(pairs_of, splits, strict=True):
+            for config, rows in config_rows(tree, pairs).items():
+                for row in rows:
+                    shards.add(config, split, row, _image_bytes(row))
+            stats.add(tree)
+    except BaseException:
+        shards.abort()
+        raise
+    return shards.finish(), report, stats
 
 
 def _plots(stats: dict[str, Any], folder: str) -> list[str]:

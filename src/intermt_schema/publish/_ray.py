@@ -28,9 +28,7 @@ from typing import Any
 
 from .._errors import SchemaError, require
 from ..sampling._criteria import PairOptions
-from ..sampling.pairs import PairReport
 from ..sampling.splits import SplitPlanner, packed_keys
-from ..sampling.stats import TreeStats
 from ..schema._dimensions import INTERMT, DimensionSet
 from ..schema._structs import DialogueTree, decode_tree, encode_tree
 from ..validation._images import MediaEmbedder
@@ -43,7 +41,7 @@ from . import (
     finish_publish,
     merge_written,
     split_names,
-    write_rows,
+    write_part,
 )
 from ._shards import DEFAULT_SHARD_BYTES, ShardSet, name_shards
 
@@ -188,15 +186,9 @@ def _write_block(
     trees = [tree for tree in _trees(batch) if not isinstance(tree, str)]  # none: step 2 checks
     shards = ShardSet(folder, CONFIGS, shard_bytes=shard_bytes, hf_images=hf_images,
                       prefix=f"{uuid.uuid4().hex[:12]}-")  # fmt: skip
-    report, stats = PairReport(), TreeStats(pair_yield=False)
-    try:
-        for tree in write_rows(trees, shards, (splits[t.id] for t in trees), report, options):
-            stats.add(tree)
-    except BaseException:
-        shards.abort()
-        raise
+    written = write_part(trees, (splits[t.id] for t in trees), shards, options)
     first = min((t.id for t in trees), default="")
-    result = pickle.dumps((first, shards.finish(), report, stats))
+    result = pickle.dumps((first, *written))
     return pa.table({"result": [result]})
 
 

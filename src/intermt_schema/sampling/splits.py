@@ -205,7 +205,8 @@ class SplitPlanner:
             for offset, size in self._chunks[bucket]:
                 self._spill.seek(offset)
                 data += self._spill.read(size)
-        return bytes(data + self._buffers[bucket])
+        data += self._buffers[bucket]
+        return bytes(data)
 
     def parts(self) -> array[int]:
         """Each item's part, in the order the items were added (computed once: the keys
