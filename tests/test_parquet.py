@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,52 @@ def test_the_streaming_hf_writer_saves_what_the_in_memory_dataset_holds(
     missing, lacking = write_hf_dataset(trees, str(tmp_path / "bare"), level=level)
     assert lacking == sum(1 for t in trees for _ in t.images()) and missing == rows
     assert "Image" not in str(datasets.load_from_disk(str(tmp_path / "bare")).features)
+
+
+class _FullDisk:
+    """A sink that takes ``room`` bytes, then fails as a full disk does."""
+
+    def __init__(self, room: int) -> None:
+        self.room, self.taken = room, 0
+
+    def write(self, data: bytes) -> int:
+        if self.taken + len(data) > self.room:
+            raise OSError(28, "No space left on device")
+        self.taken += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.taken
+
+    def flush(self) -> None:
+        pass
+
+    closed = False
+
+
+def test_a_row_group_written_in_the_background_raises_its_error() -> None:
+    from intermt_schema.io._parquet import STREAM_BUFFER, RowGroupWriter
+
+    noise = [os.urandom(STREAM_BUFFER).hex() for _ in range(3)]  # zstd cannot shrink it
+    big = [im.DialogueTree(id=f"t{i}", meta=im.TreeMeta(task=text)) for i, text in enumerate(noise)]
+    writer = RowGroupWriter(_FullDisk(STREAM_BUFFER), im.DialogueTree, rows_per_group=1)
+    with pytest.raises(OSError, match="No space left"), writer:
+        for tree in big:
+            writer.add(tree)
+        writer.close()
+    assert writer.count >= 1  # the failure came from a group handed to the thread
+
+
+def test_a_forked_child_writes_parquet_after_its_parent(tmp_path: Path) -> None:
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.fail("this platform cannot fork; the test is for those that do")
+    im.write_parquet([im.DialogueTree(id="parent")], str(tmp_path / "parent.parquet"))
+    child = multiprocessing.get_context("fork").Process(
+        target=im.write_parquet, args=([im.DialogueTree(id="child")], str(tmp_path / "c.parquet"))
+    )
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0  # a hung writer thread would leave it running (None)
+    assert [t.id for t in im.read_parquet(str(tmp_path / "c.parquet"))] == ["child"]

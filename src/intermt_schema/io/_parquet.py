@@ -12,7 +12,11 @@ restores every image as an ``Image`` feature.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import msgspec
@@ -68,8 +72,7 @@ def write_parquet_tables(tables: Iterable[Any], url: str, unembedded: Callable[[
     """Write ready Arrow tables of tree rows (built here, or in worker processes) as
     canonical Parquet (see :func:`write_parquet`); ``unembedded`` tells, once they are
     all written, how many images carry no bytes. Returns the rows written."""
-    with atomic_output(url) as sink:
-        writer = RowGroupWriter(sink, DialogueTree)
+    with atomic_output(url) as sink, RowGroupWriter(sink, DialogueTree) as writer:
         for table in tables:
             writer.add_table(table)
         return writer.close(hf_images=not unembedded())
@@ -85,8 +88,10 @@ def write_parquet_counted(
     """:func:`write_parquet`, returning the rows written and the images that carry no
     bytes (not found under ``images_root``, or a URI only)."""
     embed = MediaEmbedder(images_root)
-    with atomic_output(url) as sink:
-        writer = RowGroupWriter(sink, DialogueTree, rows_per_group=rows_per_group)
+    with (
+        atomic_output(url) as sink,
+        RowGroupWriter(sink, DialogueTree, rows_per_group=rows_per_group) as writer,
+    ):
         for tree in map(embed, trees):
             writer.add(tree, image_bytes(tree))
         count = writer.close(hf_images=not embed.unembedded)
@@ -98,17 +103,40 @@ def image_bytes(tree: DialogueTree) -> int:
     return sum(len(image.bytes or b"") for image in tree.images())
 
 
+STREAM_BUFFER = 1 << 20
+"""Bytes Parquet's writer gathers before each write to the Python file beneath it."""
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _background() -> ThreadPoolExecutor:
+    """The one thread that encodes and writes row groups while the caller builds the
+    next (pyarrow releases the GIL to encode); a new one in a forked child."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="intermt-parquet")
+        return _pool[1]
+
+
 class RowGroupWriter:
     """Rows of one Struct class (``cls``) written to a Parquet ``sink`` in row groups of
     at most ``rows_per_group`` rows or ``group_bytes`` of images, so memory holds one
-    group. ``close(hf_images=True)`` declares Hugging Face ``Image`` features, which a
-    writer can only know at the end (every image had its bytes).
+    group, and one more while it is written. ``close(hf_images=True)`` declares Hugging
+    Face ``Image`` features, which a writer can only know at the end (every image had
+    its bytes). Used as a context manager, it waits for its writes when a block fails,
+    before the caller closes the sink.
+
+    Each row group is encoded and written in a background thread while the next one is
+    built; an error in writing is raised by the next call that waits for it.
 
     >>> import io
     >>> sink = io.BytesIO()
-    >>> writer = RowGroupWriter(sink, DialogueTree)
-    >>> writer.add(DialogueTree(id="t"))
-    >>> writer.close(), writer.written > 0
+    >>> with RowGroupWriter(sink, DialogueTree) as writer:
+    ...     writer.add(DialogueTree(id="t"))
+    ...     writer.close(), writer.written > 0
     (1, True)
     """
 
@@ -121,11 +149,16 @@ class RowGroupWriter:
         group_bytes: int = GROUP_IMAGE_BYTES,
     ) -> None:
         pq = require("pyarrow.parquet", "parquet")
-        self._pa = require("pyarrow", "parquet")
+        self._pa = pa = require("pyarrow", "parquet")
         self.cls, self.rows_per_group, self.group_bytes = cls, rows_per_group, group_bytes
         self.schema = arrow_schema(hf_images=False, cls=cls)
-        self._sink = sink
-        self._writer = pq.ParquetWriter(sink, self.schema, compression="zstd", store_schema=False)
+        # buffered, so the background thread seldom takes the GIL to call sink.write
+        self._stream = pa.BufferedOutputStream(pa.PythonFile(sink, mode="w"), STREAM_BUFFER)
+        self._writer = pq.ParquetWriter(
+            self._stream, self.schema, compression="zstd", store_schema=False
+        )
+        self._writing: Future[None] | None = None
+        self._closed_at: int | None = None
         self._group: list[Any] = []
         self._tables: list[Any] = []  # ready rows, before the group's own
         self._rows = 0
@@ -136,10 +169,20 @@ class RowGroupWriter:
         the metadata of each, about a kilobyte, until the file closes."""
         self._leaves = sum(_leaf_columns(f.type) for f in self.schema)
 
+    def __enter__(self) -> RowGroupWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:
+            self.abort()
+
     @property
     def written(self) -> int:
-        """The bytes written to the sink so far (whole row groups)."""
-        return int(self._sink.tell())
+        """The bytes written so far (whole row groups; waits for the one being written)."""
+        if self._closed_at is not None:
+            return self._closed_at
+        self._wait()
+        return int(self._stream.tell())
 
     @property
     def pending(self) -> int:
@@ -172,19 +215,37 @@ class RowGroupWriter:
         if self._group or not tables:
             rows = to_rows(self._group)
             tables.append(self._pa.Table.from_pylist(rows, schema=self.schema))
-        self._writer.write_table(tables[0] if len(tables) == 1 else self._pa.concat_tables(tables))
+        table = tables[0] if len(tables) == 1 else self._pa.concat_tables(tables)
         self.count += self._rows
         self.column_chunks += self._leaves
         self._group, self._tables, self._rows, self._size = [], [], 0, 0
+        self._wait()
+        self._writing = _background().submit(self._writer.write_table, table)
+
+    def _wait(self) -> None:
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.result()
 
     def close(self, hf_images: bool = False) -> int:
         """Write the last group and the footer; returns the rows written."""
         if self._rows or not self.count:
             self._flush()
+        self._wait()
         if hf_images:
             self._writer.add_key_value_metadata(arrow_schema(cls=self.cls).metadata)
         self._writer.close()
+        self._closed_at = int(self._stream.tell())
+        self._stream.detach()  # flushed into the sink, which the caller closes
         return self.count
+
+    def abort(self) -> None:
+        """Wait for the row group being written, whatever its fate, and let go of the
+        sink (after a failure, before the caller closes it)."""
+        with contextlib.suppress(Exception):  # the failure being handled matters more
+            self._wait()
+        with contextlib.suppress(Exception):
+            self._stream.detach()
 
 
 def _leaf_columns(arrow: Any) -> int:

@@ -123,7 +123,8 @@ class ShardSet:
 
     def abort(self) -> None:
         """Close every open file (after a failure; the staged folder goes with them)."""
-        for sink, _ in self._open.values():
+        for sink, writer in self._open.values():
+            writer.abort()
             sink.close()
         self._open.clear()
 
