@@ -13,6 +13,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from msgspec import structs
 
 import intermt_schema as im
@@ -22,7 +24,7 @@ from intermt_schema.publish import publish_dataset
 from intermt_schema.sampling.splits import group_keys
 from intermt_schema.validation._images import MediaEmbedder
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, any_trees, count_cases
 
 CONFIGS = ["trees", "paths", "pairs", "ratings", "judgments"]
 
@@ -347,3 +349,29 @@ def test_videos_and_audio_are_embedded_and_the_missing_counted(tmp_path: Path) -
     assert back == [clip, sound, None, b"RIFF" + bytes(2000)]  # the default limit is 64 MiB
     assert report.unembedded_media == 1
     assert "1 video and audio files carry no bytes" in report.render()
+
+
+def test_flat_rows_are_built_column_by_column_as_row_by_row() -> None:
+    import pyarrow as pa
+
+    from intermt_schema.io._arrow import arrow_schema, to_rows, to_table
+    from intermt_schema.publish._rows import JudgmentRow, RatingRow, config_rows
+
+    seen = count_cases("test_flat_rows_are_built_column_by_column_as_row_by_row")
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(any_trees(max_nodes=8), max_size=4))
+    def run(items: list[im.DialogueTree]) -> None:
+        for cls, config in ((RatingRow, "ratings"), (JudgmentRow, "judgments")):
+            rows = [row for tree in items for row in config_rows(tree, [])[config]]
+            schema = arrow_schema(False, cls)
+            expected = pa.Table.from_pylist(to_rows(rows), schema=schema)
+            assert to_table(rows, schema).equals(expected)
+            seen[f"{config} tables"] += bool(rows)
+            seen["real scores"] += sum(type(getattr(r, "score", 0)) is float for r in rows)
+            seen["annotators"] += sum(r.annotator is not None for r in rows)
+            seen["outcomes"] += sum(bool(getattr(r, "outcomes", None)) for r in rows)
+
+    run()
+    for case in ("ratings tables", "judgments tables", "real scores", "annotators", "outcomes"):
+        assert seen[case] >= 1, seen

@@ -23,7 +23,7 @@ from typing import Any
 from .._errors import ConversionError, check_choice, require
 from ..schema._structs import DialogueTree
 from ..validation._images import MediaEmbedder
-from ._arrow import arrow_schema, hf_features_dict, row_to_tree, to_rows
+from ._arrow import arrow_schema, hf_features_dict, row_to_tree, to_table
 from ._fs import is_local, staged_folder
 from ._parquet import image_bytes
 from ._tables import (
@@ -54,12 +54,10 @@ def to_hf_dataset(
     features; ``images_root`` embeds the image files it holds as bytes."""
     check_choice("level", level, LEVELS)
     datasets = require("datasets", "hf")
-    pa = require("pyarrow", "parquet")
     items = embedded(trees, images_root)
     cls, rows_of = _LEVELS[level]
     schema = arrow_schema(not any(map(without_bytes, items)), cls)
-    rows = to_rows(row for tree in items for row in rows_of(tree))
-    return datasets.Dataset(pa.Table.from_pylist(rows, schema=schema))
+    return datasets.Dataset(to_table([row for tree in items for row in rows_of(tree)], schema))
 
 
 def from_hf_dataset(dataset: Any) -> Iterator[DialogueTree]:
@@ -116,7 +114,6 @@ def write_hf_dataset(
     (1, 0)
     """
     check_choice("level", level, LEVELS)
-    pa = require("pyarrow", "parquet")
     cls, rows_of = _LEVELS[level]
     plain = arrow_schema(False, cls)
     embed = MediaEmbedder(images_root)
@@ -128,10 +125,10 @@ def write_hf_dataset(
             batch += rows_of(tree)
             size += image_bytes(tree)
             if len(batch) >= rows_per_batch or size >= BATCH_IMAGE_BYTES:
-                yield pa.Table.from_pylist(to_rows(batch), schema=plain)
+                yield to_table(batch, plain)
                 batch, size = [], 0
         if batch:
-            yield pa.Table.from_pylist(to_rows(batch), schema=plain)
+            yield to_table(batch, plain)
 
     rows = write_hf_tables(tables(), url, cls, lambda: embed.unembedded, shard_bytes=shard_bytes)
     return rows, embed.unembedded

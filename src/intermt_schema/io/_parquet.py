@@ -25,7 +25,7 @@ from .._errors import SchemaError, require
 from ..schema._structs import DialogueTree
 from ..validation._images import MediaEmbedder
 from ..validation._pointers import pointer_from_msgspec
-from ._arrow import arrow_schema, row_to_tree, to_rows
+from ._arrow import arrow_schema, row_to_tree, to_table
 from ._fs import atomic_output, reading
 from ._input import DEFAULT_MAX_RECORD_BYTES, open_input, too_large_text
 
@@ -107,6 +107,31 @@ STREAM_BUFFER = 1 << 20
 """Bytes Parquet's writer gathers before each write to the Python file beneath it."""
 
 
+class _Lent:
+    """The caller's file as Arrow's buffered stream sees it: written until the writer
+    aborts, and never closed by Arrow (its owner closes it)."""
+
+    def __init__(self, sink: Any) -> None:
+        self.sink, self.live = sink, True
+
+    def write(self, data: bytes) -> int:
+        if self.live:
+            self.sink.write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        if self.live:
+            self.sink.flush()
+
+    def tell(self) -> int:
+        return int(self.sink.tell())
+
+    def close(self) -> None:
+        self.live = False
+
+    closed = False
+
+
 _pool: tuple[int, ThreadPoolExecutor] | None = None
 _pool_lock = threading.Lock()
 
@@ -153,11 +178,14 @@ class RowGroupWriter:
         self.cls, self.rows_per_group, self.group_bytes = cls, rows_per_group, group_bytes
         self.schema = arrow_schema(hf_images=False, cls=cls)
         # buffered, so the background thread seldom takes the GIL to call sink.write
-        self._stream = pa.BufferedOutputStream(pa.PythonFile(sink, mode="w"), STREAM_BUFFER)
+        self._lent = _Lent(sink)
+        self._stream = pa.BufferedOutputStream(pa.PythonFile(self._lent, mode="w"), STREAM_BUFFER)
         self._writer = pq.ParquetWriter(
             self._stream, self.schema, compression="zstd", store_schema=False
         )
         self._writing: Future[None] | None = None
+        self._writing_at_most = 0  # bytes the group being written can take
+        self._written = 0  # bytes written when last waited for
         self._closed_at: int | None = None
         self._group: list[Any] = []
         self._tables: list[Any] = []  # ready rows, before the group's own
@@ -182,12 +210,19 @@ class RowGroupWriter:
         if self._closed_at is not None:
             return self._closed_at
         self._wait()
-        return int(self._stream.tell())
+        return self._written
 
-    @property
-    def pending(self) -> int:
-        """The image bytes of the rows not yet written."""
-        return self._size
+    def reaches(self, size: int) -> bool:
+        """Whether the bytes written and the image bytes pending reach ``size``. It
+        waits for the group being written only when the answer depends on its size.
+
+        >>> import io
+        >>> RowGroupWriter(io.BytesIO(), DialogueTree).reaches(1)
+        False
+        """
+        if self._written + self._writing_at_most + self._size < size:
+            return False
+        return self.written + self._size >= size
 
     def add(self, value: Any, image_bytes: int = 0) -> None:
         """Append one row; ``image_bytes`` counts towards the group's image budget."""
@@ -213,19 +248,21 @@ class RowGroupWriter:
     def _flush(self) -> None:
         tables = self._tables
         if self._group or not tables:
-            rows = to_rows(self._group)
-            tables.append(self._pa.Table.from_pylist(rows, schema=self.schema))
+            tables.append(to_table(self._group, self.schema))
         table = tables[0] if len(tables) == 1 else self._pa.concat_tables(tables)
         self.count += self._rows
         self.column_chunks += self._leaves
         self._group, self._tables, self._rows, self._size = [], [], 0, 0
         self._wait()
+        # Parquet encodes a group in fewer bytes than Arrow holds it, but for headers
+        self._writing_at_most = 2 * table.nbytes + 256 * self._leaves + (1 << 16)
         self._writing = _background().submit(self._writer.write_table, table)
 
     def _wait(self) -> None:
         writing, self._writing = self._writing, None
         if writing is not None:
             writing.result()
+            self._written, self._writing_at_most = int(self._stream.tell()), 0
 
     def close(self, hf_images: bool = False) -> int:
         """Write the last group and the footer; returns the rows written."""
@@ -236,16 +273,15 @@ class RowGroupWriter:
             self._writer.add_key_value_metadata(arrow_schema(cls=self.cls).metadata)
         self._writer.close()
         self._closed_at = int(self._stream.tell())
-        self._stream.detach()  # flushed into the sink, which the caller closes
+        self._stream.close()  # flushed into the sink, which the caller closes
         return self.count
 
     def abort(self) -> None:
         """Wait for the row group being written, whatever its fate, and let go of the
-        sink (after a failure, before the caller closes it)."""
+        sink (after a failure, before the caller closes it): nothing more reaches it."""
         with contextlib.suppress(Exception):  # the failure being handled matters more
             self._wait()
-        with contextlib.suppress(Exception):
-            self._stream.detach()
+        self._lent.live = False
 
 
 def _leaf_columns(arrow: Any) -> int:

@@ -23,12 +23,11 @@ from typing import Any, Literal
 
 from msgspec import Struct, field
 
-from .._errors import require
 from ..schema._structs import DialogueTree, Judgment, Message, Outcome, Rating, Scope, TreeMeta
 from ..tree._merge import Conversation, merge_paths, split_paths
 from ..tree._view import TreeView
 from ..validation._images import MediaEmbedder
-from ._arrow import arrow_schema, from_row, to_rows
+from ._arrow import arrow_schema, from_row, to_table
 
 __all__ = [
     "LEVELS",
@@ -101,8 +100,7 @@ def pair_rows(trees: Iterable[DialogueTree]) -> Iterator[PairRow]:
 
 
 def _table(rows: Iterable[Struct], cls: type, hf_images: bool = True) -> Any:
-    pa = require("pyarrow", "parquet")
-    return pa.Table.from_pylist(to_rows(rows), schema=arrow_schema(hf_images, cls))
+    return to_table(rows, arrow_schema(hf_images, cls))
 
 
 def paths_table(trees: Iterable[DialogueTree], images_root: str | None = None) -> Any:

@@ -95,12 +95,17 @@ def _message_image_bytes(messages: Iterable[Message]) -> int:
     )
 
 
+_MESSAGE_FIELDS = ("messages", "prompt", "chosen", "rejected")
+
+
 def _image_bytes(row: Any) -> int:
     if isinstance(row, DialogueTree):
         return image_bytes(row)
+    fields = row.__struct_fields__
     messages: list[Message] = []
-    for name in ("messages", "prompt", "chosen", "rejected"):
-        messages += getattr(row, name, None) or []
+    for name in _MESSAGE_FIELDS:
+        if name in fields:
+            messages += getattr(row, name) or []
     return _message_image_bytes(messages)
 
 

@@ -97,8 +97,7 @@ class ShardSet:
             self._open[key] = (sink, writer)
         sink, writer = self._open[key]
         writer.add(row, image_bytes)
-        full = writer.written + writer.pending >= self.shard_bytes
-        if full or writer.column_chunks >= SHARD_COLUMN_CHUNKS:
+        if writer.reaches(self.shard_bytes) or writer.column_chunks >= SHARD_COLUMN_CHUNKS:
             self._finish(key)
 
     def _finish(self, key: tuple[str, str]) -> None:

@@ -19,9 +19,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, NamedTuple
 
-from .._errors import IntermtError, require
+from .._errors import IntermtError
 from ..formats._registry import LossReport, get_format
-from ..io._arrow import arrow_schema, to_rows
+from ..io._arrow import arrow_schema, to_table
 from ..io._fs import expand_inputs
 from ..io._hf import write_hf_tables
 from ..io._input import iter_lines
@@ -138,9 +138,7 @@ class _ChunkOutput:
     def done(self, trees: list[tuple[int, str | None, list[Issue], int]]) -> Done:
         if self.target != ROWS:
             return Done(trees, b"".join(self._made), self.loss)
-        pa = require("pyarrow", "parquet")
-        schema = arrow_schema(hf_images=False, cls=DialogueTree)
-        table = pa.Table.from_pylist(to_rows(self._made), schema=schema)
+        table = to_table(self._made, arrow_schema(hf_images=False, cls=DialogueTree))
         return Done(trees, table, self.loss, self._embed.unembedded)
 
 
