@@ -24,7 +24,7 @@ import itertools
 import os
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +39,7 @@ from ..sampling.splits import SplitPlanner, check_fractions, check_group_by, pac
 from ..sampling.stats import TreeStats, plot_stats, render_stats
 from ..scale.workers import in_order
 from ..schema._dimensions import INTERMT, DimensionSet, combined_sets
-from ..schema._structs import DialogueTree, ImagePart, Message, decode_tree, encode_tree
+from ..schema._structs import DialogueTree, ImagePart, decode_tree, encode_tree
 from ..validation._images import MediaEmbedder
 from ._card import CardInfo, render_card
 from ._croissant import croissant
@@ -86,27 +86,24 @@ class PublishReport:
         return "\n".join(lines)
 
 
-def _message_image_bytes(messages: Iterable[Message]) -> int:
-    return sum(
-        len(part.image.bytes or b"")
-        for message in messages
-        for part in message.content
-        if type(part) is ImagePart
-    )
+def _image_measure(cls: type) -> Callable[[Any], int] | None:
+    """How to count the image bytes of a row of ``cls`` (towards its row group's
+    budget); None for rows that hold no messages (ratings, judgments)."""
+    if cls is DialogueTree:
+        return image_bytes
+    held = getattr(cls, "__struct_fields__", ())
+    fields = [n for n in ("messages", "prompt", "chosen", "rejected") if n in held]
 
+    def measure(row: Any) -> int:
+        return sum(
+            len(part.image.bytes or b"")
+            for name in fields
+            for message in getattr(row, name) or ()
+            for part in message.content
+            if type(part) is ImagePart
+        )
 
-_MESSAGE_FIELDS = ("messages", "prompt", "chosen", "rejected")
-
-
-def _image_bytes(row: Any) -> int:
-    if isinstance(row, DialogueTree):
-        return image_bytes(row)
-    fields = row.__struct_fields__
-    messages: list[Message] = []
-    for name in _MESSAGE_FIELDS:
-        if name in fields:
-            messages += getattr(row, name) or []
-    return _message_image_bytes(messages)
+    return measure if fields else None
 
 
 def split_names(count: int) -> list[str]:
@@ -324,11 +321,13 @@ def write_part(
     report = PairReport()
     stats = TreeStats(pair_yield=False)  # the pairs configuration has its yield
     pairs_of = iter_pairs(trees, report, **options)
+    measures = {config: _image_measure(cls) for config, cls in CONFIGS.items()}
     try:
         for (tree, pairs), split in zip(pairs_of, splits, strict=True):
             for config, rows in config_rows(tree, pairs).items():
+                measure = measures[config]
                 for row in rows:
-                    shards.add(config, split, row, _image_bytes(row))
+                    shards.add(config, split, row, measure(row) if measure else 0)
             stats.add(tree)
     except BaseException:
         shards.abort()
