@@ -192,3 +192,20 @@ def test_a_forked_child_writes_parquet_after_its_parent(tmp_path: Path) -> None:
     child.join(timeout=60)
     assert child.exitcode == 0  # a hung writer thread would leave it running (None)
     assert [t.id for t in im.read_parquet(str(tmp_path / "c.parquet"))] == ["child"]
+
+
+def test_a_writer_reaches_a_size_as_its_written_bytes_say() -> None:
+    import io
+
+    from intermt_schema.io._parquet import RowGroupWriter
+
+    trees_ = list(im.read_jsonl(str(EXAMPLES / "trees.jsonl")))
+    writer = RowGroupWriter(io.BytesIO(), im.DialogueTree, rows_per_group=1)
+    for tree in trees_:
+        writer.add(tree)  # each row a group; the last is still being written
+    sizes = range(0, 200_000, 997)
+    answers = [writer.reaches(size) for size in sizes]
+    written = writer.written  # waits for the last group
+    assert answers == [written >= size for size in sizes]
+    assert 0 < written < sizes[-1]
+    writer.close()

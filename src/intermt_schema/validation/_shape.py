@@ -104,16 +104,6 @@ def _quadratic_size(
     if pairs > options.max_pairs:
         return f"its ratings make {pairs} possible pairs; the limit is {options.max_pairs}"
     return None
-    kids = child_counts()
-    messages = sum(d + 1 for d, k in zip(depth, kids, strict=True) if not k)
-    if messages > options.max_path_messages:
-        limit = options.max_path_messages
-        return f"its root-to-leaf paths hold {messages} messages; the limit is {limit}"
-    rated = len({r.target for r in tree.ratings if r.scope == "global"})
-    pairs = sum(k * (k - 1) // 2 for k in kids) + rated * (rated - 1) // 2
-    if pairs > options.max_pairs:
-        return f"its answers make {pairs} possible pairs; the limit is {options.max_pairs}"
-    return None
 
 
 def check_structure(
