@@ -13,8 +13,6 @@ restores every image as an ``Image`` feature.
 from __future__ import annotations
 
 import contextlib
-import os
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -132,20 +130,6 @@ class _Lent:
     closed = False
 
 
-_pool: tuple[int, ThreadPoolExecutor] | None = None
-_pool_lock = threading.Lock()
-
-
-def _background() -> ThreadPoolExecutor:
-    """The one thread that encodes and writes row groups while the caller builds the
-    next (pyarrow releases the GIL to encode); a new one in a forked child."""
-    global _pool
-    with _pool_lock:
-        if _pool is None or _pool[0] != os.getpid():
-            _pool = os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="intermt-parquet")
-        return _pool[1]
-
-
 class RowGroupWriter:
     """Rows of one Struct class (``cls``) written to a Parquet ``sink`` in row groups of
     at most ``rows_per_group`` rows or ``group_bytes`` of images, so memory holds one
@@ -154,8 +138,9 @@ class RowGroupWriter:
     its bytes). Used as a context manager, it waits for its writes when a block fails,
     before the caller closes the sink.
 
-    Each row group is encoded and written in a background thread while the next one is
-    built; an error in writing is raised by the next call that waits for it.
+    Each row group is encoded and written by a thread of the writer's own (pyarrow
+    releases the GIL to encode) while the next one is built; an error in writing is
+    raised by the next call that waits for it. The thread ends with the writer.
 
     >>> import io
     >>> sink = io.BytesIO()
@@ -183,6 +168,7 @@ class RowGroupWriter:
         self._writer = pq.ParquetWriter(
             self._stream, self.schema, compression="zstd", store_schema=False
         )
+        self._thread: ThreadPoolExecutor | None = None
         self._writing: Future[None] | None = None
         self._writing_at_most = 0  # bytes the group being written can take
         self._written = 0  # bytes written when last waited for
@@ -256,7 +242,9 @@ class RowGroupWriter:
         self._wait()
         # Parquet encodes a group in fewer bytes than Arrow holds it, but for headers
         self._writing_at_most = 2 * table.nbytes + 256 * self._leaves + (1 << 16)
-        self._writing = _background().submit(self._writer.write_table, table)
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="intermt-parquet")
+        self._writing = self._thread.submit(self._writer.write_table, table)
 
     def _wait(self) -> None:
         writing, self._writing = self._writing, None
@@ -264,11 +252,17 @@ class RowGroupWriter:
             writing.result()
             self._written, self._writing_at_most = int(self._stream.tell()), 0
 
+    def _stop(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown()
+            self._thread = None
+
     def close(self, hf_images: bool = False) -> int:
         """Write the last group and the footer; returns the rows written."""
         if self._rows or not self.count:
             self._flush()
         self._wait()
+        self._stop()
         if hf_images:
             self._writer.add_key_value_metadata(arrow_schema(cls=self.cls).metadata)
         self._writer.close()
@@ -281,6 +275,7 @@ class RowGroupWriter:
         sink (after a failure, before the caller closes it): nothing more reaches it."""
         with contextlib.suppress(Exception):  # the failure being handled matters more
             self._wait()
+        self._stop()
         self._lent.live = False
 
 
