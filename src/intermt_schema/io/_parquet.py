@@ -104,6 +104,11 @@ def image_bytes(tree: DialogueTree) -> int:
 STREAM_BUFFER = 1 << 20
 """Bytes Parquet's writer gathers before each write to the Python file beneath it."""
 
+OVERLAP_BYTES = 32 << 20
+"""A row group up to this size in Arrow memory is written while the next one is built;
+a larger one (images, mostly) is written first, since holding it and its encoding
+beside the next group costs more memory than the overlap saves time."""
+
 
 class _Lent:
     """The caller's file as Arrow's buffered stream sees it: written until the writer
@@ -133,14 +138,15 @@ class _Lent:
 class RowGroupWriter:
     """Rows of one Struct class (``cls``) written to a Parquet ``sink`` in row groups of
     at most ``rows_per_group`` rows or ``group_bytes`` of images, so memory holds one
-    group, and one more while it is written. ``close(hf_images=True)`` declares Hugging
+    group, and one small group more while it is written. ``close(hf_images=True)`` declares Hugging
     Face ``Image`` features, which a writer can only know at the end (every image had
     its bytes). Used as a context manager, it waits for its writes when a block fails,
     before the caller closes the sink.
 
     Each row group is encoded and written by a thread of the writer's own (pyarrow
-    releases the GIL to encode) while the next one is built; an error in writing is
-    raised by the next call that waits for it. The thread ends with the writer.
+    releases the GIL to encode) while the next one is built, unless it is larger than
+    :data:`OVERLAP_BYTES`; an error in writing is raised by the next call that waits
+    for it. The thread ends with the writer.
 
     >>> import io
     >>> sink = io.BytesIO()
@@ -245,6 +251,8 @@ class RowGroupWriter:
         if self._thread is None:
             self._thread = ThreadPoolExecutor(1, thread_name_prefix="intermt-parquet")
         self._writing = self._thread.submit(self._writer.write_table, table)
+        if table.nbytes > OVERLAP_BYTES:
+            self._wait()
 
     def _wait(self) -> None:
         writing, self._writing = self._writing, None
