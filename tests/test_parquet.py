@@ -209,3 +209,21 @@ def test_a_writer_reaches_a_size_as_its_written_bytes_say() -> None:
     assert answers == [written >= size for size in sizes]
     assert 0 < written < sizes[-1]
     writer.close()
+
+
+def test_a_large_row_group_is_written_before_the_next_is_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from intermt_schema.io import _parquet
+
+    monkeypatch.setattr(_parquet, "OVERLAP_BYTES", 0)  # every group counts as large
+    trees_ = list(im.read_jsonl(str(EXAMPLES / "trees.jsonl")))
+    with open(tmp_path / "t.parquet", "wb") as sink:
+        writer = _parquet.RowGroupWriter(sink, im.DialogueTree, rows_per_group=1)
+        in_flight = []
+        for tree in trees_:
+            writer.add(tree)
+            in_flight.append(writer._writing is not None)
+        writer.close()
+    assert in_flight == [False] * len(trees_)
+    assert [t.id for t in im.read_parquet(str(tmp_path / "t.parquet"))] == [t.id for t in trees_]
