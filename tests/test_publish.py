@@ -354,7 +354,8 @@ def test_videos_and_audio_are_embedded_and_the_missing_counted(tmp_path: Path) -
 def test_flat_rows_are_built_column_by_column_as_row_by_row() -> None:
     import pyarrow as pa
 
-    from intermt_schema.io._arrow import arrow_schema, to_rows, to_table
+    from intermt_schema.io._arrow import arrow_schema, to_rows
+    from intermt_schema.io._columns import to_table
     from intermt_schema.publish._rows import JudgmentRow, RatingRow, config_rows
 
     seen = count_cases("test_flat_rows_are_built_column_by_column_as_row_by_row")

@@ -35,10 +35,10 @@ __all__ = [
     "arrow_schema",
     "from_row",
     "hf_features_dict",
+    "is_number",
     "row_to_tree",
     "to_row",
     "to_rows",
-    "to_table",
     "tree_to_row",
 ]
 
@@ -261,14 +261,14 @@ def _tagged_union(members: list[mi.StructType]) -> _Node:
 
 def _struct_node(info: mi.StructType) -> _Node:
     fields = {
-        f.encode_name: _number(f.encode_name) if _is_number(f.type) else _node(f.type)
+        f.encode_name: _number(f.encode_name) if is_number(f.type) else _node(f.type)
         for f in info.fields
     }
     drop = frozenset(f.encode_name for f in info.fields if not f.required and not _nullable(f.type))
     return _struct(fields, drop)
 
 
-def _is_number(t: mi.Type) -> bool:
+def is_number(t: mi.Type) -> bool:
     """An ``int | float`` union."""
     kinds = {type(m.type if isinstance(m, mi.Metadata) else m) for m in getattr(t, "types", ())}
     return kinds == {mi.IntType, mi.FloatType}
@@ -369,71 +369,6 @@ def to_rows(values: Iterable[Any]) -> list[dict[str, Any]]:
     finally:
         if enabled:
             gc.enable()
-
-
-_SCALARS = (mi.StrType, mi.LiteralType, mi.IntType, mi.FloatType, mi.BoolType, mi.BytesType)
-
-
-def _flat_kind(t: mi.Type) -> str | None:
-    """How a field maps to one flat column: ``value``, ``json`` text, or ``number``
-    (two columns, see :func:`_number`); None when it nests."""
-    if isinstance(t, mi.Metadata):
-        return _flat_kind(t.type)
-    if _is_number(t):
-        return "number"
-    if isinstance(t, mi.UnionType):
-        members = [m for m in t.types if not isinstance(m, mi.NoneType)]
-        return _flat_kind(members[0]) if len(members) == 1 else None
-    if isinstance(t, _SCALARS):
-        return "value"
-    return "json" if isinstance(t, (mi.DictType, mi.AnyType)) else None
-
-
-_FLAT: dict[type, tuple[tuple[str, str, str], ...] | None] = {}
-
-
-def _flat_fields(cls: type) -> tuple[tuple[str, str, str], ...] | None:
-    """``(attribute, column, kind)`` for each field of a Struct class whose fields all
-    map to flat columns and are all written (no ``omit_defaults``); None otherwise."""
-    if cls not in _FLAT:
-        info = mi.type_info(cls)
-        flat = None
-        if cls is not DialogueTree and isinstance(info, mi.StructType):
-            kinds = [(f.name, f.encode_name, _flat_kind(f.type)) for f in info.fields]
-            config = getattr(cls, "__struct_config__", None)
-            if config is not None and not config.omit_defaults:
-                flat = tuple(kinds) if all(kind for *_, kind in kinds) else None
-        _FLAT[cls] = flat  # type: ignore[assignment]
-    return _FLAT[cls]
-
-
-def to_table(values: Iterable[Any], schema: Any) -> Any:
-    """An Arrow table, in ``schema`` (from :func:`arrow_schema`), of Structs of one class:
-    a flat class (ratings, judgments) is built column by column, any other row by row
-    through :func:`to_row`; both give the same table.
-
-    >>> class Scored(msgspec.Struct):
-    ...     target: str
-    ...     score: int | float
-    >>> table = to_table([Scored("a", 1), Scored("b", 2.5)], arrow_schema(False, Scored))
-    >>> table.column("score").to_pylist(), table.column("score_real").to_pylist()
-    ([1, None], [None, 2.5])
-    """
-    pa = _pa()
-    items = values if isinstance(values, list) else list(values)
-    fields = _flat_fields(type(items[0])) if items else None
-    if fields is None:
-        return pa.Table.from_pylist(to_rows(items), schema=schema)
-    columns: dict[str, list[Any]] = {}
-    for name, column, kind in fields:
-        found = [getattr(item, name) for item in items]
-        if kind == "json":
-            found = [None if v is None else _json_encode(v).decode() for v in found]
-        elif kind == "number":
-            columns[f"{column}_real"] = [v if type(v) is float else None for v in found]
-            found = [None if type(v) is float else v for v in found]
-        columns[column] = found
-    return pa.Table.from_pydict(columns, schema=schema)
 
 
 def tree_to_row(tree: DialogueTree) -> dict[str, Any]:

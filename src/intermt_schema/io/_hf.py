@@ -23,7 +23,8 @@ from typing import Any
 from .._errors import ConversionError, check_choice, require
 from ..schema._structs import DialogueTree
 from ..validation._images import MediaEmbedder
-from ._arrow import arrow_schema, hf_features_dict, row_to_tree, to_table
+from ._arrow import arrow_schema, hf_features_dict, row_to_tree
+from ._columns import to_table
 from ._fs import is_local, staged_folder
 from ._parquet import image_bytes
 from ._tables import (

@@ -23,7 +23,8 @@ from .._errors import SchemaError, require
 from ..schema._structs import DialogueTree
 from ..validation._images import MediaEmbedder
 from ..validation._pointers import pointer_from_msgspec
-from ._arrow import arrow_schema, row_to_tree, to_table
+from ._arrow import arrow_schema, row_to_tree
+from ._columns import to_table
 from ._fs import atomic_output, reading
 from ._input import DEFAULT_MAX_RECORD_BYTES, open_input, too_large_text
 

@@ -27,7 +27,8 @@ from ..schema._structs import DialogueTree, Judgment, Message, Outcome, Rating, 
 from ..tree._merge import Conversation, merge_paths, split_paths
 from ..tree._view import TreeView
 from ..validation._images import MediaEmbedder
-from ._arrow import arrow_schema, from_row, to_table
+from ._arrow import arrow_schema, from_row
+from ._columns import to_table
 
 __all__ = [
     "LEVELS",

@@ -21,7 +21,8 @@ from typing import Any, NamedTuple
 
 from .._errors import IntermtError
 from ..formats._registry import LossReport, get_format
-from ..io._arrow import arrow_schema, to_table
+from ..io._arrow import arrow_schema
+from ..io._columns import to_table
 from ..io._fs import expand_inputs
 from ..io._hf import write_hf_tables
 from ..io._input import iter_lines

@@ -1,0 +1,86 @@
+"""Arrow tables of schema Structs: a flat class (every field a scalar, a number or JSON
+text) column by column, any other row by row through :func:`to_row`; both give the
+same table (a property test holds them equal).
+
+>>> import msgspec
+>>> from intermt_schema.io._arrow import arrow_schema
+>>> class Scored(msgspec.Struct):
+...     target: str
+...     score: int | float
+>>> table = to_table([Scored("a", 1), Scored("b", 2.5)], arrow_schema(False, Scored))
+>>> table.column("score").to_pylist(), table.column("score_real").to_pylist()
+([1, None], [None, 2.5])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+import msgspec.inspect as mi
+
+from .._errors import require
+from ..schema._structs import DialogueTree
+from ._arrow import is_number, to_rows
+
+__all__ = ["to_table"]
+
+_json_encode = msgspec.json.encode
+
+
+_SCALARS = (mi.StrType, mi.LiteralType, mi.IntType, mi.FloatType, mi.BoolType, mi.BytesType)
+
+
+def _flat_kind(t: mi.Type) -> str | None:
+    """How a field maps to flat columns: ``value``, ``json`` text, or ``number`` (two
+    columns: integers, and floats in ``<name>_real``); None when it nests."""
+    if isinstance(t, mi.Metadata):
+        return _flat_kind(t.type)
+    if is_number(t):
+        return "number"
+    if isinstance(t, mi.UnionType):
+        members = [m for m in t.types if not isinstance(m, mi.NoneType)]
+        return _flat_kind(members[0]) if len(members) == 1 else None
+    if isinstance(t, _SCALARS):
+        return "value"
+    return "json" if isinstance(t, (mi.DictType, mi.AnyType)) else None
+
+
+_FLAT: dict[type, tuple[tuple[str, str, str], ...] | None] = {}
+
+
+def _flat_fields(cls: type) -> tuple[tuple[str, str, str], ...] | None:
+    """``(attribute, column, kind)`` for each field of a Struct class whose fields all
+    map to flat columns and are all written (no ``omit_defaults``); None otherwise."""
+    if cls not in _FLAT:
+        info = mi.type_info(cls)
+        flat = None
+        if cls is not DialogueTree and isinstance(info, mi.StructType):
+            kinds = [(f.name, f.encode_name, _flat_kind(f.type)) for f in info.fields]
+            config = getattr(cls, "__struct_config__", None)
+            if config is not None and not config.omit_defaults:
+                flat = tuple(kinds) if all(kind for *_, kind in kinds) else None
+        _FLAT[cls] = flat  # type: ignore[assignment]
+    return _FLAT[cls]
+
+
+def to_table(values: Iterable[Any], schema: Any) -> Any:
+    """An Arrow table, in ``schema`` (from :func:`arrow_schema`), of Structs of one class:
+    a flat class (ratings, judgments) is built column by column, any other row by row
+    through :func:`to_row`; both give the same table."""
+    pa = require("pyarrow", "parquet")
+    items = values if isinstance(values, list) else list(values)
+    fields = _flat_fields(type(items[0])) if items else None
+    if fields is None:
+        return pa.Table.from_pylist(to_rows(items), schema=schema)
+    columns: dict[str, list[Any]] = {}
+    for name, column, kind in fields:
+        found = [getattr(item, name) for item in items]
+        if kind == "json":
+            found = [None if v is None else _json_encode(v).decode() for v in found]
+        elif kind == "number":
+            columns[f"{column}_real"] = [v if type(v) is float else None for v in found]
+            found = [None if type(v) is float else v for v in found]
+        columns[column] = found
+    return pa.Table.from_pydict(columns, schema=schema)
