@@ -6,7 +6,7 @@
 Writes the synthetic corpus (``corpus.py``) once, then the same corpus ten times over,
 and runs ``intermt convert --to hf``, ``--to parquet`` and ``intermt publish`` on each
 under ``/usr/bin/time -v``. Images are embedded by every one of them; ``--image-kb``
-draws them as incompressible noise of that size (about five per tree), as photographs
+draws them as incompressible noise of that size (about nine per tree), as photographs
 are. A streaming writer keeps its peak near 1x from 1x to 10x. ``--scales 1`` runs the
 1x corpus alone (realistic images at the InterMT scale write tens of GB per command).
 Peak RSS counts the pages of files the process maps, so it is an upper bound on what

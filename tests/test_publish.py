@@ -181,6 +181,35 @@ def test_a_shard_rolls_over_before_its_footer_grows_past_the_bound(
     assert ids == [f"t{i}" for i in range(2500)]
 
 
+def test_rows_added_together_go_where_rows_added_one_by_one_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from intermt_schema.publish import _shards
+    from intermt_schema.publish._rows import RatingRow
+
+    monkeypatch.setattr(_shards, "SHARD_COLUMN_CHUNKS", 3 * 9)  # three groups of 9 columns
+    rows = [RatingRow(tree_id=f"t{i}", target="a", scope="local", dimension="d", score=i)
+            for i in range(4321)]  # fmt: skip
+    layouts = []
+    for together in (False, True):
+        folder = tmp_path / str(together)
+        shards = _shards.ShardSet(str(folder), {"ratings": RatingRow}, shard_bytes=30_000)
+        for start in range(0, len(rows), 62):  # a tree's worth of ratings at a time
+            if together:
+                shards.add_rows("ratings", "train", rows[start : start + 62])
+            else:
+                for row in rows[start : start + 62]:
+                    shards.add("ratings", "train", row)
+        written = shards.close()["ratings"]["train"]
+        layouts.append([
+            (f, pq.ParquetFile(folder / f).metadata.num_row_groups,
+             pq.read_table(folder / f)["tree_id"].to_pylist())
+            for f in written.files
+        ])  # fmt: skip
+    assert layouts[0] == layouts[1]
+    assert len(layouts[0]) > 1  # it rolled over
+
+
 def test_push_uploads_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import huggingface_hub as hub_lib
 

@@ -222,6 +222,18 @@ class RowGroupWriter:
         self._group.append(value)
         self._grew(1, image_bytes)
 
+    @property
+    def room(self) -> int:
+        """The rows the group being built still takes."""
+        return self.rows_per_group - self._rows
+
+    def extend(self, values: list[Any]) -> None:
+        """Append rows without images, as many :meth:`add` calls would."""
+        while values:
+            head, values = values[: self.room], values[self.room :]
+            self._group += head
+            self._grew(len(head), 0)
+
     def add_table(self, table: Any) -> None:
         """Append rows made ready elsewhere (another process): an Arrow table of this
         writer's schema, cut where row groups end; its whole size counts towards the

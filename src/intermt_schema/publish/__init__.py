@@ -326,8 +326,11 @@ def write_part(
         for (tree, pairs), split in zip(pairs_of, splits, strict=True):
             for config, rows in config_rows(tree, pairs).items():
                 measure = measures[config]
+                if measure is None:
+                    shards.add_rows(config, split, rows)
+                    continue
                 for row in rows:
-                    shards.add(config, split, row, measure(row) if measure else 0)
+                    shards.add(config, split, row, measure(row))
             stats.add(tree)
     except BaseException:
         shards.abort()

@@ -85,20 +85,38 @@ class ShardSet:
     def _path(self, config: str, split: str, index: int) -> str:
         return os.path.join("data", config, f".{split}-{self.prefix}{index:05d}.parquet")
 
+    def _writer(self, key: tuple[str, str]) -> RowGroupWriter:
+        """The open shard of ``(config, split)``, opened on its first row."""
+        if key not in self._open:
+            index = len(self._done.get(key, []))
+            path = os.path.join(self.folder, self._path(*key, index))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            sink: IO[bytes] = open(path, "wb")  # noqa: SIM115 -- closed in _finish
+            writer = RowGroupWriter(sink, self.configs[key[0]], group_bytes=GROUP_BYTES)
+            self._open[key] = (sink, writer)
+        return self._open[key][1]
+
+    def _roll_over(self, key: tuple[str, str], writer: RowGroupWriter) -> None:
+        if writer.reaches(self.shard_bytes) or writer.column_chunks >= SHARD_COLUMN_CHUNKS:
+            self._finish(key)
+
     def add(self, config: str, split: str, row: Any, image_bytes: int = 0) -> None:
         """Append one row of ``config`` to ``split``."""
         key = (config, split)
-        if key not in self._open:
-            index = len(self._done.get(key, []))
-            path = os.path.join(self.folder, self._path(config, split, index))
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            sink: IO[bytes] = open(path, "wb")  # noqa: SIM115 -- closed in _finish
-            writer = RowGroupWriter(sink, self.configs[config], group_bytes=GROUP_BYTES)
-            self._open[key] = (sink, writer)
-        sink, writer = self._open[key]
+        writer = self._writer(key)
         writer.add(row, image_bytes)
-        if writer.reaches(self.shard_bytes) or writer.column_chunks >= SHARD_COLUMN_CHUNKS:
-            self._finish(key)
+        self._roll_over(key, writer)
+
+    def add_rows(self, config: str, split: str, rows: list[Any]) -> None:
+        """Append rows that hold no images, as many :meth:`add` calls would: a shard
+        can only fill up where a row group ends, so the check is made there."""
+        key = (config, split)
+        while rows:
+            writer = self._writer(key)
+            room = writer.room
+            writer.extend(rows[:room])
+            rows = rows[room:]
+            self._roll_over(key, writer)
 
     def _finish(self, key: tuple[str, str]) -> None:
         sink, writer = self._open.pop(key)
