@@ -91,3 +91,15 @@ def test_unreadable_inputs_become_file_issues_not_exceptions(tmp_path: Path) -> 
         results = list(im.validate_path(url))
         assert results, url
         assert not any(r.accepted for r in results), url
+
+
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_a_write_that_fails_without_a_file_name_names_the_output(tmp_path: Path, kind: str) -> None:
+    from intermt_schema.io._fs import staged_folder
+
+    target = str(tmp_path / ("out.jsonl" if kind == "file" else "out"))
+    output = atomic_output(target) if kind == "file" else staged_folder(target)
+    with pytest.raises(OSError) as info, output:
+        raise OSError(28, "No space left on device")  # as a full disk raises it
+    assert info.value.filename == target
+    assert list(tmp_path.iterdir()) == []  # nothing staged is left

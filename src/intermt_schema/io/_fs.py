@@ -79,9 +79,10 @@ def atomic_output(url: str) -> Iterator[IO[bytes]]:
             os.fsync(raw.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        _name_output(exc, url)
         raise
 
 
@@ -205,9 +206,16 @@ def staged_folder(url: str, *, replace_any: bool = False) -> Iterator[str]:
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(staging, target)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        _name_output(exc, url)
         raise
+
+
+def _name_output(exc: BaseException, url: str) -> None:
+    """A write that failed without naming its file (a full disk) names the output."""
+    if isinstance(exc, OSError) and not exc.filename:
+        exc.filename = url
 
 
 def _stage_prefix(path: str) -> str:
