@@ -47,21 +47,24 @@ def _flat_kind(t: mi.Type) -> str | None:
     return "json" if isinstance(t, (mi.DictType, mi.AnyType)) else None
 
 
-_FLAT: dict[type, tuple[tuple[str, str, str], ...] | None] = {}
+Flat = tuple[tuple[str, str, str], ...]
 
 
-def _flat_fields(cls: type) -> tuple[tuple[str, str, str], ...] | None:
+_FLAT: dict[type, Flat | None] = {}
+
+
+def _flat_fields(cls: type) -> Flat | None:
     """``(attribute, column, kind)`` for each field of a Struct class whose fields all
     map to flat columns and are all written (no ``omit_defaults``); None otherwise."""
     if cls not in _FLAT:
         info = mi.type_info(cls)
-        flat = None
-        if cls is not DialogueTree and isinstance(info, mi.StructType):
-            kinds = [(f.name, f.encode_name, _flat_kind(f.type)) for f in info.fields]
-            config = getattr(cls, "__struct_config__", None)
-            if config is not None and not config.omit_defaults:
-                flat = tuple(kinds) if all(kind for *_, kind in kinds) else None
-        _FLAT[cls] = flat  # type: ignore[assignment]
+        flat: Flat | None = None
+        config = getattr(cls, "__struct_config__", None)
+        if cls is not DialogueTree and isinstance(info, mi.StructType) and config is not None:
+            kinds = [(f.name, f.encode_name, _flat_kind(f.type) or "") for f in info.fields]
+            if not config.omit_defaults and all(kind for *_, kind in kinds):
+                flat = tuple(kinds)
+        _FLAT[cls] = flat
     return _FLAT[cls]
 
 
