@@ -207,8 +207,9 @@ def test_ray_data_map_batches(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("target", "extra"),
-    [("trl", ["--mode", "kto"]), ("sharegpt", ["--mode", "ranking"]), ("parquet", [])],
-)
+    [("trl", ["--mode", "kto"]), ("sharegpt", ["--mode", "ranking"]), ("parquet", []),
+     ("parquet", ["--level", "path"]), ("parquet", ["--level", "pair"])],
+)  # fmt: skip
 def test_convert_workers_writes_what_one_process_writes(
     target: str, extra: list[str], tmp_path: Path
 ) -> None:

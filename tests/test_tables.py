@@ -48,3 +48,22 @@ def test_hf_path_and_pair_levels() -> None:
     assert isinstance(first_image["image"], pil.Image)
     pairs = to_hf_dataset(items, level="pair", images_root=str(EXAMPLES))
     assert pairs.num_rows == 12 and isinstance(pairs, datasets.Dataset)
+
+
+@pytest.mark.parametrize("level", ["path", "pair"])
+def test_path_and_pair_parquet_stream_in_row_groups(tmp_path: Path, level: str) -> None:
+    import pyarrow.parquet as pq
+
+    from intermt_schema.io._parquet import write_parquet_counted
+
+    trees = list(im.read_jsonl(str(EXAMPLES / "trees.jsonl")))
+    target = tmp_path / f"{level}.parquet"
+    rows, unembedded = write_parquet_counted(
+        trees, str(target), rows_per_group=3, images_root=str(EXAMPLES), level=level
+    )
+    expected = (im.paths_table if level == "path" else im.pairs_table)(trees, str(EXAMPLES))
+    assert rows == expected.num_rows > 3 and unembedded == 0
+    written = pq.ParquetFile(target)
+    assert written.metadata.num_row_groups == -(-rows // 3)  # streamed, a group at a time
+    assert written.read().to_pylist() == expected.to_pylist()
+    assert written.schema_arrow.metadata == expected.schema.metadata  # Image features

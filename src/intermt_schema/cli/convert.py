@@ -16,7 +16,7 @@ from .._errors import OptionError
 from ..formats._options import ASSISTANT_IMAGES, IMAGES, ExportOptions, LoadOptions
 from ..formats._records import split_options, write_records
 from ..formats._registry import Format, LossReport, available_formats, get_format
-from ..formats.canonical import noted_images
+from ..formats.canonical import level_report
 from ..io._tables import LEVELS
 from ..validation._report import RecordResult
 from ..validation._rules import ValidationOptions
@@ -154,12 +154,12 @@ def _convert_in_workers(
     def count(result: RecordResult, accepted: bool) -> None:
         account(result, tally, out, report_format, sink, accepted=accepted)
 
-    if target.name in ("parquet", "hf") and export_options.get("level", "tree") == "tree":
-        root = export_options.get("source_root")
+    if target.name in ("parquet", "hf"):
+        root, level = export_options.get("source_root"), export_options.get("level", "tree")
         rows, unembedded = parallel_lossless(
-            input, output, target.name, checks, root, workers, count
+            input, output, target.name, checks, root, workers, count, level
         )
-        return noted_images(LossReport(format=target.name, records=rows), unembedded)
+        return level_report(target.name, level, rows, unembedded)
     if target.records is None:
         trees = parallel_trees(input, checks, workers, count)
         return target.export(trees, output, **export_options)

@@ -12,15 +12,13 @@ from collections.abc import Iterable
 import msgspec
 
 from .._errors import ConversionError, check_choice, require
-from ..io._fs import atomic_output
 from ..io._hf import from_hf_dataset, write_hf_dataset
 from ..io._input import DEFAULT_MAX_RECORD_BYTES
 from ..io._jsonl import write_jsonl
 from ..io._parquet import bounded_rows, write_parquet_counted
 from ..io._readers import row_result, too_large_issue, validate_path
-from ..io._tables import LEVELS, Level, pairs_table, paths_table
+from ..io._tables import LEVELS, Level
 from ..schema._structs import DialogueTree
-from ..validation._images import MediaEmbedder
 from ..validation._report import unreadable
 from ..validation._rules import ValidationOptions
 from ._registry import Format, ImportResult, LossReport, register_format
@@ -49,34 +47,27 @@ def _export_parquet(
     """Trees (lossless), or the path-level (lossless) or pair-level table, with the
     image files under ``source_root`` embedded as bytes."""
     check_choice("level", level, LEVELS)
-    if level == "tree":
-        rows, unembedded = write_parquet_counted(trees, url, images_root=source_root)
-        loss = LossReport(format="parquet", records=rows)
-    else:
-        pq = require("pyarrow.parquet", "parquet")
-        embed = MediaEmbedder(source_root)
-        items = list(map(embed, trees))
-        unembedded = embed.unembedded
-        table = paths_table(items) if level == "path" else pairs_table(items)
-        with atomic_output(url) as sink:
-            pq.write_table(table, sink, compression="zstd")
-        loss = _level_report(LossReport(format=f"parquet ({level} table)", records=table.num_rows))
-    return noted_images(loss, unembedded)
+    rows, unembedded = write_parquet_counted(trees, url, images_root=source_root, level=level)
+    return level_report("parquet", level, rows, unembedded)
 
 
-def noted_images(loss: LossReport, unembedded: int) -> LossReport:
-    """``loss``, noting the images without bytes (which keep ``Image`` undeclared)."""
+def level_report(target: str, level: str, rows: int, unembedded: int) -> LossReport:
+    """The loss report of a ``parquet`` or ``hf`` export at ``level``, named for its
+    table, noting that the pair table is a view, and the images left without bytes
+    (which keep ``Image`` undeclared).
+
+    >>> level_report("hf", "pair", 3, 0).format
+    'hf (pair table)'
+    """
+    name = target if level == "tree" else f"{target} ({level} table)"
+    loss = LossReport(format=name, records=rows)
+    if level == "pair":
+        loss.notes.append("a view of the judgments between siblings; not lossless")
     if unembedded:
         loss.notes.append(
             f"{unembedded} images carry no bytes (not found under the images root, or a URI "
             "only), so the file declares no Image feature: datasets gives {bytes, path}"
         )
-    return loss
-
-
-def _level_report(loss: LossReport) -> LossReport:
-    if "pair" in loss.format:
-        loss.notes.append("a view of the judgments between siblings; not lossless")
     return loss
 
 
@@ -90,8 +81,7 @@ def _export_hf(
     ``source_root``; written atomically."""
     require("datasets", "hf").disable_progress_bars()
     rows, unembedded = write_hf_dataset(trees, url, level=level, images_root=source_root)
-    name = "hf" if level == "tree" else f"hf ({level} table)"
-    return noted_images(_level_report(LossReport(format=name, records=rows)), unembedded)
+    return level_report("hf", level, rows, unembedded)
 
 
 def _load_hf(url: str) -> ImportResult:

@@ -27,17 +27,7 @@ from ._arrow import arrow_schema, hf_features_dict, row_to_tree
 from ._columns import to_table
 from ._fs import is_local, staged_folder
 from ._parquet import image_bytes
-from ._tables import (
-    LEVELS,
-    Level,
-    PairRow,
-    PathRow,
-    embedded,
-    pair_rows,
-    path_rows,
-    trees_from_paths,
-    without_bytes,
-)
+from ._tables import LEVEL_ROWS, LEVELS, Level, embedded, trees_from_paths, without_bytes
 
 __all__ = [
     "from_hf_dataset",
@@ -56,7 +46,7 @@ def to_hf_dataset(
     check_choice("level", level, LEVELS)
     datasets = require("datasets", "hf")
     items = embedded(trees, images_root)
-    cls, rows_of = _LEVELS[level]
+    cls, rows_of = LEVEL_ROWS[level]
     schema = arrow_schema(not any(map(without_bytes, items)), cls)
     return datasets.Dataset(to_table([row for tree in items for row in rows_of(tree)], schema))
 
@@ -115,7 +105,7 @@ def write_hf_dataset(
     (1, 0)
     """
     check_choice("level", level, LEVELS)
-    cls, rows_of = _LEVELS[level]
+    cls, rows_of = LEVEL_ROWS[level]
     plain = arrow_schema(False, cls)
     embed = MediaEmbedder(images_root)
 
@@ -204,11 +194,3 @@ def _write_state(folder: str, names: list[str]) -> None:
     }  # fmt: skip
     with open(os.path.join(folder, "state.json"), "w") as f:
         json.dump(state, f, indent=2)
-
-
-_LEVELS: dict[str, tuple[type, Callable[[DialogueTree], list[Any]]]] = {
-    "tree": (DialogueTree, lambda tree: [tree]),
-    "path": (PathRow, lambda tree: list(path_rows([tree]))),
-    "pair": (PairRow, lambda tree: list(pair_rows([tree]))),
-}
-"""Each level's row type, and the rows one tree gives."""

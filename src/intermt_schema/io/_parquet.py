@@ -19,14 +19,15 @@ from typing import Any
 
 import msgspec
 
-from .._errors import SchemaError, require
-from ..schema._structs import DialogueTree
+from .._errors import SchemaError, check_choice, require
+from ..schema._structs import DialogueTree, ImagePart
 from ..validation._images import MediaEmbedder
 from ..validation._pointers import pointer_from_msgspec
 from ._arrow import arrow_schema, row_to_tree
 from ._columns import to_table
 from ._fs import atomic_output, reading
 from ._input import DEFAULT_MAX_RECORD_BYTES, open_input, too_large_text
+from ._tables import LEVEL_ROWS, LEVELS, Level
 
 __all__ = [
     "GROUP_IMAGE_BYTES",
@@ -34,6 +35,7 @@ __all__ = [
     "RowGroupWriter",
     "bounded_rows",
     "image_bytes",
+    "image_measure",
     "iter_rows",
     "read_parquet",
     "write_parquet",
@@ -67,11 +69,13 @@ def write_parquet(
 GROUP_IMAGE_BYTES = 64 << 20
 
 
-def write_parquet_tables(tables: Iterable[Any], url: str, unembedded: Callable[[], int]) -> int:
-    """Write ready Arrow tables of tree rows (built here, or in worker processes) as
+def write_parquet_tables(
+    tables: Iterable[Any], url: str, unembedded: Callable[[], int], cls: type = DialogueTree
+) -> int:
+    """Write ready Arrow tables of ``cls`` rows (built here, or in worker processes) as
     canonical Parquet (see :func:`write_parquet`); ``unembedded`` tells, once they are
     all written, how many images carry no bytes. Returns the rows written."""
-    with atomic_output(url) as sink, RowGroupWriter(sink, DialogueTree) as writer:
+    with atomic_output(url) as sink, RowGroupWriter(sink, cls) as writer:
         for table in tables:
             writer.add_table(table)
         return writer.close(hf_images=not unembedded())
@@ -83,16 +87,23 @@ def write_parquet_counted(
     *,
     rows_per_group: int = ROWS_PER_GROUP,
     images_root: str | None = None,
+    level: Level = "tree",
 ) -> tuple[int, int]:
     """:func:`write_parquet`, returning the rows written and the images that carry no
-    bytes (not found under ``images_root``, or a URI only)."""
+    bytes (not found under ``images_root``, or a URI only). ``level`` ``path`` or
+    ``pair`` writes those tables' rows instead (see :data:`LEVEL_ROWS`), streamed alike.
+    """
+    check_choice("level", level, LEVELS)
+    cls, rows_of = LEVEL_ROWS[level]
+    measure = image_measure(cls)
     embed = MediaEmbedder(images_root)
     with (
         atomic_output(url) as sink,
-        RowGroupWriter(sink, DialogueTree, rows_per_group=rows_per_group) as writer,
+        RowGroupWriter(sink, cls, rows_per_group=rows_per_group) as writer,
     ):
         for tree in map(embed, trees):
-            writer.add(tree, image_bytes(tree))
+            for row in rows_of(tree):
+                writer.add(row, measure(row) if measure else 0)
         count = writer.close(hf_images=not embed.unembedded)
     return count, embed.unembedded
 
@@ -100,6 +111,36 @@ def write_parquet_counted(
 def image_bytes(tree: DialogueTree) -> int:
     """The bytes the images of ``tree`` carry."""
     return sum(len(image.bytes or b"") for image in tree.images())
+
+
+MESSAGE_FIELDS = ("messages", "prompt", "chosen", "rejected", "a", "b")
+"""The fields of a row type that hold messages (a list, or one message)."""
+
+
+def image_measure(cls: type) -> Callable[[Any], int] | None:
+    """How to count the image bytes of a row of ``cls``, towards its row group's
+    budget; None for rows that hold no messages.
+
+    >>> from intermt_schema.io._tables import PathRow
+    >>> image_measure(PathRow)(PathRow(tree_id="t", end="a", turns=1)), image_measure(dict)
+    (0, None)
+    """
+    if cls is DialogueTree:
+        return image_bytes
+    held = getattr(cls, "__struct_fields__", ())
+    fields = [name for name in MESSAGE_FIELDS if name in held]
+
+    def measure(row: Any) -> int:
+        total = 0
+        for name in fields:
+            value = getattr(row, name)
+            for message in value if isinstance(value, list) else [value]:
+                for part in message.content if message is not None else ():
+                    if type(part) is ImagePart:
+                        total += len(part.image.bytes or b"")
+        return total
+
+    return measure if fields else None
 
 
 STREAM_BUFFER = 1 << 20

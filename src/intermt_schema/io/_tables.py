@@ -18,7 +18,7 @@ Both derive their Arrow schema from Structs, like the tree table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal
 
 from msgspec import Struct, field
@@ -32,6 +32,7 @@ from ._columns import to_table
 
 __all__ = [
     "LEVELS",
+    "LEVEL_ROWS",
     "Level",
     "PairRow",
     "PathRow",
@@ -98,6 +99,14 @@ def pair_rows(trees: Iterable[DialogueTree]) -> Iterator[PairRow]:
                 outcomes=j.outcomes, overall=j.overall, annotator=j.annotator,
                 rationale=j.rationale,
             )  # fmt: skip
+
+
+LEVEL_ROWS: dict[str, tuple[type, Callable[[DialogueTree], list[Any]]]] = {
+    "tree": (DialogueTree, lambda tree: [tree]),
+    "path": (PathRow, lambda tree: list(path_rows([tree]))),
+    "pair": (PairRow, lambda tree: list(pair_rows([tree]))),
+}
+"""Each level's row type, and the rows one tree gives."""
 
 
 def _table(rows: Iterable[Struct], cls: type, hf_images: bool = True) -> Any:

@@ -24,7 +24,7 @@ import itertools
 import os
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,14 +32,14 @@ import msgspec
 
 from .._errors import OptionError, require
 from ..io._fs import atomic_output
-from ..io._parquet import image_bytes
+from ..io._parquet import image_measure
 from ..sampling._criteria import PairOptions, check_pair_options
 from ..sampling.pairs import PairReport, iter_pairs
 from ..sampling.splits import SplitPlanner, check_fractions, check_group_by, packed_keys
 from ..sampling.stats import TreeStats, plot_stats, render_stats
 from ..scale.workers import in_order
 from ..schema._dimensions import INTERMT, DimensionSet, combined_sets
-from ..schema._structs import DialogueTree, ImagePart, decode_tree, encode_tree
+from ..schema._structs import DialogueTree, decode_tree, encode_tree
 from ..validation._images import MediaEmbedder
 from ._card import CardInfo, render_card
 from ._croissant import croissant
@@ -84,26 +84,6 @@ class PublishReport:
         lines.append("  " + ", ".join(self.files))
         lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
-
-
-def _image_measure(cls: type) -> Callable[[Any], int] | None:
-    """How to count the image bytes of a row of ``cls`` (towards its row group's
-    budget); None for rows that hold no messages (ratings, judgments)."""
-    if cls is DialogueTree:
-        return image_bytes
-    held = getattr(cls, "__struct_fields__", ())
-    fields = [n for n in ("messages", "prompt", "chosen", "rejected") if n in held]
-
-    def measure(row: Any) -> int:
-        return sum(
-            len(part.image.bytes or b"")
-            for name in fields
-            for message in getattr(row, name) or ()
-            for part in message.content
-            if type(part) is ImagePart
-        )
-
-    return measure if fields else None
 
 
 def split_names(count: int) -> list[str]:
@@ -321,7 +301,7 @@ def write_part(
     report = PairReport()
     stats = TreeStats(pair_yield=False)  # the pairs configuration has its yield
     pairs_of = iter_pairs(trees, report, **options)
-    measures = {config: _image_measure(cls) for config, cls in CONFIGS.items()}
+    measures = {config: image_measure(cls) for config, cls in CONFIGS.items()}
     try:
         for (tree, pairs), split in zip(pairs_of, splits, strict=True):
             for config, rows in config_rows(tree, pairs).items():

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, NamedTuple
 
-from .._errors import IntermtError
+from .._errors import IntermtError, check_choice
 from ..formats._registry import LossReport, get_format
 from ..io._arrow import arrow_schema
 from ..io._columns import to_table
@@ -35,6 +35,7 @@ from ..io._readers import (
     line_result,
     options_for,
 )
+from ..io._tables import LEVEL_ROWS, LEVELS, Level
 from ..schema._structs import DialogueTree, decode_tree, encode_tree
 from ..validation._images import MediaEmbedder
 from ..validation._report import Issue, RecordResult, Report
@@ -121,13 +122,15 @@ class _ChunkOutput:
         self._embed = MediaEmbedder(export_options.get("source_root"))
         self._options = export_options
         self._build = None if target in (None, ROWS) else get_format(target).records
+        self._cls, self._rows_of = LEVEL_ROWS[export_options.get("level", "tree")]
 
     def add(self, tree: DialogueTree) -> None:
         if self.target is None:
             return
         if self.target == ROWS:
-            self._made.append(self._embed(tree))
-            self.end += 1
+            rows = self._rows_of(self._embed(tree))
+            self._made += rows
+            self.end += len(rows)
             return
         if self._build is None:  # jsonl: the tree itself
             made = [encode_tree(tree) + b"\n"]
@@ -139,7 +142,7 @@ class _ChunkOutput:
     def done(self, trees: list[tuple[int, str | None, list[Issue], int]]) -> Done:
         if self.target != ROWS:
             return Done(trees, b"".join(self._made), self.loss)
-        table = to_table(self._made, arrow_schema(hf_images=False, cls=DialogueTree))
+        table = to_table(self._made, arrow_schema(hf_images=False, cls=self._cls))
         return Done(trees, table, self.loss, self._embed.unembedded)
 
 
@@ -292,11 +295,13 @@ def parallel_lossless(
     source_root: str | None,
     workers: int,
     account: Account,
+    level: Level = "tree",
 ) -> tuple[int, int]:
     """Write every accepted tree of ``url`` to ``output`` as canonical Parquet (``target``
-    ``parquet``) or a ``save_to_disk`` folder (``hf``), the rows built in the workers
-    with the images under ``source_root`` embedded; returns the rows written and the
-    images that carry no bytes."""
+    ``parquet``) or a ``save_to_disk`` folder (``hf``), at ``level`` (trees, or the
+    path or pair table), the rows built in the workers with the images under
+    ``source_root`` embedded; returns the rows written and the images that carry no
+    bytes."""
     if target not in ("parquet", "hf"):
         raise ValueError(f"the workers build rows for parquet and hf, not {target!r}")
     unembedded = 0
@@ -308,12 +313,14 @@ def parallel_lossless(
     def count() -> int:
         return unembedded
 
-    export = {"source_root": source_root}
+    check_choice("level", level, LEVELS)
+    export = {"source_root": source_root, "level": level}
     loss = LossReport(format=target)
     tables = _output(url, ROWS, options, export, workers, account, loss, seen=seen)
+    cls = LEVEL_ROWS[level][0]
     if target == "hf":
-        return write_hf_tables(tables, output, DialogueTree, count), unembedded
-    return write_parquet_tables(tables, output, count), unembedded
+        return write_hf_tables(tables, output, cls, count), unembedded
+    return write_parquet_tables(tables, output, count, cls), unembedded
 
 
 def parallel_validate(
