@@ -227,3 +227,20 @@ def test_a_large_row_group_is_written_before_the_next_is_built(
         writer.close()
     assert in_flight == [False] * len(trees_)
     assert [t.id for t in im.read_parquet(str(tmp_path / "t.parquet"))] == [t.id for t in trees_]
+
+
+def test_rows_count_the_image_bytes_of_the_messages_they_hold() -> None:
+    from intermt_schema.io._parquet import image_measure
+    from intermt_schema.io._tables import PairRow, pair_rows
+    from intermt_schema.publish._rows import JudgmentRow, RatingRow
+
+    tree = embed_media(next(im.read_jsonl(str(EXAMPLES / "trees.jsonl"))), str(EXAMPLES))
+    assert image_measure(RatingRow) is None and image_measure(JudgmentRow) is None  # a, b: ids
+    measure = image_measure(PairRow)
+    assert measure is not None
+    for row in pair_rows([tree]):
+        held = [*row.prompt, row.a, row.b]
+        expected = sum(len(p.image.bytes or b"") for m in held for p in m.content
+                       if isinstance(p, im.ImagePart))  # fmt: skip
+        assert measure(row) == expected
+    assert any(measure(row) for row in pair_rows([tree]))

@@ -18,9 +18,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import msgspec
+import msgspec.inspect as mi
 
 from .._errors import SchemaError, check_choice, require
-from ..schema._structs import DialogueTree, ImagePart
+from ..schema._structs import DialogueTree, ImagePart, Message
 from ..validation._images import MediaEmbedder
 from ..validation._pointers import pointer_from_msgspec
 from ._arrow import arrow_schema, row_to_tree
@@ -113,8 +114,16 @@ def image_bytes(tree: DialogueTree) -> int:
     return sum(len(image.bytes or b"") for image in tree.images())
 
 
-MESSAGE_FIELDS = ("messages", "prompt", "chosen", "rejected", "a", "b")
-"""The fields of a row type that hold messages (a list, or one message)."""
+def _message_fields(cls: type) -> list[str]:
+    """The fields of a Struct class that hold a message or a list of messages."""
+    info = mi.type_info(cls)
+    found = []
+    for f in info.fields if isinstance(info, mi.StructType) else ():
+        kind = f.type.item_type if isinstance(f.type, mi.ListType) else f.type
+        members = kind.types if isinstance(kind, mi.UnionType) else (kind,)
+        if any(isinstance(m, mi.StructType) and m.cls is Message for m in members):
+            found.append(f.name)
+    return found
 
 
 def image_measure(cls: type) -> Callable[[Any], int] | None:
@@ -127,8 +136,7 @@ def image_measure(cls: type) -> Callable[[Any], int] | None:
     """
     if cls is DialogueTree:
         return image_bytes
-    held = getattr(cls, "__struct_fields__", ())
-    fields = [name for name in MESSAGE_FIELDS if name in held]
+    fields = _message_fields(cls)
 
     def measure(row: Any) -> int:
         total = 0
