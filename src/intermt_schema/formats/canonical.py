@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from .._errors import ConversionError, check_choice, require
+from .._errors import ConversionError, require
 from ..io._hf import from_hf_dataset, write_hf_dataset
 from ..io._input import DEFAULT_MAX_RECORD_BYTES
 from ..io._jsonl import write_jsonl
@@ -46,7 +46,6 @@ def _export_parquet(
 ) -> LossReport:
     """Trees (lossless), or the path-level (lossless) or pair-level table, with the
     image files under ``source_root`` embedded as bytes."""
-    check_choice("level", level, LEVELS)
     rows, unembedded = write_parquet_counted(trees, url, images_root=source_root, level=level)
     return level_report("parquet", level, rows, unembedded)
 

@@ -188,10 +188,10 @@ class _Lent:
 class RowGroupWriter:
     """Rows of one Struct class (``cls``) written to a Parquet ``sink`` in row groups of
     at most ``rows_per_group`` rows or ``group_bytes`` of images, so memory holds one
-    group, and one small group more while it is written. ``close(hf_images=True)`` declares Hugging
-    Face ``Image`` features, which a writer can only know at the end (every image had
-    its bytes). Used as a context manager, it waits for its writes when a block fails,
-    before the caller closes the sink.
+    group, and one small group more while it is written. ``close(hf_images=True)``
+    declares Hugging Face ``Image`` features, which a writer can only know at the end
+    (every image had its bytes). Used as a context manager, it waits for its writes
+    when a block fails, before the caller closes the sink.
 
     Each row group is encoded and written by a thread of the writer's own (pyarrow
     releases the GIL to encode) while the next one is built, unless it is larger than
@@ -228,7 +228,6 @@ class RowGroupWriter:
         self._writing: Future[None] | None = None
         self._writing_at_most = 0  # bytes the group being written can take
         self._written = 0  # bytes written when last waited for
-        self._closed_at: int | None = None
         self._group: list[Any] = []
         self._tables: list[Any] = []  # ready rows, before the group's own
         self._rows = 0
@@ -249,8 +248,6 @@ class RowGroupWriter:
     @property
     def written(self) -> int:
         """The bytes written so far (whole row groups; waits for the one being written)."""
-        if self._closed_at is not None:
-            return self._closed_at
         self._wait()
         return self._written
 
@@ -336,7 +333,7 @@ class RowGroupWriter:
         if hf_images:
             self._writer.add_key_value_metadata(arrow_schema(cls=self.cls).metadata)
         self._writer.close()
-        self._closed_at = int(self._stream.tell())
+        self._written = int(self._stream.tell())
         self._stream.close()  # flushed into the sink, which the caller closes
         return self.count
 
