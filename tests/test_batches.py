@@ -251,9 +251,14 @@ def _with_video(line: str) -> str:
     return json.dumps(tree)
 
 
-@pytest.mark.parametrize("strict", [False, True])
-def test_validate_workers_reports_what_one_process_reports(strict: bool, tmp_path: Path) -> None:
-    # two files, so tree ids are compared across them; repeated ids are errors when strict
+@pytest.mark.parametrize(("strict", "chunk"), [(False, None), (True, None), (True, 20_000)])
+def test_validate_workers_reports_what_one_process_reports(
+    strict: bool, chunk: int | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # two files, so tree ids are compared across them; repeated ids are errors when strict;
+    # chunks of a line or two put the bad lines at chunk edges
+    if chunk is not None:
+        monkeypatch.setattr("intermt_schema.scale.workers.CHUNK_BYTES", chunk)
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     first.write_text("\n".join((LINES * 60)[:300] + BAD) + "\n")
     second.write_text("\n".join([*LINES, _with_video(LINES[0])]) + "\n\xff broken\n")

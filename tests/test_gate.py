@@ -6,7 +6,9 @@ import io
 import json
 import shutil
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -417,6 +419,68 @@ def test_line_splitting_is_exact_however_the_chunks_fall() -> None:
         )
         seen["line across a chunk edge"] += any(not c.endswith(b"\n") for c in chunks[:-1])
         seen["line over the limit"] += any(line is None for _, line in expected)
+
+    check()
+    assert min(seen.values()) >= 20, seen
+
+
+def test_blocks_split_into_the_lines_of_the_whole_however_the_chunks_fall() -> None:
+    """``iter_blocks`` cuts whole lines into blocks that workers split: whatever the
+    chunks, the limits and a read that fails, the blocks' lines, numbered from each
+    block's first, and the lines it skips are what ``_split_lines`` gives of the whole;
+    what it holds stays within its bounds."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from intermt_schema.io._input import _blocks, _split_lines, block_lines
+
+    seen = count_cases("test_blocks_split_into_the_lines_of_the_whole_however_the_chunks_fall")
+    pieces = st.sampled_from([b"\n", b"  ", b"\r\n", b"\t\n", b"{}", b"abc", b"x" * 9])
+
+    def chunked(text: bytes, sizes: list[int], fail: bool) -> Iterator[bytes]:
+        at = 0
+        for size in sizes * (len(text) + 1):
+            if at >= len(text):
+                break
+            yield text[at : at + size]
+            at += size
+        if fail:
+            raise OSError("the read failed")
+
+    def collect(items: Iterator[tuple[int, Any]]) -> tuple[list[tuple[int, Any]], bool]:
+        got: list[tuple[int, Any]] = []
+        try:
+            got.extend(items)
+        except OSError:
+            return got, True
+        return got, False
+
+    @settings(derandomize=True, max_examples=600)
+    @given(
+        st.lists(pieces, max_size=40),
+        st.lists(st.integers(1, 12), min_size=1),
+        st.integers(1, 12),
+        st.integers(1, 30),
+        st.booleans(),
+    )
+    def check(parts: list[bytes], sizes: list[int], limit: int, most: int, fail: bool) -> None:
+        text = b"".join(parts)
+        expected, failed = collect(_split_lines(chunked(text, sizes, fail), limit))
+        blocks, failed_too = collect(_blocks(chunked(text, sizes, fail), limit, most))
+        assert failed_too == failed
+        got: list[tuple[int, Any]] = []
+        for first, block in blocks:
+            if block is None:
+                got.append((first, None))
+                seen["line skipped unheld"] += 1
+                continue
+            assert len(block) <= most + limit + 12  # a block, a line's end, a chunk
+            got += block_lines(first, block, limit)
+        assert got == expected
+        seen["several blocks"] += len(blocks) > 1
+        seen["blank lines"] += any(b is not None and b"\n\n" in b for _, b in blocks)
+        seen["long line in a block"] += any(b is not None and len(b) > limit + 1 for _, b in blocks)
+        seen["failed read"] += failed
 
     check()
     assert min(seen.values()) >= 20, seen

@@ -23,6 +23,8 @@ __all__ = [
     "DEFAULT_MAX_RECORD_BYTES",
     "FREE_INFLATION",
     "MAX_INFLATION",
+    "block_lines",
+    "iter_blocks",
     "iter_lines",
     "open_input",
     "too_large_text",
@@ -176,3 +178,106 @@ def _split_lines(chunks: Iterator[bytes], max_bytes: int) -> Iterator[tuple[int,
         yield number, None
     elif parts and (line := b"".join(parts)).strip():
         yield number, line
+
+
+_BLANK = b" \t\r\f\v"  # what _CONTENT skips, but the newline
+
+
+def iter_blocks(
+    url: str, max_bytes: int = DEFAULT_MAX_RECORD_BYTES, block_bytes: int = READ_CHUNK
+) -> Iterator[tuple[int, bytes | None]]:
+    """Yield ``(first line number, block)``, where a block is whole lines of ``url``
+    (the file's last may lack its newline), given once they reach ``block_bytes``; a
+    line longer than ``max_bytes`` that no block holds yet is skipped unread:
+    ``(its number, None)``.
+
+    ``block_lines`` of each block gives what ``iter_lines`` gives. Cutting blocks takes
+    C-level searches only, so a parent process can hand them to workers that split them.
+
+    >>> from ._fs import atomic_output
+    >>> with atomic_output("memory://doc/blocks.txt") as f:
+    ...     _ = f.write(b"one\\ntwo\\nthree\\n")
+    >>> list(iter_blocks("memory://doc/blocks.txt", block_bytes=5))
+    [(1, b'one\\ntwo\\nthree\\n')]
+    """
+    with open_input(url) as f:
+        yield from _blocks(iter(lambda: f.read(READ_CHUNK), b""), max_bytes, block_bytes)
+
+
+def block_lines(
+    first: int, block: bytes, max_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[tuple[int, bytes | None]]:
+    """The numbered lines of a block from ``iter_blocks`` that starts at line ``first``,
+    as ``iter_lines`` gives them.
+
+    >>> list(block_lines(7, b"a\\n\\n b\\n"))
+    [(7, b'a\\n'), (9, b'b\\n')]
+    """
+    for number, line in _split_lines(iter((block,)), max_bytes):
+        yield first + number - 1, line
+
+
+def _blocks(
+    chunks: Iterator[bytes], max_bytes: int, block_bytes: int
+) -> Iterator[tuple[int, bytes | None]]:
+    """The blocks of a byte stream given in chunks (see ``iter_blocks``). The line after
+    the last whole one is held from its first non-blank byte, as ``_split_lines``
+    holds it. When reading fails, the whole lines held are given before the error is
+    raised, as ``_split_lines`` gives them.
+
+    >>> list(_blocks(iter([b"ab\\nc", b"d\\n\\nxx", b"x\\ne"]), 4, 3))
+    [(1, b'ab\\n'), (2, b'cd\\n\\n'), (4, b'xxx\\n'), (5, b'e')]
+    >>> list(_blocks(iter([b"ab\\n", b"xxxxx", b"x\\ne"]), 4, 100))
+    [(1, b'ab\\n'), (2, None), (3, b'e')]
+    """
+    number = 1  # the line that ``whole`` starts in
+    whole: list[bytes] = []  # whole lines not yet given
+    size = 0  # their bytes
+    partial: list[bytes] = []  # the line after them, from its first non-blank byte
+    held = 0  # its bytes
+    dropping = False  # the line ``number`` is too long: skip to its end
+    try:
+        for chunk in chunks:
+            if dropping:
+                newline = chunk.find(b"\n")
+                if newline < 0:
+                    continue
+                yield number, None
+                number, dropping, chunk = number + 1, False, chunk[newline + 1 :]
+            last = chunk.rfind(b"\n") + 1
+            if last:
+                whole += partial
+                whole.append(chunk[:last] if last < len(chunk) else chunk)
+                size += held + last
+                partial, held = [], 0
+            tail = chunk[last:] if held else chunk[last:].lstrip(_BLANK)
+            partial.append(tail)
+            held += len(tail)
+            if held > max_bytes or size >= block_bytes:
+                if whole:
+                    block = b"".join(whole)
+                    yield number, block
+                    number += _newlines(block)
+                    whole, size = [], 0
+                if held > max_bytes:
+                    partial, held, dropping = [], 0, True
+    except Exception:
+        if whole:
+            yield number, b"".join(whole)
+        raise
+    if dropping:
+        yield number, None
+    elif whole or held:
+        yield number, b"".join(whole + partial)
+
+
+def _newlines(data: bytes) -> int:
+    """How many newlines ``data`` holds: hops from one to the next at memchr's speed
+    while lines are long, and counts byte by byte once they prove short."""
+    count, at = 0, data.find(b"\n")
+    while at >= 0:
+        count += 1
+        if at < count << 10:  # under 1 KB a line: counting costs less than hopping
+            return count + data.count(b"\n", at + 1)
+        at = data.find(b"\n", at + 1)
+    return count

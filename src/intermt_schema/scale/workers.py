@@ -25,7 +25,7 @@ from ..io._arrow import arrow_schema
 from ..io._columns import to_table
 from ..io._fs import expand_inputs
 from ..io._hf import write_hf_tables
-from ..io._input import iter_lines
+from ..io._input import block_lines, iter_blocks
 from ..io._json_records import json_lines
 from ..io._parquet import write_parquet_tables
 from ..io._readers import (
@@ -42,7 +42,7 @@ from ..validation._report import Issue, RecordResult, Report
 from ..validation._rules import ValidationOptions
 
 __all__ = [
-    "CHUNK_LINES",
+    "CHUNK_BYTES",
     "Account",
     "Chunk",
     "Done",
@@ -54,15 +54,21 @@ __all__ = [
     "parallel_validate",
 ]
 
-CHUNK_LINES = 256
+CHUNK_BYTES = 1 << 20
+"""A chunk is whole lines of about this many bytes (more when one line is longer)."""
 
 
 class Chunk(NamedTuple):
-    """Up to ``CHUNK_LINES`` lines of one file, with their line numbers."""
+    """Whole lines of one file (see ``iter_blocks``), the first of them numbered
+    ``first``; the parent cuts them without splitting, and a worker splits them."""
 
     source: str
-    numbers: list[int]
-    lines: list[bytes]
+    first: int
+    block: bytes
+
+    def lines(self) -> Iterator[tuple[int, bytes | None]]:
+        """The chunk's numbered non-blank lines, as ``iter_lines`` gives them."""
+        return block_lines(self.first, self.block)
 
 
 class Done(NamedTuple):
@@ -78,31 +84,29 @@ class Done(NamedTuple):
     unembedded: int = 0
 
 
-def _chunks(url: str, max_bytes: int) -> Iterator[tuple[Chunk, list[RecordResult]]]:
+def _chunks(url: str) -> Iterator[tuple[Chunk, list[RecordResult]]]:
     """The chunks of every file, with the problems met while reading them: lines too
     long to hold, and files that cannot be listed or read to the end (after the lines
     that could be read)."""
     try:
         files = expand_inputs(url)
     except Exception as exc:  # any fsspec backend error, as validate_path reports it
-        yield Chunk(url, [], []), [file_failure(url, "open", exc)]
+        yield Chunk(url, 1, b""), [file_failure(url, "open", exc)]
         return
+    max_bytes = DEFAULT_MAX_RECORD_BYTES
     for file in files:
-        chunk, problems = Chunk(file, [], []), []
+        problems: list[RecordResult] = []
         try:
-            for number, line in iter_lines(file, max_bytes):
-                if line is None:
-                    problems.append(line_result(None, ValidationOptions(), file, number, max_bytes))
+            for first, block in iter_blocks(file, max_bytes, CHUNK_BYTES):
+                if block is None:
+                    problems.append(line_result(None, ValidationOptions(), file, first, max_bytes))
                     continue
-                chunk.numbers.append(number)
-                chunk.lines.append(line)
-                if len(chunk.lines) == CHUNK_LINES:
-                    yield chunk, problems
-                    chunk, problems = Chunk(file, [], []), []
+                yield Chunk(file, first, block), problems
+                problems = []
         except Exception as exc:  # a truncated archive: keep what was read, report the file
             problems.append(file_failure(file, "read", exc))
-        if chunk.lines or problems:
-            yield chunk, problems
+        if problems:
+            yield Chunk(file, 1, b""), problems
 
 
 ROWS = "rows"
@@ -152,7 +156,7 @@ def _work(task: tuple[str | None, Chunk, ValidationOptions, dict[str, Any]]) -> 
     output = _ChunkOutput(target, export_options, LossReport(format=target or "jsonl"))
     options = options_for(chunk.source, options)
     trees: list[tuple[int, str | None, list[Issue], int]] = []
-    for number, line in zip(chunk.numbers, chunk.lines, strict=True):
+    for number, line in chunk.lines():
         result = line_result(line, options, chunk.source, number, DEFAULT_MAX_RECORD_BYTES)
         tree = result.tree
         if tree is not None and result.report.ok:
@@ -218,8 +222,7 @@ def _output(
     ``tree_ids`` to several calls to compare ids across them."""
     tree_ids = TreeIds() if tree_ids is None else tree_ids
     tasks = (
-        ((target, chunk, options, export_options), problems)
-        for chunk, problems in _chunks(url, DEFAULT_MAX_RECORD_BYTES)
+        ((target, chunk, options, export_options), problems) for chunk, problems in _chunks(url)
     )
     for (_, chunk, _, _), problems, done in in_order(_work, tasks, workers):
         loss.merge(done.loss)
@@ -228,6 +231,7 @@ def _output(
         # problems go where one process meets them: by line, then the file's own
         by_line = deque(sorted((p for p in problems if p.line is not None), key=_line))
         kept, start, previous = [], 0, 0  # output[start:] is kept; the tree's begins at previous
+        raws: dict[int, bytes | None] = {}
         for number, tree_id, issues, end in done.trees:
             while by_line and _line(by_line[0]) < number:
                 account(by_line.popleft(), False)
@@ -239,7 +243,8 @@ def _output(
                     report.issues.append(duplicate)
             raw = None
             if not report.ok:
-                raw = chunk.lines[chunk.numbers.index(number)]
+                raws = raws or dict(chunk.lines())
+                raw = raws[number]
             account(RecordResult(chunk.source, number, None, report, raw), report.ok)
             if accepted and not report.ok:  # a duplicate id that options make an error
                 kept.append(_part(done.output, start, previous))
