@@ -189,3 +189,46 @@ def test_links_out_of_the_root_are_caught_however_often_a_folder_is_asked(
     assert escapes(["early.png", *names, "late.png"]) == [0, 1, len(names) + 1]
     epoch = int(clock[0] / _images.FRESH_SECONDS)
     assert _images._Folder.known(str(tmp_path / "data"), "images", epoch).links is None
+
+
+def test_paths_checked_together_pass_only_what_each_passes_alone(tmp_path: Path) -> None:
+    """``all_inside`` answers for a tree's files at once; it may send them to be checked
+    one by one, but never passes one that ``escapes_root`` or the source rule stops."""
+    from hypothesis import settings
+
+    from intermt_schema.validation._images import all_inside, escapes_root
+
+    from .conftest import count_cases
+
+    seen = count_cases("test_paths_checked_together_pass_only_what_each_passes_alone")
+    root = tmp_path / "data"
+    (root / "images").mkdir(parents=True)
+    (root / "images" / "out.png").symlink_to(tmp_path / "secret.png")
+    (root / "images" / "in.png").symlink_to(root / "images" / "a.png")
+    (root / "far").symlink_to(tmp_path)
+    names = ["a.png", "out.png", "in.png", "..", "far", "images", "x\ny", "/etc", "C:", "", "b\n"]
+    paths = st.lists(st.sampled_from(names), min_size=1, max_size=3).map("/".join)
+    refs = st.one_of(
+        paths.map(lambda p: im.ImageRef(path=p)),
+        st.just(im.ImageRef(uri="https://x/a.png")),
+        st.just(im.ImageRef(bytes=b"png")),
+        st.just(im.ImageRef()),
+    )
+
+    @settings(derandomize=True, max_examples=500)
+    @given(st.lists(refs, max_size=6))
+    def check(files: list[im.ImageRef]) -> None:
+        fine = [
+            (f.path or f.bytes is not None or f.uri)
+            and not (f.path and escapes_root(str(root), f.path))
+            for f in files
+        ]
+        together = all_inside(str(root), files)
+        assert not together or all(fine)
+        seen["all pass"] += together
+        seen["one stopped"] += not all(fine)
+        seen["a link inside, sent one by one"] += all(fine) and not together
+        seen["a path holding a newline"] += together and any("\n" in (f.path or "") for f in files)
+
+    check()
+    assert min(seen.values()) >= 10, seen

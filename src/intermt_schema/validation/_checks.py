@@ -11,6 +11,8 @@ JSON pointer. ``strict`` turns warnings into errors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgspec
 
 from ..schema._dimensions import DimensionSet, dimensions_of
@@ -26,7 +28,7 @@ from ..schema._structs import (
     ToolCallPart,
     media_of,
 )
-from ._images import check_image, escapes_root, is_local_root, path_problem
+from ._images import all_inside, check_image, escapes_root, is_local_root, path_problem
 from ._pointers import pointer_from_msgspec
 from ._report import Report
 from ._rules import DEFAULT_OPTIONS, IssueCollector, ValidationOptions
@@ -39,6 +41,28 @@ def _check_content(tree: DialogueTree, out: IssueCollector, options: ValidationO
     check_files = options.check_images
     root = options.images_root
     local_root = root.removeprefix("file://") if root and is_local_root(root) else None
+    if local_root is not None and not check_files:  # paths only: ask of all at once
+        start = len(out.issues)
+        files = _check_parts(tree, out, None)
+        if all_inside(local_root, files):
+            return
+        del out.issues[start:]  # some path is wrong: check one by one, in order
+
+    def problems(ref: ImageRef | MediaRef, kind: str) -> list[tuple[str, tuple[str, str]]]:
+        return _file_problems(ref, kind, options, local_root, check_files)
+
+    _check_parts(tree, out, problems)
+
+
+_Problems = Callable[[ImageRef | MediaRef, str], list[tuple[str, tuple[str, str]]]]
+
+
+def _check_parts(
+    tree: DialogueTree, out: IssueCollector, problems: _Problems | None
+) -> list[ImageRef | MediaRef]:
+    """Check each message's parts, with ``problems`` of each file it holds; without
+    ``problems``, return the files instead."""
+    files: list[ImageRef | MediaRef] = []
     by_id: dict[str, Message] = {}
     for i, node in enumerate(tree.nodes):
         if not node.content:
@@ -57,14 +81,17 @@ def _check_content(tree: DialogueTree, out: IssueCollector, options: ValidationO
             if held is None:
                 continue  # reasoning and tool calls: text and JSON, nothing to open
             field, ref = held
-            found = _file_problems(ref, field, options, local_root, check_files)
-            for code, (suffix, text) in found:  # a video's problems are named as such
+            if problems is None:
+                files.append(ref)
+                continue
+            for code, (suffix, text) in problems(ref, field):  # a video's, named as such
                 kind = "image" if field == "image" else "media"
                 where = f"/nodes/{i}/content/{j}/{field}{suffix}"
                 out.add(code.replace("image", kind, 1), where, text.replace("image", field, 1))
         if node.role == "tool":
             by_id = by_id or {n.id: n for n in tree.nodes}
             _check_tool_result(by_id, i, node, out)
+    return files
 
 
 def _file_problems(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import itertools
+import operator
 import os
 import posixpath
 import re
@@ -27,6 +29,7 @@ from ..schema._structs import DialogueTree, ImagePart, ImageRef, MediaRef, media
 __all__ = [
     "ImageLimits",
     "MediaEmbedder",
+    "all_inside",
     "check_image",
     "digest_problem",
     "embed_media",
@@ -45,6 +48,7 @@ _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 
 _PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
 """A path of these characters, without ``..``, is certainly safe (the common case)."""
+_PLAIN_LINES = re.compile(rf"{_PLAIN.pattern}(?:\n{_PLAIN.pattern})*")
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,35 @@ def _resolved(root: str, path: str) -> tuple[str, tuple[str, str] | None]:
     return full, None
 
 
+def all_inside(root: str, refs: list[ImageRef | MediaRef]) -> bool:
+    """Whether ``escapes_root(root, path)`` is None for the path of every reference and
+    each has a source (bytes, path or uri), asked of all at once: one search for a
+    plain path, one look at each folder. False means: ask of each.
+
+    >>> all_inside(os.getcwd(), [ImageRef(path="a/b.png"), ImageRef(uri="https://x")])
+    True
+    >>> all_inside(os.getcwd(), [ImageRef(path="a/../../b.png")])
+    False
+    """
+    paths = [ref.path for ref in refs if ref.path]
+    if len(paths) < len(refs) and any(r.bytes is None and not r.uri for r in refs if not r.path):
+        return False
+    joined = "\n".join(paths)  # a path holding a newline is read as two, both plain
+    if ".." in joined or (paths and not _PLAIN_LINES.fullmatch(joined)):
+        return False
+    split = list(map(str.rpartition, paths, itertools.repeat("/")))
+    epoch = int(time.monotonic() / FRESH_SECONDS)
+    for folder in set(map(operator.itemgetter(0), split)):
+        known = _Folder.known(root, folder, epoch)
+        if not known.inside:
+            return False
+        if known.links != frozenset():  # links in it, or not listed yet: ask by name
+            names = [name for held, _, name in split if held == folder]
+            if known.holds_any(names):
+                return False
+    return True
+
+
 def _under(path: str, real_root: str) -> bool:
     return path == real_root or path.startswith(real_root.rstrip(os.sep) + os.sep)
 
@@ -209,6 +242,12 @@ class _Folder:
             return stat.S_ISLNK(os.lstat(f"{self.real}/{name}").st_mode)
         except OSError:  # missing: it cannot lead anywhere
             return False
+
+    def holds_any(self, names: list[str]) -> bool:
+        """Whether any of ``names`` is a link in the folder."""
+        if self.links is not None:
+            return not self.links.isdisjoint(names)
+        return any(map(self.holds_link, names))
 
     def _links(self) -> frozenset[str] | None:
         """The names of the links in the folder; None when it holds more than
