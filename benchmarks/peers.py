@@ -74,8 +74,9 @@ def main() -> None:
 
     import intermt_schema as im
     from intermt_schema.io._hf import write_hf_dataset
+    from intermt_schema.io._readers import TreeIds
     from intermt_schema.publish import publish_dataset
-    from intermt_schema.scale.workers import parallel_lossless
+    from intermt_schema.scale.workers import parallel_lossless, parallel_validate
 
     datasets.disable_progress_bars()
     work = Path(tempfile.mkdtemp(prefix="peers-"))
@@ -102,8 +103,13 @@ def main() -> None:
         # the routes stream: each result is dropped once made, as validate_path's caller
         # drops it; "kept" keeps the decoded trees in a list, which also times the
         # garbage collector's passes over them (the peers table before this one did so)
+        def two_workers() -> None:  # what validate --workers 2 runs
+            checks = im.ValidationOptions()
+            parallel_validate(str(corpus), checks, 2, _nothing, TreeIds())
+
         t = alternate({
             "ours": lambda: sum(1 for r in im.validate_path(str(corpus)) if r.accepted),
+            "two workers": two_workers,
             "limit": lambda: deque(map(decoder.decode, lines()), maxlen=0),
             "kept": lambda: [decoder.decode(line) for line in lines()],
             "fastjsonschema": lambda: deque((check(orjson.loads(x)) for x in lines()), maxlen=0),
@@ -111,6 +117,10 @@ def main() -> None:
         ratio("full validation vs the limit (typed decode, no checks), streaming", t["ours"],
               t["limit"], ">= 0.8x")  # fmt: skip
         ratio("the same, the limit keeping its trees in a list", t["ours"], t["kept"], "")
+        ratio("full validation in 2 worker processes vs the limit (one process)",
+              t["two workers"], t["limit"], "")  # fmt: skip
+        ratio("full validation in 2 worker processes vs one process", t["two workers"],
+              t["ours"], "")  # fmt: skip
         ratio("full validation vs fastjsonschema + orjson", t["ours"], t["fastjsonschema"],
               ">= 5x")  # fmt: skip
 

@@ -231,9 +231,9 @@ def _blocks(
     [(1, b'ab\\n'), (2, None), (3, b'e')]
     """
     number = 1  # the line that ``whole`` starts in
-    whole: list[bytes] = []  # whole lines not yet given
+    whole: list[bytes | memoryview] = []  # whole lines not yet given
     size = 0  # their bytes
-    partial: list[bytes] = []  # the line after them, from its first non-blank byte
+    partial: list[bytes | memoryview] = []  # the line after them, from its first non-blank byte
     held = 0  # its bytes
     dropping = False  # the line ``number`` is too long: skip to its end
     try:
@@ -247,7 +247,7 @@ def _blocks(
             last = chunk.rfind(b"\n") + 1
             if last:
                 whole += partial
-                whole.append(chunk[:last] if last < len(chunk) else chunk)
+                whole.append(memoryview(chunk)[:last] if last < len(chunk) else chunk)
                 size += held + last
                 partial, held = [], 0
             tail = chunk[last:] if held else chunk[last:].lstrip(_BLANK)
