@@ -1,7 +1,8 @@
-"""``intermt convert --workers N``: chunks of JSON lines go to worker processes, which
-validate them and write the accepted trees' records as JSON Lines (or, for canonical
-Parquet and ``datasets`` folders, build their rows as an Arrow table); the parent only
-reads, accounts for every record, and writes the workers' output in input order.
+"""``intermt convert --workers N``: chunks of whole JSON lines go to worker processes,
+which split and validate them and write the accepted trees' records as JSON Lines
+(or, for canonical Parquet and ``datasets`` folders, build their rows as an Arrow
+table); the parent only cuts the chunks, accounts for every record, and writes the
+workers' output in input order.
 
 At most ``2 * workers`` chunks are in flight, so memory stays bounded whatever the
 input size.
@@ -236,17 +237,19 @@ def _output(
             while by_line and _line(by_line[0]) < number:
                 account(by_line.popleft(), False)
             report = Report(issues)
-            accepted = tree_id is not None and report.ok
+            ok = report.ok
+            accepted = tree_id is not None and ok
             if tree_id is not None:
                 duplicate = tree_ids.check(tree_id, chunk.source, number, options)
                 if duplicate is not None:
                     report.issues.append(duplicate)
+                    ok = report.ok
             raw = None
-            if not report.ok:
+            if not ok:
                 raws = raws or dict(chunk.lines())
                 raw = raws[number]
-            account(RecordResult(chunk.source, number, None, report, raw), report.ok)
-            if accepted and not report.ok:  # a duplicate id that options make an error
+            account(RecordResult(chunk.source, number, None, report, raw), ok)
+            if accepted and not ok:  # a duplicate id that options make an error
                 kept.append(_part(done.output, start, previous))
                 start = end
             previous = end
