@@ -184,7 +184,7 @@ def all_inside(root: str, refs: list[ImageRef | MediaRef]) -> bool:
             return False
         if known.links != frozenset():  # links in it, or not listed yet: ask by name
             names = [name for held, _, name in split if held == folder]
-            if known.holds_any(names):
+            if any(map(known.holds_link, names)):
                 return False
     return True
 
@@ -242,12 +242,6 @@ class _Folder:
             return stat.S_ISLNK(os.lstat(f"{self.real}/{name}").st_mode)
         except OSError:  # missing: it cannot lead anywhere
             return False
-
-    def holds_any(self, names: list[str]) -> bool:
-        """Whether any of ``names`` is a link in the folder."""
-        if self.links is not None:
-            return not self.links.isdisjoint(names)
-        return any(map(self.holds_link, names))
 
     def _links(self) -> frozenset[str] | None:
         """The names of the links in the folder; None when it holds more than
