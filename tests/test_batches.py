@@ -352,3 +352,15 @@ def test_convert_workers_reports_a_truncated_gzip_as_one_process_does(tmp_path: 
         logs.append(out.getvalue().replace(f"{workers}.jsonl", "N.jsonl"))
     assert logs[0] == logs[1]
     assert (tmp_path / "1.jsonl").read_bytes() == (tmp_path / "2.jsonl").read_bytes()
+
+
+def test_worker_chunks_hold_a_bounded_count_of_records_however_short(tmp_path: Path) -> None:
+    # a megabyte of two-byte records would make one chunk of half a million results
+    from intermt_schema.scale.workers import CHUNK_LINES, _chunks
+
+    source = tmp_path / "tiny.jsonl"
+    source.write_bytes(b"{}\n" * (3 * CHUNK_LINES) + b"\n" * 100_000 + b"{}\n" * 10)
+    chunks = [chunk for chunk, _ in _chunks(str(source))]
+    counts = [sum(1 for _ in chunk.lines()) for chunk in chunks]
+    assert counts == [CHUNK_LINES, CHUNK_LINES, CHUNK_LINES, 10]
+    assert [n for chunk in chunks for n, _ in chunk.lines()][-1] == 3 * CHUNK_LINES + 100_010

@@ -428,7 +428,7 @@ def test_blocks_split_into_the_lines_of_the_whole_however_the_chunks_fall() -> N
     """``iter_blocks`` cuts whole lines into blocks that workers split: whatever the
     chunks, the limits and a read that fails, the blocks' lines, numbered from each
     block's first, and the lines it skips are what ``_split_lines`` gives of the whole;
-    what it holds stays within its bounds."""
+    what it holds stays within its bounds, in bytes and in lines."""
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
@@ -461,12 +461,15 @@ def test_blocks_split_into_the_lines_of_the_whole_however_the_chunks_fall() -> N
         st.lists(st.integers(1, 12), min_size=1),
         st.integers(1, 12),
         st.integers(1, 30),
+        st.integers(1, 4),
         st.booleans(),
     )
-    def check(parts: list[bytes], sizes: list[int], limit: int, most: int, fail: bool) -> None:
+    def check(
+        parts: list[bytes], sizes: list[int], limit: int, most: int, lines: int, fail: bool
+    ) -> None:
         text = b"".join(parts)
         expected, failed = collect(_split_lines(chunked(text, sizes, fail), limit))
-        blocks, failed_too = collect(_blocks(chunked(text, sizes, fail), limit, most))
+        blocks, failed_too = collect(_blocks(chunked(text, sizes, fail), limit, most, lines))
         assert failed_too == failed
         got: list[tuple[int, Any]] = []
         for first, block in blocks:
@@ -475,7 +478,10 @@ def test_blocks_split_into_the_lines_of_the_whole_however_the_chunks_fall() -> N
                 seen["line skipped unheld"] += 1
                 continue
             assert len(block) <= most + limit + 12  # a block, a line's end, a chunk
-            got += block_lines(first, block, limit)
+            held = list(block_lines(first, block, limit))
+            assert len(held) <= lines
+            seen["block of the most lines"] += len(held) == lines
+            got += held
         assert got == expected
         seen["several blocks"] += len(blocks) > 1
         seen["blank lines"] += any(b is not None and b"\n\n" in b for _, b in blocks)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from .._errors import ReadError
@@ -184,12 +184,15 @@ _BLANK = b" \t\r\f\v"  # what _CONTENT skips, but the newline
 
 
 def iter_blocks(
-    url: str, max_bytes: int = DEFAULT_MAX_RECORD_BYTES, block_bytes: int = READ_CHUNK
+    url: str,
+    max_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    block_bytes: int = READ_CHUNK,
+    max_lines: int = 256,
 ) -> Iterator[tuple[int, bytes | None]]:
     """Yield ``(first line number, block)``, where a block is whole lines of ``url``
-    (the file's last may lack its newline), given once they reach ``block_bytes``; a
-    line longer than ``max_bytes`` that no block holds yet is skipped unread:
-    ``(its number, None)``.
+    (the file's last may lack its newline), given once they reach ``block_bytes`` and
+    cut to at most ``max_lines`` non-blank lines; a line longer than ``max_bytes``
+    that no block holds yet is skipped unread: ``(its number, None)``.
 
     ``block_lines`` of each block gives what ``iter_lines`` gives. Cutting blocks takes
     C-level searches only, so a parent process can hand them to workers that split them.
@@ -199,9 +202,12 @@ def iter_blocks(
     ...     _ = f.write(b"one\\ntwo\\nthree\\n")
     >>> list(iter_blocks("memory://doc/blocks.txt", block_bytes=5))
     [(1, b'one\\ntwo\\nthree\\n')]
+    >>> list(iter_blocks("memory://doc/blocks.txt", block_bytes=5, max_lines=2))
+    [(1, b'one\\ntwo\\n'), (3, b'three\\n')]
     """
     with open_input(url) as f:
-        yield from _blocks(iter(lambda: f.read(READ_CHUNK), b""), max_bytes, block_bytes)
+        chunks = iter(lambda: f.read(READ_CHUNK), b"")
+        yield from _blocks(chunks, max_bytes, block_bytes, max_lines)
 
 
 def block_lines(
@@ -218,7 +224,7 @@ def block_lines(
 
 
 def _blocks(
-    chunks: Iterator[bytes], max_bytes: int, block_bytes: int
+    chunks: Iterator[bytes], max_bytes: int, block_bytes: int, max_lines: int = 1 << 62
 ) -> Iterator[tuple[int, bytes | None]]:
     """The blocks of a byte stream given in chunks (see ``iter_blocks``). The line after
     the last whole one is held from its first non-blank byte, as ``_split_lines``
@@ -255,20 +261,52 @@ def _blocks(
             held += len(tail)
             if held > max_bytes or size >= block_bytes:
                 if whole:
-                    block = b"".join(whole)
-                    yield number, block
-                    number += _newlines(block)
+                    number = yield from _cut(number, b"".join(whole), max_lines)
                     whole, size = [], 0
                 if held > max_bytes:
                     partial, held, dropping = [], 0, True
     except Exception:
         if whole:
-            yield number, b"".join(whole)
+            yield from _cut(number, b"".join(whole), max_lines)
         raise
     if dropping:
         yield number, None
     elif whole or held:
-        yield number, b"".join(whole + partial)
+        yield from _cut(number, b"".join(whole + partial), max_lines)
+
+
+def _cut(number: int, data: bytes, max_lines: int) -> Generator[tuple[int, bytes], None, int]:
+    """``data``, whole lines from line ``number``, as blocks of at most ``max_lines``
+    non-blank lines; returns the number of the line after them. Blank runs are skipped
+    by C-level searches, so a block of blank lines costs what a block of records does.
+
+    >>> list(_cut(4, b"a\\n\\n\\nb\\nc", 2))
+    [(4, b'a\\n\\n\\nb\\n'), (8, b'c')]
+    """
+    newlines = _newlines(data)
+    if newlines < max_lines:  # the common case: fewer lines than that, blank or not
+        yield number, data
+        return number + newlines
+    start = 0
+    while start < len(data):
+        stop = _after_lines(data, start, max_lines)
+        yield number, data[start:stop]
+        number += data.count(b"\n", start, stop)
+        start = stop
+    return number
+
+
+def _after_lines(data: bytes, start: int, lines: int) -> int:
+    """Where ``lines`` non-blank lines of ``data`` from ``start`` end (its end when it
+    holds fewer)."""
+    at = start
+    for _ in range(lines):
+        found = _CONTENT.search(data, at)
+        newline = -1 if found is None else data.find(b"\n", found.start())
+        if newline < 0:
+            return len(data)
+        at = newline + 1
+    return at
 
 
 def _newlines(data: bytes) -> int:

@@ -44,6 +44,7 @@ from ..validation._rules import ValidationOptions
 
 __all__ = [
     "CHUNK_BYTES",
+    "CHUNK_LINES",
     "Account",
     "Chunk",
     "Done",
@@ -56,7 +57,10 @@ __all__ = [
 ]
 
 CHUNK_BYTES = 1 << 20
-"""A chunk is whole lines of about this many bytes (more when one line is longer)."""
+"""A chunk is whole lines of about this many bytes (more when one line is longer)..."""
+CHUNK_LINES = 256
+"""...and at most this many records, so that its results stay small however short its
+lines are."""
 
 
 class Chunk(NamedTuple):
@@ -98,7 +102,7 @@ def _chunks(url: str) -> Iterator[tuple[Chunk, list[RecordResult]]]:
     for file in files:
         problems: list[RecordResult] = []
         try:
-            for first, block in iter_blocks(file, max_bytes, CHUNK_BYTES):
+            for first, block in iter_blocks(file, max_bytes, CHUNK_BYTES, CHUNK_LINES):
                 if block is None:
                     problems.append(line_result(None, ValidationOptions(), file, first, max_bytes))
                     continue
