@@ -284,7 +284,7 @@ def _cut(number: int, data: bytes, max_lines: int) -> Generator[tuple[int, bytes
     [(4, b'a\\n\\n\\nb\\n'), (8, b'c')]
     """
     newlines = _newlines(data)
-    if newlines < max_lines:  # the common case: fewer lines than that, blank or not
+    if newlines < max_lines or data.isspace():  # few lines (the common case), or blank
         yield number, data
         return number + newlines
     start = 0
