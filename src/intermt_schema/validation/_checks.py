@@ -28,7 +28,14 @@ from ..schema._structs import (
     ToolCallPart,
     media_of,
 )
-from ._images import all_inside, check_image, escapes_root, is_local_root, path_problem
+from ._images import (
+    all_inside,
+    check_image,
+    escapes_root,
+    is_local_root,
+    lacks_source,
+    path_problem,
+)
 from ._pointers import pointer_from_msgspec
 from ._report import Report
 from ._rules import DEFAULT_OPTIONS, IssueCollector, ValidationOptions
@@ -103,7 +110,7 @@ def _file_problems(
 ) -> list[tuple[str, tuple[str, str]]]:
     """``(code, (pointer suffix, message))`` for each problem of one file reference of
     ``kind`` (image, video, audio)."""
-    if ref.bytes is None and not ref.path and not ref.uri:
+    if lacks_source(ref):
         return [("image.no_source", ("", f"the {kind} has neither bytes, path nor uri"))]
     if ref.path:  # unsafe, or a link out of a local root (even when files are unchecked)
         if local_root is not None and not check:

@@ -35,6 +35,7 @@ __all__ = [
     "embed_media",
     "escapes_root",
     "is_local_root",
+    "lacks_source",
     "local_file",
     "media_kind",
     "path_problem",
@@ -160,10 +161,14 @@ def _resolved(root: str, path: str) -> tuple[str, tuple[str, str] | None]:
     return full, None
 
 
+def lacks_source(ref: ImageRef | MediaRef) -> bool:
+    """Whether a file reference has neither bytes, a path nor a uri (``image.no_source``)."""
+    return ref.bytes is None and not ref.path and not ref.uri
+
+
 def all_inside(root: str, refs: list[ImageRef | MediaRef]) -> bool:
-    """Whether ``escapes_root(root, path)`` is None for the path of every reference and
-    each has a source (bytes, path or uri), asked of all at once: one search for a
-    plain path, one look at each folder. False means: ask of each.
+    """Whether every reference has a source and a path ``escapes_root`` passes, asked
+    of all at once (one search for plain paths, one look per folder); False: ask each.
 
     >>> all_inside(os.getcwd(), [ImageRef(path="a/b.png"), ImageRef(uri="https://x")])
     True
@@ -171,7 +176,7 @@ def all_inside(root: str, refs: list[ImageRef | MediaRef]) -> bool:
     False
     """
     paths = [ref.path for ref in refs if ref.path]
-    if len(paths) < len(refs) and any(r.bytes is None and not r.uri for r in refs if not r.path):
+    if len(paths) < len(refs) and any(map(lacks_source, refs)):
         return False
     joined = "\n".join(paths)  # a path holding a newline is read as two, both plain
     if ".." in joined or (paths and not _PLAIN_LINES.fullmatch(joined)):
