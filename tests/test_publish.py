@@ -163,6 +163,16 @@ def test_splits_share_no_group_and_shards_roll_over(tmp_path: Path) -> None:
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]  # no scratch left
 
 
+def _rating_table(count: int) -> Any:
+    from intermt_schema.io._arrow import arrow_schema
+    from intermt_schema.io._columns import to_table
+    from intermt_schema.publish._rows import RatingRow
+
+    rows = [RatingRow(tree_id=f"t{i}", target="a", scope="local", dimension="d", score=i)
+            for i in range(count)]  # fmt: skip
+    return to_table(rows, arrow_schema(False, RatingRow))
+
+
 def test_a_shard_rolls_over_before_its_footer_grows_past_the_bound(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -171,9 +181,9 @@ def test_a_shard_rolls_over_before_its_footer_grows_past_the_bound(
 
     monkeypatch.setattr(_shards, "SHARD_COLUMN_CHUNKS", 2 * 9)  # two groups of 9 columns
     shards = _shards.ShardSet(str(tmp_path), {"ratings": RatingRow})
-    for i in range(2500):  # row groups of 1000 rows
-        row = RatingRow(tree_id=f"t{i}", target="a", scope="local", dimension="d", score=i)
-        shards.add("ratings", "train", row)
+    table = _rating_table(2500)
+    for start in range(0, 2500, 62):  # a tree's worth at a time; row groups of 1000 rows
+        shards.add_table("ratings", "train", table.slice(start, 62))
     written = shards.close()["ratings"]["train"]
     groups = [pq.ParquetFile(tmp_path / f).metadata.num_row_groups for f in written.files]
     assert groups == [2, 1] and written.rows == 2500
@@ -181,33 +191,22 @@ def test_a_shard_rolls_over_before_its_footer_grows_past_the_bound(
     assert ids == [f"t{i}" for i in range(2500)]
 
 
-def test_rows_added_together_go_where_rows_added_one_by_one_go(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("piece", [62, 4321])
+def test_tables_however_cut_fill_shards_of_about_the_size_in_order(
+    tmp_path: Path, piece: int
 ) -> None:
     from intermt_schema.publish import _shards
     from intermt_schema.publish._rows import RatingRow
 
-    monkeypatch.setattr(_shards, "SHARD_COLUMN_CHUNKS", 3 * 9)  # three groups of 9 columns
-    rows = [RatingRow(tree_id=f"t{i}", target="a", scope="local", dimension="d", score=i)
-            for i in range(4321)]  # fmt: skip
-    layouts = []
-    for together in (False, True):
-        folder = tmp_path / str(together)
-        shards = _shards.ShardSet(str(folder), {"ratings": RatingRow}, shard_bytes=30_000)
-        for start in range(0, len(rows), 62):  # a tree's worth of ratings at a time
-            if together:
-                shards.add_rows("ratings", "train", rows[start : start + 62])
-            else:
-                for row in rows[start : start + 62]:
-                    shards.add("ratings", "train", row)
-        written = shards.close()["ratings"]["train"]
-        layouts.append([
-            (f, pq.ParquetFile(folder / f).metadata.num_row_groups,
-             pq.read_table(folder / f)["tree_id"].to_pylist())
-            for f in written.files
-        ])  # fmt: skip
-    assert layouts[0] == layouts[1]
-    assert len(layouts[0]) > 1  # it rolled over
+    shards = _shards.ShardSet(str(tmp_path), {"ratings": RatingRow}, shard_bytes=30_000)
+    table = _rating_table(4321)
+    for start in range(0, table.num_rows, piece):
+        shards.add_table("ratings", "train", table.slice(start, piece))
+    written = shards.close()["ratings"]["train"]
+    sizes = [os.path.getsize(tmp_path / f) for f in written.files]
+    assert len(sizes) > 2 and max(sizes) <= 2 * 30_000, sizes  # rolled over near the size
+    ids = [r for f in written.files for r in pq.read_table(tmp_path / f)["tree_id"].to_pylist()]
+    assert ids == [f"t{i}" for i in range(4321)]
 
 
 def test_push_uploads_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -378,6 +377,41 @@ def test_videos_and_audio_are_embedded_and_the_missing_counted(tmp_path: Path) -
     assert back == [clip, sound, None, b"RIFF" + bytes(2000)]  # the default limit is 64 MiB
     assert report.unembedded_media == 1
     assert "1 video and audio files carry no bytes" in report.render()
+
+
+def test_tables_of_several_trees_hold_what_their_rows_hold() -> None:
+    from intermt_schema.io._arrow import arrow_schema
+    from intermt_schema.io._columns import to_table
+    from intermt_schema.publish._rows import CONFIGS, config_rows, config_tables
+
+    seen = count_cases("test_tables_of_several_trees_hold_what_their_rows_hold")
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(any_trees(max_nodes=8), max_size=4), st.sampled_from(["all", "best_worst"]))
+    def run(items: list[im.DialogueTree], strategy: str) -> None:
+        pairs = [p for _, p in im.iter_pairs(items, strategy=strategy, ties="keep")]  # type: ignore[arg-type]
+        rows = [config_rows(tree, found) for tree, found in zip(items, pairs, strict=True)]
+        tables = config_tables(items, pairs)
+        for config, cls in CONFIGS.items():
+            found = [row for tree_rows in rows for row in tree_rows[config]]
+            expected = to_table(found, arrow_schema(False, cls))
+            assert tables[config].equals(expected), config
+        seen["several trees with messages"] += sum(bool(t.nodes) for t in items) > 1
+        paths = tables_rows(rows, "paths")
+        seen["paths of several messages"] += any(len(r.messages) > 1 for r in paths)
+        seen["paths with ratings"] += any(r.ratings for r in paths)
+        seen["paths with judgments"] += any(r.judgments for r in paths)
+        seen["pairs"] += bool(tables["pairs"].num_rows)
+        seen["pairs with a prompt"] += any(r.prompt for r in tables_rows(rows, "pairs"))
+
+    run()
+    for case in ("several trees with messages", "paths of several messages", "pairs",
+                 "pairs with a prompt", "paths with ratings", "paths with judgments"):  # fmt: skip
+        assert seen[case] >= 1, seen
+
+
+def tables_rows(rows: list[dict[str, list[Any]]], config: str) -> list[Any]:
+    return [row for tree_rows in rows for row in tree_rows[config]]
 
 
 def test_flat_rows_are_built_column_by_column_as_row_by_row() -> None:

@@ -14,7 +14,9 @@ same table (a property test holds them equal).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -24,7 +26,7 @@ from .._errors import require
 from ..schema._structs import DialogueTree
 from ._arrow import is_number, to_rows
 
-__all__ = ["to_table"]
+__all__ = ["flat_table", "gathered", "to_table"]
 
 _json_encode = msgspec.json.encode
 
@@ -77,9 +79,36 @@ def to_table(values: Iterable[Any], schema: Any) -> Any:
     fields = _flat_fields(type(items[0])) if items else None
     if fields is None:
         return pa.Table.from_pylist(to_rows(items), schema=schema)
+    return flat_table(items, type(items[0]), schema)
+
+
+def flat_table(
+    items: list[Any], cls: type, schema: Any, given: Mapping[str, list[Any]] | None = None
+) -> Any:
+    """The table :func:`to_table` makes of rows of the flat class ``cls``, read from
+    ``items`` that have the same attributes (such as the ratings a
+    ``RatingRow`` copies), but for the columns ``given``.
+
+    >>> import msgspec
+    >>> from intermt_schema.io._arrow import arrow_schema
+    >>> class Named(msgspec.Struct):
+    ...     tree_id: str
+    ...     name: str
+    >>> class Name(msgspec.Struct):
+    ...     name: str
+    >>> flat_table([Name("a")], Named, arrow_schema(False, Named), {"tree_id": ["t"]}).to_pylist()
+    [{'tree_id': 't', 'name': 'a'}]
+    """
+    pa = require("pyarrow", "parquet")
+    fields = _flat_fields(cls)
+    if fields is None:
+        raise TypeError(f"{cls.__name__} is not flat")
     columns: dict[str, list[Any]] = {}
     for name, column, kind in fields:
-        found = [getattr(item, name) for item in items]
+        if given and name in given:
+            columns[column] = given[name]
+            continue
+        found = list(map(attrgetter(name), items))
         if kind == "json":
             found = [None if v is None else _json_encode(v).decode() for v in found]
         elif kind == "number":
@@ -87,3 +116,27 @@ def to_table(values: Iterable[Any], schema: Any) -> Any:
             found = [None if type(v) is float else v for v in found]
         columns[column] = found
     return pa.Table.from_pydict(columns, schema=schema)
+
+
+def gathered(
+    values: Any, positions: Sequence[Sequence[int]], list_type: Any, *, without: str = ""
+) -> Any:
+    """A list column whose row ``i`` holds the items of ``values`` (an Arrow array) at
+    ``positions[i]``, taken in C++ rather than converted again; ``without`` names a
+    struct field left null in every item taken.
+
+    >>> import pyarrow as pa
+    >>> gathered(pa.array(["a", "b", "c"]), [[2, 0], [], [1]], pa.list_(pa.string())).to_pylist()
+    [['c', 'a'], [], ['b']]
+    """
+    pa = require("pyarrow", "parquet")
+    offsets = pa.array(itertools.accumulate(map(len, positions), initial=0), pa.int32())
+    items = values.take(pa.array(itertools.chain.from_iterable(positions), pa.int64()))
+    if without:
+        fields = list(items.type)
+        children = [
+            pa.nulls(len(items), f.type) if f.name == without else items.field(f.name)
+            for f in fields
+        ]
+        items = pa.StructArray.from_arrays(children, fields=fields)
+    return pa.ListArray.from_arrays(offsets, items, type=list_type)

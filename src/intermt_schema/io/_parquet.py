@@ -273,17 +273,10 @@ class RowGroupWriter:
         """The rows the group being built still takes."""
         return self.rows_per_group - self._rows
 
-    def extend(self, values: list[Any]) -> None:
-        """Append rows without images, as many :meth:`add` calls would."""
-        while values:
-            head, values = values[: self.room], values[self.room :]
-            self._group += head
-            self._grew(len(head), 0)
-
     def add_table(self, table: Any) -> None:
-        """Append rows made ready elsewhere (another process): an Arrow table of this
-        writer's schema, cut where row groups end; its whole size counts towards the
-        image budget."""
+        """Append rows made ready as an Arrow table of this writer's schema (in batches,
+        or in another process), cut where row groups end; its whole size counts towards
+        the group's budget."""
         while table.num_rows:
             head = table.slice(0, self.rows_per_group - self._rows)
             table = table.slice(head.num_rows)

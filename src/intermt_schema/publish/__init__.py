@@ -32,9 +32,9 @@ import msgspec
 
 from .._errors import OptionError, require
 from ..io._fs import atomic_output
-from ..io._parquet import image_measure
+from ..io._parquet import image_bytes
 from ..sampling._criteria import PairOptions, check_pair_options
-from ..sampling.pairs import PairReport, iter_pairs
+from ..sampling.pairs import PairReport, PreferencePair, iter_pairs
 from ..sampling.splits import SplitPlanner, check_fractions, check_group_by, packed_keys
 from ..sampling.stats import TreeStats, plot_stats, render_stats
 from ..scale.workers import in_order
@@ -43,8 +43,8 @@ from ..schema._structs import DialogueTree, decode_tree, encode_tree
 from ..validation._images import MediaEmbedder
 from ._card import CardInfo, render_card
 from ._croissant import croissant
-from ._rows import CONFIGS, config_rows
-from ._shards import DEFAULT_SHARD_BYTES, Done, ShardSet, SplitShards, name_shards
+from ._rows import CONFIGS, config_tables
+from ._shards import DEFAULT_SHARD_BYTES, GROUP_BYTES, Done, ShardSet, SplitShards, name_shards
 
 __all__ = ["CONFIGS", "CardInfo", "PublishReport", "publish_dataset", "publish_ray", "push_to_hub"]
 
@@ -289,6 +289,11 @@ def _spooled(path: str, offset: int, count: int) -> Iterator[DialogueTree]:
             yield decode_tree(line)
 
 
+BATCH_TREES = 256
+"""Trees whose rows are made into tables together (fewer if their images reach
+:data:`GROUP_BYTES`)."""
+
+
 def write_part(
     trees: Iterable[DialogueTree],
     splits: Iterable[str],
@@ -301,21 +306,37 @@ def write_part(
     report = PairReport()
     stats = TreeStats(pair_yield=False)  # the pairs configuration has its yield
     pairs_of = iter_pairs(trees, report, **options)
-    measures = {config: image_measure(cls) for config, cls in CONFIGS.items()}
     try:
-        for (tree, pairs), split in zip(pairs_of, splits, strict=True):
-            for config, rows in config_rows(tree, pairs).items():
-                measure = measures[config]
-                if measure is None:
-                    shards.add_rows(config, split, rows)
-                    continue
-                for row in rows:
-                    shards.add(config, split, row, measure(row))
-            stats.add(tree)
+        for split, batch in _batches(pairs_of, splits):
+            tables = config_tables([tree for tree, _ in batch], [pairs for _, pairs in batch])
+            for config, table in tables.items():
+                shards.add_table(config, split, table)
+            for tree, _ in batch:
+                stats.add(tree)
     except BaseException:
         shards.abort()
         raise
     return shards.finish(), report, stats
+
+
+Sampled = tuple[DialogueTree, list[PreferencePair]]
+
+
+def _batches(
+    pairs_of: Iterable[Sampled], splits: Iterable[str]
+) -> Iterator[tuple[str, list[Sampled]]]:
+    """Each split's trees, with their pairs, in the order given, gathered in lists of
+    :data:`BATCH_TREES` or fewer whose images reach :data:`GROUP_BYTES`."""
+    batches: dict[str, list[Sampled]] = {}
+    sizes: Counter[str] = Counter()
+    for item, split in zip(pairs_of, splits, strict=True):
+        batch = batches.setdefault(split, [])
+        batch.append(item)
+        sizes[split] += image_bytes(item[0])
+        if len(batch) >= BATCH_TREES or sizes[split] >= GROUP_BYTES:
+            yield split, batches.pop(split)
+            del sizes[split]
+    yield from batches.items()
 
 
 def _plots(stats: dict[str, Any], folder: str) -> list[str]:

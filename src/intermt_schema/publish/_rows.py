@@ -18,11 +18,14 @@ Every row type is a Struct, so its Arrow schema and features derive from the sch
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
-from msgspec import Struct, field
+from msgspec import Struct, field, structs
 
+from ..io._arrow import arrow_schema
+from ..io._columns import flat_table, gathered, to_table
 from ..io._tables import PathRow, path_rows
 from ..sampling.pairs import PreferencePair
 from ..schema._structs import DialogueTree, Message, Outcome, Scope, Score
@@ -34,6 +37,7 @@ __all__ = [
     "PairSampleRow",
     "RatingRow",
     "config_rows",
+    "config_tables",
     "pair_row",
 ]
 
@@ -135,3 +139,71 @@ def config_rows(tree: DialogueTree, pairs: Iterable[PreferencePair]) -> dict[str
             for j in tree.judgments
         ],
     }  # fmt: skip
+
+
+GATHERED: dict[str, dict[str, tuple[str, str]]] = {
+    "paths": {
+        "messages": ("nodes", "parent"),  # a path's messages stand alone (split_paths)
+        "ratings": ("ratings", ""),
+        "judgments": ("judgments", ""),
+    },
+    "pairs": {name: ("nodes", "") for name in ("prompt", "chosen", "rejected")},
+}
+"""Per configuration, the lists taken from the trees' own: the field, the trees' field
+it takes from, and a field its items leave null."""
+
+_KEYS: dict[str, Callable[[Any], Any]] = {"nodes": attrgetter("id"), "ratings": id, "judgments": id}
+"""How the items of a row are found among their tree's: messages by id (a path's are
+copies), ratings and judgments as the same objects."""
+
+
+def config_tables(
+    trees: Sequence[DialogueTree], pairs: Iterable[Iterable[PreferencePair]]
+) -> dict[str, Any]:
+    """The rows of :func:`config_rows` for several trees, as one Arrow table per
+    configuration. Each message, rating and judgment is converted once, in the trees
+    table; the paths and pairs take theirs from it. The ratings and judgments tables
+    are read column by column.
+
+    >>> import intermt_schema as im
+    >>> q = im.Message(id="q", role="user", content=[im.TextPart("?")])
+    >>> tables = config_tables([im.DialogueTree(id="t", nodes=[q])], [[]])
+    >>> tables["paths"].column("messages").to_pylist()[0][0]["id"]
+    'q'
+    """
+    rows: dict[str, list[Any]] = {config: [] for config in GATHERED}
+    positions: dict[str, dict[str, list[list[int]]]] = {
+        config: {name: [] for name in names} for config, names in GATHERED.items()
+    }
+    first = dict.fromkeys(_KEYS, 0)  # the position of the tree's first item of each pool
+    for tree, tree_pairs in zip(trees, pairs, strict=True):
+        at = {pool: {key(x): first[pool] + k for k, x in enumerate(getattr(tree, pool))}
+              for pool, key in _KEYS.items()}  # fmt: skip
+        for pool in first:
+            first[pool] += len(getattr(tree, pool))
+        view = TreeView(tree)
+        found = {"paths": path_rows([tree]), "pairs": (pair_row(tree, p, view) for p in tree_pairs)}
+        for config, names in GATHERED.items():
+            empty: dict[str, list[Any]] = {name: [] for name in names}
+            for row in found[config]:
+                for name, (pool, _) in names.items():
+                    key, where = _KEYS[pool], at[pool]
+                    positions[config][name].append([where[key(x)] for x in getattr(row, name)])
+                rows[config].append(structs.replace(row, **empty))
+    tables = {"trees": to_table(list(trees), arrow_schema(False, DialogueTree))}
+    tables.update((c, to_table(rows[c], arrow_schema(False, CONFIGS[c]))) for c in GATHERED)
+    pools = {pool: tables["trees"].column(pool).combine_chunks().flatten() for pool in first}
+    for config, names in GATHERED.items():
+        table = tables[config]
+        for name, (pool, without) in names.items():
+            index = table.schema.get_field_index(name)
+            column = gathered(pools[pool], positions[config][name],
+                              table.schema.field(index).type, without=without)  # fmt: skip
+            table = table.set_column(index, table.schema.field(index), column)
+        tables[config] = table
+    for config in ("ratings", "judgments"):  # each a tree's field of that name, flat
+        items = [item for tree in trees for item in getattr(tree, config)]
+        ids = [tree.id for tree in trees for _ in getattr(tree, config)]
+        cls = CONFIGS[config]
+        tables[config] = flat_table(items, cls, arrow_schema(False, cls), {"tree_id": ids})
+    return {config: tables[config] for config in CONFIGS}

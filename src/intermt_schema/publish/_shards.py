@@ -3,8 +3,10 @@ as the Hugging Face Hub expects (``data/<config>/<split>-00000-of-00002.parquet`
 
 >>> import tempfile
 >>> from intermt_schema import DialogueTree
+>>> from intermt_schema.io._arrow import arrow_schema
+>>> from intermt_schema.io._columns import to_table
 >>> shards = ShardSet(tempfile.mkdtemp(), {"trees": DialogueTree})
->>> shards.add("trees", "train", DialogueTree(id="t"))
+>>> shards.add_table("trees", "train", to_table([DialogueTree(id="t")], arrow_schema(False)))
 >>> shards.close()["trees"]["train"].files
 ['data/trees/train-00000-of-00001.parquet']
 """
@@ -39,8 +41,9 @@ closed, so this bounds each open shard's footer in memory (about 8 MB) whatever 
 corpus size. It cuts small-image configurations into shards below ``shard_bytes``."""
 
 GROUP_BYTES = 16 << 20
-"""Images buffered per open shard before a row group is written: several shards are
-open at once (one per configuration and split), so memory holds a few of these."""
+"""Arrow bytes (images and text) buffered per open shard before a row group is written:
+several shards are open at once (one per configuration and split), so memory holds a
+few of these."""
 
 
 Done = dict[tuple[str, str], list[tuple[str, int, int]]]
@@ -100,22 +103,18 @@ class ShardSet:
         if writer.reaches(self.shard_bytes) or writer.column_chunks >= SHARD_COLUMN_CHUNKS:
             self._finish(key)
 
-    def add(self, config: str, split: str, row: Any, image_bytes: int = 0) -> None:
-        """Append one row of ``config`` to ``split``."""
+    def add_table(self, config: str, split: str, table: Any) -> None:
+        """Append an Arrow table of ``config`` rows to ``split``, in pieces of at most
+        a row group or a shard's worth of bytes (at the table's mean row size): a shard
+        can only roll over where a piece ends."""
         key = (config, split)
-        writer = self._writer(key)
-        writer.add(row, image_bytes)
-        self._roll_over(key, writer)
-
-    def add_rows(self, config: str, split: str, rows: list[Any]) -> None:
-        """Append rows that hold no images, as many :meth:`add` calls would: a shard
-        can only fill up where a row group ends, so the check is made there."""
-        key = (config, split)
-        while rows:
+        budget = min(GROUP_BYTES, self.shard_bytes)
+        most = max(1, budget * table.num_rows // table.nbytes) if table.nbytes else table.num_rows
+        while table.num_rows:
             writer = self._writer(key)
-            room = writer.room
-            writer.extend(rows[:room])
-            rows = rows[room:]
+            head = table.slice(0, min(writer.room, most))
+            writer.add_table(head)
+            table = table.slice(head.num_rows)
             self._roll_over(key, writer)
 
     def _finish(self, key: tuple[str, str]) -> None:
