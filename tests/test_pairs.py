@@ -218,3 +218,47 @@ def test_applied_pairs_export_as_ranking_records(tmp_path) -> None:
     applied = apply_pairs(tree_list, pairs)
     provenance = [j.meta["pair"] for t in applied for j in t.judgments]
     assert all({"strategy", "criterion", "margin", "seed"} <= set(m) for m in provenance)
+
+
+def test_stats_count_what_each_tree_holds_and_merge_as_one_pass() -> None:
+    from collections import Counter
+
+    from intermt_schema.sampling.stats import TreeStats
+
+    seen = count_cases("test_stats_count_what_each_tree_holds_and_merge_as_one_pass")
+
+    @settings(max_examples=80, deadline=None)
+    @given(st.lists(trees(max_nodes=10), max_size=5), st.integers(0, 5))
+    def run(items: list[im.DialogueTree], cut: int) -> None:
+        whole, head, tail = (
+            TreeStats(pair_yield=False),
+            TreeStats(pair_yield=False),
+            TreeStats(pair_yield=False),
+        )
+        for i, tree in enumerate(items):
+            whole.add(tree)
+            (head if i < cut else tail).add(tree)
+        stats = whole.result()
+        assert head.merge(tail).result() == stats
+        ratings = [r for t in items for r in t.ratings]
+        assert stats["ratings"] == Counter(r.dimension for r in ratings)
+        assert stats["scores"] == {
+            d: Counter(r.score for r in ratings if r.dimension == d) for d in stats["ratings"]
+        }
+        views = [TreeView(t) for t in items]
+        assert stats["paths"] == sum(len(v.paths()) for v in views)
+        assert stats["branch_points"] == sum(len(v.branch_points()) for v in views)
+        assert stats["path_turns"] == Counter(
+            sum(m.role == "user" for m in path) for v in views for path in v.paths()
+        )
+        twice = Counter(
+            (i, r.target, r.scope, r.dimension) for i, t in enumerate(items) for r in t.ratings
+        )
+        assert stats["agreement"]["pairs"] == sum(n * (n - 1) // 2 for n in twice.values())
+        seen["scored twice"] += stats["agreement"]["pairs"] > 0
+        seen["branch points"] += stats["branch_points"] > 0
+        seen["merged from two"] += 0 < cut < len(items)
+
+    run()
+    for case in ("scored twice", "branch points", "merged from two"):
+        assert seen[case] >= 1, seen

@@ -44,9 +44,9 @@ class TreeStats:
     2
     """
 
-    _COUNTERS = ("nodes", "path_turns", "ratings", "judgments", "pair_yield", "dimension_sets")
+    _COUNTERS = ("nodes", "path_turns", "judgments", "pair_yield", "dimension_sets")
     _TALLIES = ("trees", "paths", "branch_points", "images")
-    _BY_DIMENSION = ("scores", "outcomes")
+    _BY_DIMENSION = ("outcomes",)
 
     def __init__(self, *, pair_yield: bool = True) -> None:
         self.pair_yield = pair_yield
@@ -55,6 +55,7 @@ class TreeStats:
         self.stats.update({key: {} for key in self._BY_DIMENSION})
         self.agree: dict[str, int | float] = {"pairs": 0, "exact": 0, "abs_diff": 0}
         self.lengths = RecordLengths()
+        self.scored: Counter[tuple[str, int | float]] = Counter()  # (dimension, score)
 
     def add(self, tree: DialogueTree) -> None:
         """Count one tree."""
@@ -67,24 +68,28 @@ class TreeStats:
         self.lengths.add(tree)
         users: dict[str | None, int] = {None: 0}  # user turns from the root to a node
         for _, node in view.walk():  # linear in nodes, whatever the paths add up to
-            users[node.id] = users[node.parent] + (node.role == "user")
-            if not view.children(node.id):
+            users[node.id] = turns = users[node.parent] + (node.role == "user")
+            below = view.child_count(node.id)
+            if not below:
                 stats["paths"] += 1
-                stats["path_turns"][users[node.id]] += 1
-        stats["nodes"].update(n.role for n in tree.nodes)
-        stats["branch_points"] += len(view.branch_points())
+                stats["path_turns"][turns] += 1
+            elif below > 1:
+                stats["branch_points"] += 1
+        stats["nodes"].update([n.role for n in tree.nodes])
         stats["images"] += sum(1 for _ in tree.images())
-        by_target: dict[tuple[str, str, str], list[int | float]] = {}
-        for r in tree.ratings:
-            stats["ratings"][r.dimension] += 1
-            stats["scores"].setdefault(r.dimension, Counter())[r.score] += 1
-            by_target.setdefault((r.target, r.scope, r.dimension), []).append(r.score)
-        for scores in by_target.values():
-            for i in range(len(scores)):
-                for j in range(i + 1, len(scores)):
-                    agree["pairs"] += 1
-                    agree["exact"] += scores[i] == scores[j]
-                    agree["abs_diff"] += abs(scores[i] - scores[j])
+        ratings = tree.ratings
+        self.scored.update([(r.dimension, r.score) for r in ratings])
+        targets = [(r.target, r.scope, r.dimension) for r in ratings]
+        if len(set(targets)) < len(targets):  # some target scored more than once
+            by_target: dict[tuple[str, str, str], list[int | float]] = {}
+            for target, r in zip(targets, ratings, strict=True):
+                by_target.setdefault(target, []).append(r.score)
+            for scores in by_target.values():
+                for i in range(len(scores)):
+                    for j in range(i + 1, len(scores)):
+                        agree["pairs"] += 1
+                        agree["exact"] += scores[i] == scores[j]
+                        agree["abs_diff"] += abs(scores[i] - scores[j])
         for judgment in tree.judgments:
             stats["judgments"][judgment.scope] += 1
             for dim, outcome in judgment.outcomes.items():
@@ -105,11 +110,16 @@ class TreeStats:
         for key, value in other.agree.items():
             self.agree[key] += value
         self.lengths.merge(other.lengths)
+        self.scored.update(other.scored)
         return self
 
     def result(self) -> dict[str, Any]:
         """The statistics, as :func:`tree_stats` gives them."""
         stats, agree = dict(self.stats), self.agree
+        stats["ratings"], stats["scores"] = Counter(), {}
+        for (dimension, score), count in self.scored.items():
+            stats["ratings"][dimension] += count
+            stats["scores"].setdefault(dimension, Counter())[score] += count
         stats["tie_rate"] = {d: c["tie"] / sum(c.values()) for d, c in stats["outcomes"].items()}
         stats["agreement"] = {
             "measure": "pairwise exact agreement and mean absolute difference between two "

@@ -51,6 +51,10 @@ class TreeView:
         """Direct children, in list order."""
         return list(self._children.get(node_id, []))
 
+    def child_count(self, node_id: str) -> int:
+        """How many children a node has."""
+        return len(self._children.get(node_id, ()))
+
     def parent(self, node_id: str) -> Message | None:
         """The parent node, or None for a root."""
         parent = self.by_id[node_id].parent
