@@ -364,3 +364,34 @@ def test_worker_chunks_hold_a_bounded_count_of_records_however_short(tmp_path: P
     counts = [sum(1 for _ in chunk.lines()) for chunk in chunks]
     assert counts == [CHUNK_LINES, CHUNK_LINES, CHUNK_LINES, 10]
     assert [n for chunk in chunks for n, _ in chunk.lines()][-1] == 3 * CHUNK_LINES + 100_010
+
+
+def test_spool_records_packed_end_to_end_unpack_as_they_were() -> None:
+    import itertools
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from intermt_schema.scale.spool import Spooled, pack, unpack
+
+    from .conftest import count_cases
+
+    seen = count_cases("test_spool_records_packed_end_to_end_unpack_as_they_were")
+    record = st.builds(
+        Spooled, st.text(), st.binary(), st.binary(), st.integers(0, 2**40), st.integers(0, 9)
+    )
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(record, max_size=6), st.data())
+    def run(records: list[Spooled], data: st.DataObject) -> None:
+        cuts = sorted(data.draw(st.sets(st.integers(0, len(records)))))
+        edges = [0, *cuts, len(records)]
+        blocks = [b"".join(map(pack, records[a:b])) for a, b in itertools.pairwise(edges)]
+        assert list(unpack(blocks)) == records
+        seen["several in a block"] += any(b - a > 1 for a, b in itertools.pairwise(edges))
+        seen["an empty id or tree"] += any(not r.id or not r.tree for r in records)
+        seen["ids beyond ASCII"] += any(not r.id.isascii() for r in records)
+
+    run()
+    for case in ("several in a block", "an empty id or tree", "ids beyond ASCII"):
+        assert seen[case] >= 1, seen

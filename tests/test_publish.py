@@ -290,12 +290,17 @@ def test_publish_workers_write_the_rows_one_process_writes_in_order(
     im.write_jsonl(
         [structs.replace(t, id=f"{t.id}-{c}") for c in range(copies) for t in base], str(source)
     )
+    with open(source, "ab") as f:  # a broken record (rejected) and a repeated id (a warning)
+        f.write(b'{"id": "broken", "nodes": [}\n' + source.read_bytes().splitlines()[0] + b"\n")
     written = {}
     for workers in ("1", "2"):
         out = tmp_path / f"hub{workers}"
         flags = ["--images-root", str(EXAMPLES), "--no-plots", "--group-by", "tree"]
-        code, text = run("publish", str(source), "-o", str(out), *flags, "--workers", workers)
-        assert code == 0, text
+        rejects = ["--rejects", str(tmp_path / f"rejects{workers}.jsonl")]
+        code, text = run(
+            "publish", str(source), "-o", str(out), *flags, *rejects, "--workers", workers
+        )
+        assert code == 1 and "1 rejected" in text and "duplicate_tree_id" in text, text
         rows = {}
         for folder in sorted((out / "data").iterdir()):
             for split in ("train", "validation", "test"):
@@ -308,6 +313,8 @@ def test_publish_workers_write_the_rows_one_process_writes_in_order(
     assert one[1] == two[1]  # the same summary, pair report and rows per split
     shards = {w: len(list((tmp_path / f"hub{w}" / "data" / "trees").glob("train-*"))) for w in "12"}
     assert shards == {"1": 1, "2": 2}  # each worker wrote shards of its own
+    rejected = [(tmp_path / f"rejects{w}.jsonl").read_bytes() for w in "12"]
+    assert rejected[0] == rejected[1] and rejected[0].count(b"\n") == 1
     code, _ = run("publish", str(source), "-o", str(tmp_path / "no"), "--workers", "0", "-q")
     assert code == 2 and "--workers must be at least 1, not 0" in capsys.readouterr().err
 

@@ -259,6 +259,24 @@ def account(
         sink.write(reject_line(result))
 
 
+def workers_for(input: str, source: str, workers: int, *, per_file_images: bool) -> int:
+    """How many processes to run: ``workers`` for JSON Lines of canonical trees (what
+    the workers read), else one, said on stderr. A folder whose files resolve their
+    images each in their own folder (``per_file_images``) needs one process too."""
+    if workers <= 1:
+        return workers
+    from ..scale.workers import jsonl_only
+
+    if not (source == "jsonl" and jsonl_only(input)):
+        print("intermt: --workers applies to JSON Lines input; using one process", file=sys.stderr)
+        return 1
+    if per_file_images and os.path.isdir(input.removeprefix("file://")):
+        print("intermt: --workers on a folder needs --images-root; using one process",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    return workers
+
+
 def read_trees(
     url: str,
     source: str,

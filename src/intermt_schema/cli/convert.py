@@ -8,7 +8,6 @@ error naming the formats that do.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import IO, Any
 
@@ -31,6 +30,7 @@ from ._accounting import (
     rejects_file,
     source_format,
     tally_for,
+    workers_for,
 )
 
 __all__ = ["FORMAT_FLAGS", "add_limits", "add_parser", "convert", "format_options", "run"]
@@ -106,19 +106,7 @@ def convert(
     checks = ValidationOptions(images_root=root)
     tally = tally_for(quiet)
     per_file = images_root is None  # a folder's files each resolve images in their folder
-    if workers > 1:
-        from ..scale.workers import jsonl_only
-
-        if not (from_name == "jsonl" and jsonl_only(input)):
-            print("intermt: --workers applies to JSON Lines input; using one process",
-                  file=sys.stderr)  # fmt: skip
-            workers = 1
-    if workers > 1 and per_file and os.path.isdir(input.removeprefix("file://")):
-        print(
-            "intermt: --workers on a folder needs --images-root; using one process",
-            file=sys.stderr,
-        )
-        workers = 1
+    workers = workers_for(input, from_name, workers, per_file_images=per_file)
     with rejects_file(rejects) as sink:
         if workers > 1:
             loss = _convert_in_workers(

@@ -6,13 +6,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, Any
 
 from .._errors import OptionError
 from ..io._fs import is_local, staged_folder
 from ..sampling._criteria import PairOptions
+from ..validation._report import RecordResult
 from ..validation._rules import ValidationOptions
 from ._accounting import (
+    account,
     add_input,
     images_root_of,
     read_trees,
@@ -20,6 +22,7 @@ from ._accounting import (
     rejects_file,
     source_format,
     tally_for,
+    workers_for,
 )
 from .pairs import add_pair_options, pair_options_of
 from .split import parse_fractions
@@ -51,7 +54,7 @@ def publish(
     ``output`` (see :func:`intermt_schema.publish.publish_dataset`); ``card`` holds
     :class:`~intermt_schema.publish.CardInfo` fields. ``push`` then uploads the folder
     as that Hub dataset. Returns the exit code."""
-    from ..publish import CardInfo, publish_dataset, push_to_hub
+    from ..publish import CardInfo, publish_dataset, publish_spooled, push_to_hub
 
     if not is_local(output):
         raise OptionError(f"{output}: publish writes a local folder; upload it with --push")
@@ -70,16 +73,27 @@ def publish(
     root = images_root_of(input, images_root)
     tally = tally_for(quiet)
     checks = ValidationOptions(images_root=root)
+    per_file = images_root is None  # a folder's files each resolve images in their folder
+    workers = workers_for(input, from_name, workers, per_file_images=per_file)
+    chosen: dict[str, Any] = {
+        "info": info, "pair_options": pair_options, "fractions": fractions,
+        "group_by": group_by, "seed": seed, "shard_bytes": shard_mb << 20, "plots": plots,
+        "workers": workers,
+    }  # fmt: skip
     with rejects_file(rejects) as sink, staged_folder(output) as folder:
-        trees = read_trees(
-            input, from_name, checks, tally, out, "text", sink,
-            per_file_images=images_root is None,
-        )  # fmt: skip
-        report = publish_dataset(
-            trees, folder, info=info, pair_options=pair_options, fractions=fractions,
-            group_by=group_by, seed=seed, shard_bytes=shard_mb << 20, images_root=root,
-            plots=plots, workers=workers,
-        )  # fmt: skip
+        if workers > 1:  # the first pass too: validate, embed and key in the workers
+            from ..scale.workers import parallel_spool
+
+            def count(result: RecordResult, accepted: bool) -> None:
+                account(result, tally, out, "text", sink, accepted=accepted)
+
+            spooled = parallel_spool(input, checks, root, group_by, workers, count)
+            report = publish_spooled(spooled, folder, **chosen)
+        else:
+            trees = read_trees(
+                input, from_name, checks, tally, out, "text", sink, per_file_images=per_file
+            )
+            report = publish_dataset(trees, folder, images_root=root, **chosen)
     out.write(tally.render() + "\n" + report.pairs.render() + "\n" + report.render() + "\n")
     if push:
         out.write(f"pushed: {push_to_hub(output, push, private=private)}\n")
@@ -129,7 +143,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--push", metavar="REPO", help="upload to this Hub dataset (owner/name)")
     p.add_argument("--private", action="store_true", help="with --push: a private repository")
     p.add_argument(
-        "--workers", type=int, default=1, help="processes that write the rows (default 1)"
+        "--workers", type=int, default=1,
+        help="processes that validate, embed and write (default 1; JSON Lines input)",
     )
     add_pair_options(p)
     p.set_defaults(run=run)

@@ -35,18 +35,27 @@ from ..io._fs import atomic_output
 from ..io._parquet import image_bytes
 from ..sampling._criteria import PairOptions, check_pair_options
 from ..sampling.pairs import PairReport, PreferencePair, iter_pairs
-from ..sampling.splits import SplitPlanner, check_fractions, check_group_by, packed_keys
+from ..sampling.splits import SplitPlanner, check_fractions, check_group_by
 from ..sampling.stats import TreeStats, plot_stats, render_stats
+from ..scale.spool import Spooled, spool_record
 from ..scale.workers import in_order
 from ..schema._dimensions import INTERMT, DimensionSet, combined_sets
-from ..schema._structs import DialogueTree, decode_tree, encode_tree
+from ..schema._structs import DialogueTree, decode_tree
 from ..validation._images import MediaEmbedder
 from ._card import CardInfo, render_card
 from ._croissant import croissant
 from ._rows import CONFIGS, config_tables
 from ._shards import DEFAULT_SHARD_BYTES, GROUP_BYTES, Done, ShardSet, SplitShards, name_shards
 
-__all__ = ["CONFIGS", "CardInfo", "PublishReport", "publish_dataset", "publish_ray", "push_to_hub"]
+__all__ = [
+    "CONFIGS",
+    "CardInfo",
+    "PublishReport",
+    "publish_dataset",
+    "publish_ray",
+    "publish_spooled",
+    "push_to_hub",
+]
 
 SPLIT_NAMES = ("train", "validation", "test")
 
@@ -119,22 +128,51 @@ def publish_dataset(
     ``workers`` processes write the rows, each a contiguous range of the trees into
     shards of its own: the same rows in the same order, cut into more shards.
     """
+    embed = MediaEmbedder(images_root)
+    return publish_spooled(
+        (spool_record(tree, embed, group_by) for tree in trees), folder, info=info,
+        pair_options=pair_options, fractions=fractions, group_by=group_by, seed=seed,
+        shard_bytes=shard_bytes, dimensions=dimensions, plots=plots, published=published,
+        workers=workers,
+    )  # fmt: skip
+
+
+def publish_spooled(
+    records: Iterable[Spooled],
+    folder: str,
+    *,
+    info: CardInfo | None = None,
+    pair_options: PairOptions | None = None,
+    fractions: Sequence[float] = (0.9, 0.05, 0.05),
+    group_by: Sequence[str] = ("tree", "prompt", "image"),
+    seed: int = 0,
+    shard_bytes: int = DEFAULT_SHARD_BYTES,
+    dimensions: DimensionSet = INTERMT,
+    plots: bool = True,
+    published: datetime.date | None = None,
+    workers: int = 1,
+) -> PublishReport:
+    """:func:`publish_dataset` from the trees' first pass made elsewhere (embedded,
+    keyed under ``group_by``: see :func:`intermt_schema.scale.spool.spool_record`), such
+    as in worker processes (``parallel_spool``)."""
     info, options = check_publish(info, pair_options, fractions, group_by, plots)
     if type(workers) is not int or workers < 1:
         raise OptionError(f"workers must be at least 1, not {workers!r}")
     os.makedirs(folder, exist_ok=True)
     scratch = os.path.join(folder, ".trees.scratch.jsonl")
-    embed = MediaEmbedder(images_root)
     planner = SplitPlanner(fractions, seed=seed, directory=folder)
     marks = array("q")  # where every MARK_TREES-th tree's line starts
+    unembedded = [0, 0]
     with open(scratch, "wb") as spool:
-        for tree in map(embed, trees):
+        for record in records:
             if len(planner) % MARK_TREES == 0:
                 marks.append(spool.tell())
-            planner.add(tree.id, packed_keys(tree, group_by))
-            spool.write(encode_tree(tree) + b"\n")
+            planner.add(record.id, record.keys)
+            spool.write(record.tree + b"\n")
+            unembedded[0] += record.unembedded
+            unembedded[1] += record.unembedded_media
     notes = empty_splits(planner, group_by)
-    names, hf_images = split_names(len(fractions)), not embed.unembedded
+    names, hf_images = split_names(len(fractions)), not unembedded[0]
     try:
         tasks = [
             (folder, scratch, start, parts, names, options, shard_bytes, hf_images, prefix)
@@ -150,10 +188,9 @@ def publish_dataset(
     done, report, stats = merge_written(results)
     return finish_publish(
         folder, name_shards(folder, CONFIGS, done), stats, report, info=info, options=options,
-        plots=plots,
-        unembedded=(embed.unembedded, embed.unembedded_media), trees=len(planner), notes=notes,
-        dimensions=dimensions,
-        split_rule=(names, group_by, seed), published=published,
+        plots=plots, unembedded=(unembedded[0], unembedded[1]), trees=len(planner),
+        notes=notes, dimensions=dimensions, split_rule=(names, group_by, seed),
+        published=published,
     )  # fmt: skip
 
 

@@ -28,9 +28,10 @@ from typing import Any
 
 from .._errors import SchemaError, require
 from ..sampling._criteria import PairOptions
-from ..sampling.splits import SplitPlanner, packed_keys
+from ..sampling.splits import SplitPlanner
+from ..scale.spool import spool_record
 from ..schema._dimensions import INTERMT, DimensionSet
-from ..schema._structs import DialogueTree, decode_tree, encode_tree
+from ..schema._structs import DialogueTree, decode_tree
 from ..validation._images import MediaEmbedder
 from . import (
     CONFIGS,
@@ -163,13 +164,8 @@ def _embedded(batch: Any, images_root: str | None, group_by: list[str]) -> Any:
             rows["error"].append(tree)
             continue
         rows["error"].append(None)
-        before = (embed.unembedded, embed.unembedded_media)
-        tree = embed(tree)
-        rows["id"].append(tree.id)
-        rows["keys"].append(packed_keys(tree, group_by))
-        rows["unembedded"].append(embed.unembedded - before[0])
-        rows["unembedded_media"].append(embed.unembedded_media - before[1])
-        rows["tree"].append(encode_tree(tree))
+        for name, value in spool_record(tree, embed, group_by)._asdict().items():
+            rows[name].append(value)
     return pa.table(rows, schema=_scratch_schema())
 
 

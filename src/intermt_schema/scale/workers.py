@@ -15,7 +15,7 @@ import ctypes
 import signal
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, NamedTuple
@@ -41,6 +41,7 @@ from ..schema._structs import DialogueTree, decode_tree, encode_tree
 from ..validation._images import MediaEmbedder
 from ..validation._report import Issue, RecordResult, Report
 from ..validation._rules import ValidationOptions
+from .spool import Spooled, pack, spool_record, unpack
 
 __all__ = [
     "CHUNK_BYTES",
@@ -52,6 +53,7 @@ __all__ = [
     "jsonl_only",
     "parallel_lossless",
     "parallel_records",
+    "parallel_spool",
     "parallel_trees",
     "parallel_validate",
 ]
@@ -118,19 +120,24 @@ ROWS = "rows"
 """The target whose output is the rows of canonical trees, an Arrow table per chunk
 (what ``parquet`` and ``hf`` write)."""
 
+SPOOL = "spool"
+"""The target whose output is what ``publish`` spools of each tree (see ``spool``),
+packed."""
+
 
 class _ChunkOutput:
     """What a worker makes of a chunk's accepted trees for ``target``: a record format's
     records, or the trees themselves for ``jsonl``, as JSON Lines; the rows of
-    canonical Parquet, images embedded from ``source_root``, for :data:`ROWS`; nothing
-    for None. ``end`` is the output's length so far: bytes, or rows."""
+    canonical Parquet, images embedded from ``source_root``, for :data:`ROWS`; the
+    packed spool records for :data:`SPOOL`; nothing for None. ``end`` is the output's
+    length so far: bytes, or rows."""
 
     def __init__(self, target: str | None, export_options: dict[str, Any], loss: LossReport):
         self.target, self.end, self.loss = target, 0, loss
         self._made: list[Any] = []
         self._embed = MediaEmbedder(export_options.get("source_root"))
         self._options = export_options
-        self._build = None if target in (None, ROWS) else get_format(target).records
+        self._build = None if target in (None, ROWS, SPOOL) else get_format(target).records
         self._cls, self._rows_of = LEVEL_ROWS[export_options.get("level", "tree")]
 
     def add(self, tree: DialogueTree) -> None:
@@ -141,7 +148,9 @@ class _ChunkOutput:
             self._made += rows
             self.end += len(rows)
             return
-        if self._build is None:  # jsonl: the tree itself
+        if self.target == SPOOL:
+            made = [pack(spool_record(tree, self._embed, self._options["group_by"]))]
+        elif self._build is None:  # jsonl: the tree itself
             made = [encode_tree(tree) + b"\n"]
         else:
             made = list(json_lines(self._build([tree], self.loss, **self._options)))
@@ -333,6 +342,21 @@ def parallel_lossless(
     if target == "hf":
         return write_hf_tables(tables, output, cls, count), unembedded
     return write_parquet_tables(tables, output, count, cls), unembedded
+
+
+def parallel_spool(
+    url: str,
+    options: ValidationOptions,
+    source_root: str | None,
+    group_by: Sequence[str],
+    workers: int,
+    account: Account,
+) -> Iterator[Spooled]:
+    """What ``publish`` spools of every accepted tree of ``url`` (see ``spool``), in
+    input order: the trees validated, their files under ``source_root`` embedded and
+    their keys under ``group_by`` computed in the workers."""
+    export = {"source_root": source_root, "group_by": list(group_by)}
+    return unpack(_output(url, SPOOL, options, export, workers, account, LossReport("none")))
 
 
 def parallel_validate(
