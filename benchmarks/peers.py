@@ -12,9 +12,10 @@ runs, and each ratio compares two routes run alternately in this one process:
 - Parquet: validate then ``write_parquet`` against pyarrow's C++ JSON reader writing
   Parquet (no validation, on every core), and against ``datasets.load_dataset("json")``
   + ``to_parquet``; and the same export in two worker processes (``--workers 2``);
-- ``datasets`` folders: validate then ``write_hf_dataset``, and ``publish_dataset``
-  (five configurations, card, Croissant; in one process and with two workers),
-  against ``load_dataset("json")`` + ``save_to_disk``;
+- ``datasets`` folders: validate then ``write_hf_dataset``, and ``intermt publish``
+  (validation, five configurations, card, Croissant; run in this process, in one
+  process and with ``--workers 2``), against ``load_dataset("json")`` +
+  ``save_to_disk``;
 - workers: ``intermt convert --to sharegpt`` and ``--to parquet`` with ``--workers 2``
   against one process, whole commands (2 cores here).
 """
@@ -22,6 +23,7 @@ runs, and each ratio compares two routes run alternately in this one process:
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
@@ -73,9 +75,9 @@ def main() -> None:
     import pyarrow.parquet as pq
 
     import intermt_schema as im
+    from intermt_schema.cli import main
     from intermt_schema.io._hf import write_hf_dataset
     from intermt_schema.io._readers import TreeIds
-    from intermt_schema.publish import publish_dataset
     from intermt_schema.scale.workers import parallel_lossless, parallel_validate
 
     datasets.disable_progress_bars()
@@ -169,25 +171,26 @@ def main() -> None:
             write_hf_dataset(accepted(), str(work / "hf"), images_root=str(corpus.parent))  # type: ignore[arg-type]
             shutil.rmtree(work / "hf")
 
-        def ours_publish() -> None:
-            publish_dataset(accepted(), str(work / "hub"), images_root=str(corpus.parent),  # type: ignore[arg-type]
-                            plots=False, group_by=("tree",))  # fmt: skip
-            shutil.rmtree(work / "hub")
+        def publish_command(workers: str) -> Callable[[], None]:
+            def publish() -> None:  # what `intermt publish` runs, validation included
+                flags = ["-o", str(work / "hub"), "--no-plots", "--group-by", "tree", "-q"]
+                code = main(["publish", str(corpus), *flags, "--workers", workers], io.StringIO())
+                assert code == 0
+                shutil.rmtree(work / "hub")
 
-        def ours_publish_two() -> None:
-            publish_dataset(accepted(), str(work / "hub"), images_root=str(corpus.parent),  # type: ignore[arg-type]
-                            plots=False, group_by=("tree",), workers=2)  # fmt: skip
-            shutil.rmtree(work / "hub")
+            return publish
+
+        ours_publish, ours_publish_two = publish_command("1"), publish_command("2")
 
         t = alternate({"hf": ours_hf, "publish": ours_publish, "publish two": ours_publish_two,
                        "datasets": via_datasets}, args.repeats)  # fmt: skip
         ratio("--to hf (images embedded) vs datasets JSON + save_to_disk", t["hf"],
               t["datasets"], ">= 1x")  # fmt: skip
-        ratio("publish (5 configurations, card, Croissant) vs the same datasets route",
+        ratio("intermt publish (validation, 5 configurations, card, Croissant) vs that route",
               t["publish"], t["datasets"], ">= 1x")  # fmt: skip
-        ratio("publish with 2 workers vs the same datasets route", t["publish two"],
+        ratio("intermt publish --workers 2 vs that route", t["publish two"],
               t["datasets"], "")  # fmt: skip
-        ratio("publish with 2 workers vs one process", t["publish two"], t["publish"], "")
+        ratio("intermt publish --workers 2 vs one process", t["publish two"], t["publish"], "")
 
     if "workers" in sections:
         # as for an installed package, whose modules pip compiles: bytecode is cached
