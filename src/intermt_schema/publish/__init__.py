@@ -45,7 +45,7 @@ from ..validation._images import MediaEmbedder
 from ._card import CardInfo, render_card
 from ._croissant import croissant
 from ._rows import CONFIGS, config_tables
-from ._shards import DEFAULT_SHARD_BYTES, GROUP_BYTES, Done, ShardSet, SplitShards, name_shards
+from ._shards import DEFAULT_SHARD_BYTES, Done, ShardSet, SplitShards, name_shards
 
 __all__ = [
     "CONFIGS",
@@ -326,9 +326,11 @@ def _spooled(path: str, offset: int, count: int) -> Iterator[DialogueTree]:
             yield decode_tree(line)
 
 
-BATCH_TREES = 256
-"""Trees whose rows are made into tables together (fewer if their images reach
-:data:`GROUP_BYTES`)."""
+BATCH_TREES = 64
+"""Trees whose rows are made into tables together..."""
+BATCH_IMAGE_BYTES = 4 << 20
+"""...or fewer, whose images reach this: the paths and pairs repeat each image once per
+row that holds it, so a batch's tables hold several times its images."""
 
 
 def write_part(
@@ -363,14 +365,14 @@ def _batches(
     pairs_of: Iterable[Sampled], splits: Iterable[str]
 ) -> Iterator[tuple[str, list[Sampled]]]:
     """Each split's trees, with their pairs, in the order given, gathered in lists of
-    :data:`BATCH_TREES` or fewer whose images reach :data:`GROUP_BYTES`."""
+    :data:`BATCH_TREES` or fewer whose images reach :data:`BATCH_IMAGE_BYTES`."""
     batches: dict[str, list[Sampled]] = {}
     sizes: Counter[str] = Counter()
     for item, split in zip(pairs_of, splits, strict=True):
         batch = batches.setdefault(split, [])
         batch.append(item)
         sizes[split] += image_bytes(item[0])
-        if len(batch) >= BATCH_TREES or sizes[split] >= GROUP_BYTES:
+        if len(batch) >= BATCH_TREES or sizes[split] >= BATCH_IMAGE_BYTES:
             yield split, batches.pop(split)
             del sizes[split]
     yield from batches.items()
