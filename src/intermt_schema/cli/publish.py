@@ -143,7 +143,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--push", metavar="REPO", help="upload to this Hub dataset (owner/name)")
     p.add_argument("--private", action="store_true", help="with --push: a private repository")
     p.add_argument(
-        "--workers", type=int, default=1,
+        "--workers",
+        type=int,
+        default=1,
         help="processes that validate, embed and write (default 1; JSON Lines input)",
     )
     add_pair_options(p)

@@ -20,8 +20,8 @@ on the way.
 from __future__ import annotations
 
 import datetime
-import itertools
 import os
+import struct
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -37,10 +37,10 @@ from ..sampling._criteria import PairOptions, check_pair_options
 from ..sampling.pairs import PairReport, PreferencePair, iter_pairs
 from ..sampling.splits import SplitPlanner, check_fractions, check_group_by
 from ..sampling.stats import TreeStats, plot_stats, render_stats
-from ..scale.spool import Spooled, spool_record
+from ..scale.spool import Spooled, spool_record, spooled_tree
 from ..scale.workers import in_order
 from ..schema._dimensions import INTERMT, DimensionSet, combined_sets
-from ..schema._structs import DialogueTree, decode_tree
+from ..schema._structs import DialogueTree
 from ..validation._images import MediaEmbedder
 from ._card import CardInfo, render_card
 from ._croissant import croissant
@@ -159,16 +159,17 @@ def publish_spooled(
     if type(workers) is not int or workers < 1:
         raise OptionError(f"workers must be at least 1, not {workers!r}")
     os.makedirs(folder, exist_ok=True)
-    scratch = os.path.join(folder, ".trees.scratch.jsonl")
+    scratch = os.path.join(folder, ".trees.scratch")
     planner = SplitPlanner(fractions, seed=seed, directory=folder)
-    marks = array("q")  # where every MARK_TREES-th tree's line starts
+    marks = array("q")  # where every MARK_TREES-th tree starts
     unembedded = [0, 0]
     with open(scratch, "wb") as spool:
         for record in records:
             if len(planner) % MARK_TREES == 0:
                 marks.append(spool.tell())
             planner.add(record.id, record.keys)
-            spool.write(record.tree + b"\n")
+            spool.write(_SIZE.pack(len(record.tree)))
+            spool.write(record.tree)
             unembedded[0] += record.unembedded
             unembedded[1] += record.unembedded_media
     notes = empty_splits(planner, group_by)
@@ -319,11 +320,16 @@ def merge_written(
     return done, report, stats
 
 
+_SIZE = struct.Struct("<Q")
+"""Each spooled tree's size, before it."""
+
+
 def _spooled(path: str, offset: int, count: int) -> Iterator[DialogueTree]:
     with open(path, "rb") as f:
         f.seek(offset)
-        for line in itertools.islice(f, count):
-            yield decode_tree(line)
+        for _ in range(count):
+            (size,) = _SIZE.unpack(f.read(_SIZE.size))
+            yield spooled_tree(f.read(size))
 
 
 BATCH_TREES = 64

@@ -1,8 +1,8 @@
 """Publish on Ray Data: the same repository as :func:`publish_dataset`, with the work
 spread over a cluster and sharded by tree.
 
-1. The workers decode each tree, embed its images and compute its split keys; the
-   trees go to a scratch Parquet dataset in the output folder.
+1. The workers decode each tree, embed its images and compute its split keys
+   (``spool_record``); the trees go to a scratch Parquet dataset in the output folder.
 2. The driver reads the ``(id, keys)`` columns alone and assigns the splits (what
    ties trees together crosses blocks, so this step sees every key, never a tree).
 3. The workers write each block's rows into shards of their own, with pairs sampled
@@ -29,7 +29,7 @@ from typing import Any
 from .._errors import SchemaError, require
 from ..sampling._criteria import PairOptions
 from ..sampling.splits import SplitPlanner
-from ..scale.spool import spool_record
+from ..scale.spool import spool_record, spooled_tree
 from ..schema._dimensions import INTERMT, DimensionSet
 from ..schema._structs import DialogueTree, decode_tree
 from ..validation._images import MediaEmbedder
@@ -148,8 +148,8 @@ def _trees(batch: Any) -> Iterator[DialogueTree | str]:
 
 
 def _embedded(batch: Any, images_root: str | None, group_by: list[str]) -> Any:
-    """Per tree: its id, split keys, images not embedded, and canonical JSON with the
-    images' bytes."""
+    """Per tree: what the first pass spools of it (see ``spool_record``), and None
+    where the row holds no canonical tree (its error, which the driver raises)."""
     import pyarrow as pa
 
     embed = MediaEmbedder(images_root)
@@ -179,7 +179,7 @@ def _write_block(
     import ray
 
     splits: dict[str, str] = ray.get(split_of) if isinstance(split_of, ray.ObjectRef) else split_of
-    trees = [tree for tree in _trees(batch) if not isinstance(tree, str)]  # none: step 2 checks
+    trees = [spooled_tree(data) for data in batch.column("tree").to_pylist() if data is not None]
     shards = ShardSet(folder, CONFIGS, shard_bytes=shard_bytes, hf_images=hf_images,
                       prefix=f"{uuid.uuid4().hex[:12]}-")  # fmt: skip
     written = write_part(trees, (splits[t.id] for t in trees), shards, options)

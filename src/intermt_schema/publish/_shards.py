@@ -40,7 +40,7 @@ Parquet's writer keeps the metadata of each chunk, about a kilobyte, until the f
 closed, so this bounds each open shard's footer in memory (about 8 MB) whatever the
 corpus size. It cuts small-image configurations into shards below ``shard_bytes``."""
 
-GROUP_BYTES = 16 << 20
+GROUP_BYTES = 8 << 20
 """Arrow bytes (images and text) buffered per open shard before a row group is written:
 several shards are open at once (one per configuration and split), so memory holds a
 few of these."""

@@ -1,13 +1,14 @@
 """What publishing keeps of each tree between its two passes: the tree with its images
-embedded, as canonical JSON, with what ties it to other trees (its split keys) and the
-files it holds without bytes. One process, worker processes and Ray workers make it
-alike; worker processes send it to the parent packed into bytes.
+embedded, as MessagePack (which holds bytes as they are, where JSON would hold them in
+base64), with what ties it to other trees (its split keys) and the files it holds
+without bytes. One process, worker processes and Ray workers make it alike; worker
+processes send it to the parent packed into bytes.
 
 >>> import intermt_schema as im
 >>> from intermt_schema.validation._images import MediaEmbedder
 >>> record = spool_record(im.DialogueTree(id="t"), MediaEmbedder(None), ["tree"])
->>> list(unpack([pack(record)])) == [record]
-True
+>>> list(unpack([pack(record)])) == [record], spooled_tree(record.tree).id
+(True, 't')
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import struct
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
+import msgspec
+
 from ..sampling.splits import packed_keys
-from ..schema._structs import DialogueTree, encode_tree
+from ..schema._structs import DialogueTree
 from ..validation._images import MediaEmbedder
 
-__all__ = ["Spooled", "pack", "spool_record", "unpack"]
+__all__ = ["Spooled", "pack", "spool_record", "spooled_tree", "unpack"]
 
 
 class Spooled(NamedTuple):
@@ -30,7 +33,7 @@ class Spooled(NamedTuple):
     keys: bytes
     """Its split keys (see ``packed_keys``)."""
     tree: bytes
-    """Canonical JSON, images embedded, no newline."""
+    """MessagePack, images embedded (see :func:`spooled_tree`)."""
     unembedded: int
     """Images left without bytes."""
     unembedded_media: int
@@ -42,9 +45,18 @@ def spool_record(tree: DialogueTree, embed: MediaEmbedder, group_by: Sequence[st
     before = embed.unembedded, embed.unembedded_media
     tree = embed(tree)
     return Spooled(
-        tree.id, packed_keys(tree, group_by), encode_tree(tree),
+        tree.id, packed_keys(tree, group_by), _encode(tree),
         embed.unembedded - before[0], embed.unembedded_media - before[1],
     )  # fmt: skip
+
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode = msgspec.msgpack.Decoder(DialogueTree).decode
+
+
+def spooled_tree(data: bytes) -> DialogueTree:
+    """The tree a :class:`Spooled` record holds."""
+    return _decode(data)
 
 
 _HEAD = struct.Struct("<QQQQQ")
