@@ -417,6 +417,22 @@ def test_tables_of_several_trees_hold_what_their_rows_hold() -> None:
         assert seen[case] >= 1, seen
 
 
+def test_tables_of_a_tree_with_a_repeated_id_hold_what_its_rows_hold() -> None:
+    from intermt_schema.io._arrow import arrow_schema
+    from intermt_schema.io._columns import to_table
+    from intermt_schema.publish._rows import CONFIGS, config_rows, config_tables
+
+    q = im.Message(id="q", role="user", content=[im.TextPart("first")])
+    again = im.Message(id="q", role="user", content=[im.TextPart("second")])
+    a = im.Message(id="a", parent="q", role="assistant", content=[im.TextPart("answer")])
+    tree = im.DialogueTree(id="t", nodes=[q, again, a])  # validation refuses it; no crash
+    tables = config_tables([tree], [[]])
+    for config, cls in CONFIGS.items():
+        expected = to_table(config_rows(tree, [])[config], arrow_schema(False, cls))
+        assert tables[config].equals(expected), config
+    assert tables["paths"].column("messages").to_pylist()[0][0]["content"][0]["text"] == "first"
+
+
 def tables_rows(rows: list[dict[str, list[Any]]], config: str) -> list[Any]:
     return [row for tree_rows in rows for row in tree_rows[config]]
 

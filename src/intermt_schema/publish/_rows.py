@@ -177,8 +177,10 @@ def config_tables(
     }
     first = dict.fromkeys(_KEYS, 0)  # the position of the tree's first item of each pool
     for tree, tree_pairs in zip(trees, pairs, strict=True):
-        at = {pool: {key(x): first[pool] + k for k, x in enumerate(getattr(tree, pool))}
-              for pool, key in _KEYS.items()}  # fmt: skip
+        at: dict[str, dict[Any, int]] = {pool: {} for pool in _KEYS}
+        for pool, key in _KEYS.items():  # the first of a repeated id, as TreeView holds it
+            for k, item in enumerate(getattr(tree, pool)):
+                at[pool].setdefault(key(item), first[pool] + k)
         for pool in first:
             first[pool] += len(getattr(tree, pool))
         view = TreeView(tree)
