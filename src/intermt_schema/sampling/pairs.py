@@ -92,6 +92,7 @@ def _rating_pairs(
         parents.setdefault(node.id, node.parent)
     wanted = set(dims)
     raw: dict[str, dict[str, list[int | float]]] = {}
+    counts: dict[str, int] = {}  # the ratings kept per target
     for rating in tree.ratings:
         if rating.scope != scope:
             continue
@@ -102,17 +103,20 @@ def _rating_pairs(
         elif rating.target not in parents:
             report.unpaired_ratings["target missing"] += 1
         else:
-            raw.setdefault(rating.target, {}).setdefault(rating.dimension, []).append(rating.score)
+            target = rating.target
+            by_dim = raw.get(target)
+            if by_dim is None:
+                by_dim = raw[target] = {}
+                counts[target] = 0
+            by_dim.setdefault(rating.dimension, []).append(rating.score)
+            counts[target] += 1
     scored: dict[str, tuple[float, ...]] = {}
-    counts: dict[str, int] = {}
     for target, by_dim in raw.items():
-        n = sum(len(v) for v in by_dim.values())
-        if all(d in by_dim for d in dims):
-            scored[target] = _key(criterion, {d: _aggregate(by_dim[d], how) for d in dims})
-            counts[target] = n
+        if len(by_dim) == len(wanted):  # every dimension (by_dim holds wanted ones alone)
+            scored[target] = _key(criterion, {d: _aggregate(v, how) for d, v in by_dim.items()})
         else:
             rated = ", ".join(sorted(by_dim))
-            report.unpaired_ratings[f"{MISSING} (rated: {rated})"] += n
+            report.unpaired_ratings[f"{MISSING} (rated: {rated})"] += counts[target]
     groups: dict[str, list[str]] = {}
     for target in scored:
         group = (parents[target] or "") if scope == "local" else ""
