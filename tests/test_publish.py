@@ -462,3 +462,20 @@ def test_flat_rows_are_built_column_by_column_as_row_by_row() -> None:
     run()
     for case in ("ratings tables", "judgments tables", "real scores", "annotators", "outcomes"):
         assert seen[case] >= 1, seen
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("content", [b"", b'{"id": "t", "nodes": [{"id": 1}]}\n'])
+def test_publishing_no_accepted_tree_says_so_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, workers: str
+) -> None:
+    source = tmp_path / "trees.jsonl"
+    source.write_bytes(content)
+    hub = tmp_path / "hub"
+    code, text = run("publish", str(source), "-o", str(hub), "--no-plots", "--workers", workers)
+    assert code == 1
+    assert f"{len(content.splitlines())} records read: 0 accepted" in text
+    assert "no tree to publish" in capsys.readouterr().err
+    assert not hub.exists() and os.listdir(tmp_path) == ["trees.jsonl"]
+    with pytest.raises(im.IntermtError, match="no tree to publish"):
+        publish_dataset([], str(tmp_path / "lib"), plots=False)

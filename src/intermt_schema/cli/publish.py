@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
-from .._errors import OptionError
+from .._errors import IntermtError, OptionError
 from ..io._fs import is_local, staged_folder
 from ..sampling._criteria import PairOptions
 from ..validation._report import RecordResult
@@ -80,20 +80,24 @@ def publish(
         "group_by": group_by, "seed": seed, "shard_bytes": shard_mb << 20, "plots": plots,
         "workers": workers,
     }  # fmt: skip
-    with rejects_file(rejects) as sink, staged_folder(output) as folder:
-        if workers > 1:  # the first pass too: validate, embed and key in the workers
-            from ..scale.workers import parallel_spool
+    try:
+        with rejects_file(rejects) as sink, staged_folder(output) as folder:
+            if workers > 1:  # the first pass too: validate, embed and key in the workers
+                from ..scale.workers import parallel_spool
 
-            def count(result: RecordResult, accepted: bool) -> None:
-                account(result, tally, out, "text", sink, accepted=accepted)
+                def count(result: RecordResult, accepted: bool) -> None:
+                    account(result, tally, out, "text", sink, accepted=accepted)
 
-            spooled = parallel_spool(input, checks, root, group_by, workers, count)
-            report = publish_spooled(spooled, folder, **chosen)
-        else:
-            trees = read_trees(
-                input, from_name, checks, tally, out, "text", sink, per_file_images=per_file
-            )
-            report = publish_dataset(trees, folder, images_root=root, **chosen)
+                spooled = parallel_spool(input, checks, root, group_by, workers, count)
+                report = publish_spooled(spooled, folder, **chosen)
+            else:
+                trees = read_trees(
+                    input, from_name, checks, tally, out, "text", sink, per_file_images=per_file
+                )
+                report = publish_dataset(trees, folder, images_root=root, **chosen)
+    except IntermtError:  # nothing to publish, or a worker died: the summary, then why
+        out.write(tally.render() + "\n")
+        raise
     out.write(tally.render() + "\n" + report.pairs.render() + "\n" + report.render() + "\n")
     if push:
         out.write(f"pushed: {push_to_hub(output, push, private=private)}\n")

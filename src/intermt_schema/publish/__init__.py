@@ -30,7 +30,7 @@ from typing import Any
 
 import msgspec
 
-from .._errors import OptionError, require
+from .._errors import IntermtError, OptionError, require
 from ..io._fs import atomic_output
 from ..io._parquet import image_bytes
 from ..sampling._criteria import PairOptions, check_pair_options
@@ -172,6 +172,9 @@ def publish_spooled(
             spool.write(record.tree)
             unembedded[0] += record.unembedded
             unembedded[1] += record.unembedded_media
+    if not len(planner):
+        os.unlink(scratch)
+        raise IntermtError("no tree to publish: the input holds no accepted tree")
     notes = empty_splits(planner, group_by)
     names, hf_images = split_names(len(fractions)), not unembedded[0]
     try:
