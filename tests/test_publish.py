@@ -479,3 +479,27 @@ def test_publishing_no_accepted_tree_says_so_and_writes_nothing(
     assert not hub.exists() and os.listdir(tmp_path) == ["trees.jsonl"]
     with pytest.raises(im.IntermtError, match="no tree to publish"):
         publish_dataset([], str(tmp_path / "lib"), plots=False)
+
+
+def test_any_trees_validation_accepts_publish(tmp_path_factory: pytest.TempPathFactory) -> None:
+    seen = count_cases("test_any_trees_validation_accepts_publish")
+
+    @settings(max_examples=25, deadline=None)
+    @given(st.lists(any_trees(max_nodes=8), min_size=1, max_size=4, unique_by=lambda t: t.id))
+    def run(items: list[im.DialogueTree]) -> None:
+        accepted = [t for t in items if im.validate(t).ok]
+        seen["refused by validation"] += len(items) - len(accepted)
+        if not accepted:
+            return
+        folder = tmp_path_factory.mktemp("any")
+        report = publish_dataset(accepted, str(folder), fractions=(0.5, 0.5), plots=False)
+        assert sum(s.rows for s in report.written["trees"].values()) == len(accepted)
+        ratings = sum(s.rows for s in report.written.get("ratings", {}).values())
+        assert ratings == sum(len(t.ratings) for t in accepted)
+        seen["published"] += 1
+        seen["with pairs"] += sum(s.rows for s in report.written.get("pairs", {}).values()) > 0
+        seen["with images"] += any(True for t in accepted for _ in t.images())
+
+    run()
+    for case in ("published", "with images", "with pairs"):
+        assert seen[case] >= 1, seen
