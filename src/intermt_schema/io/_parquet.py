@@ -187,8 +187,9 @@ class _Lent:
 
 class RowGroupWriter:
     """Rows of one Struct class (``cls``) written to a Parquet ``sink`` in row groups of
-    at most ``rows_per_group`` rows or ``group_bytes`` of images, so memory holds one
-    group, and one small group more while it is written. ``close(hf_images=True)``
+    at most ``rows_per_group`` rows or ``group_bytes`` of images (of Arrow data, for rows
+    added as tables), so memory holds one group, and one small group more while it is
+    written. ``close(hf_images=True)``
     declares Hugging Face ``Image`` features, which a writer can only know at the end
     (every image had its bytes). Used as a context manager, it waits for its writes
     when a block fails, before the caller closes the sink.

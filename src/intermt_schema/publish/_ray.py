@@ -29,7 +29,7 @@ from typing import Any
 from .._errors import SchemaError, require
 from ..sampling._criteria import PairOptions
 from ..sampling.splits import SplitPlanner
-from ..scale.spool import spool_record, spooled_tree
+from ..scale.spool import Spooled, spool_record, spooled_tree
 from ..schema._dimensions import INTERMT, DimensionSet
 from ..schema._structs import DialogueTree, decode_tree
 from ..validation._images import MediaEmbedder
@@ -153,19 +153,16 @@ def _embedded(batch: Any, images_root: str | None, group_by: list[str]) -> Any:
     import pyarrow as pa
 
     embed = MediaEmbedder(images_root)
-    names = ("id", "keys", "unembedded", "unembedded_media", "tree", "error")
-    rows: dict[str, list[Any]] = {name: [] for name in names}
+    rows: dict[str, list[Any]] = {name: [] for name in (*Spooled._fields, "error")}
+    blank = Spooled(None, b"", None, 0, 0)  # type: ignore[arg-type]  # a row without a tree
     for tree in _trees(batch):
         if isinstance(tree, str):  # the driver raises it
-            blank: dict[str, Any] = {"id": None, "keys": b"", "unembedded": 0,
-                                     "unembedded_media": 0, "tree": None}  # fmt: skip
-            for name, value in blank.items():
-                rows[name].append(value)
-            rows["error"].append(tree)
-            continue
-        rows["error"].append(None)
-        for name, value in spool_record(tree, embed, group_by)._asdict().items():
+            record, error = blank, tree
+        else:
+            record, error = spool_record(tree, embed, group_by), None
+        for name, value in zip(Spooled._fields, record, strict=True):
             rows[name].append(value)
+        rows["error"].append(error)
     return pa.table(rows, schema=_scratch_schema())
 
 

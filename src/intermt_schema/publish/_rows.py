@@ -119,11 +119,9 @@ CONFIGS: dict[str, type] = {
 
 def config_rows(tree: DialogueTree, pairs: Iterable[PreferencePair]) -> dict[str, list[Any]]:
     """The rows ``tree`` (with its sampled ``pairs``) gives in each configuration."""
-    view = TreeView(tree)
     return {
         "trees": [tree],
-        "paths": list(path_rows([tree])),
-        "pairs": [pair_row(tree, p, view) for p in pairs],
+        **_message_rows(tree, pairs),
         "ratings": [
             RatingRow(
                 tree_id=tree.id, target=r.target, scope=r.scope, dimension=r.dimension,
@@ -139,6 +137,12 @@ def config_rows(tree: DialogueTree, pairs: Iterable[PreferencePair]) -> dict[str
             for j in tree.judgments
         ],
     }  # fmt: skip
+
+
+def _message_rows(tree: DialogueTree, pairs: Iterable[PreferencePair]) -> dict[str, list[Any]]:
+    """The rows of the configurations whose rows hold messages: paths and pairs."""
+    view = TreeView(tree)
+    return {"paths": list(path_rows([tree])), "pairs": [pair_row(tree, p, view) for p in pairs]}
 
 
 GATHERED: dict[str, dict[str, tuple[str, str]]] = {
@@ -183,8 +187,7 @@ def config_tables(
                 at[pool].setdefault(key(item), first[pool] + k)
         for pool in first:
             first[pool] += len(getattr(tree, pool))
-        view = TreeView(tree)
-        found = {"paths": path_rows([tree]), "pairs": (pair_row(tree, p, view) for p in tree_pairs)}
+        found = _message_rows(tree, tree_pairs)
         for config, names in GATHERED.items():
             empty: dict[str, list[Any]] = {name: [] for name in names}
             for row in found[config]:
