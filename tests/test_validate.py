@@ -153,19 +153,19 @@ def test_decompression_bomb_is_refused_without_decoding() -> None:
 def test_links_out_of_the_root_are_caught_however_often_a_folder_is_asked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from intermt_schema.validation import _images
+    from intermt_schema.validation import _containment
 
     outside = tmp_path / "outside.png"
     outside.write_bytes(b"x")
     images = tmp_path / "data" / "images"
     images.mkdir(parents=True)
-    names = [f"{k}.png" for k in range(_images._Folder.LIST_AFTER + 10)]
+    names = [f"{k}.png" for k in range(_containment._Folder.LIST_AFTER + 10)]
     for name in names:
         (images / name).write_bytes(b"x")
     for name in ("early.png", "late.png"):
         (images / name).symlink_to(outside)
     clock = [1000.0]
-    monkeypatch.setattr(_images.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(_containment.time, "monotonic", lambda: clock[0])
 
     def escapes(paths: list[str]) -> list[int]:
         parts = [im.ImagePart(image=im.ImageRef(path=f"images/{p}")) for p in paths]
@@ -175,20 +175,57 @@ def test_links_out_of_the_root_are_caught_however_often_a_folder_is_asked(
 
     # the early link is found by lstat, the late one in the folder's listing
     assert escapes(["early.png", *names, "late.png"]) == [0, len(names) + 1]
-    epoch = int(clock[0] / _images.FRESH_SECONDS)
-    listed = _images._Folder.known(str(tmp_path / "data"), "images", epoch)
+    epoch = int(clock[0] / _containment.FRESH_SECONDS)
+    listed = _containment._Folder.known(str(tmp_path / "data"), "images", epoch)
     assert listed.links == {"early.png", "late.png"}
     # a link made later is seen once what was learnt of the folder is no longer fresh
     (images / names[0]).unlink()
     (images / names[0]).symlink_to(outside)
-    clock[0] += _images.FRESH_SECONDS
+    clock[0] += _containment.FRESH_SECONDS
     assert escapes([*names, names[0]]) == [0, len(names)]
     # a folder too big to list is asked name by name throughout (names[0] is a link now)
-    monkeypatch.setattr(_images._Folder, "LIST_AT_MOST", 10)
-    clock[0] += _images.FRESH_SECONDS
+    monkeypatch.setattr(_containment._Folder, "LIST_AT_MOST", 10)
+    clock[0] += _containment.FRESH_SECONDS
     assert escapes(["early.png", *names, "late.png"]) == [0, 1, len(names) + 1]
-    epoch = int(clock[0] / _images.FRESH_SECONDS)
-    assert _images._Folder.known(str(tmp_path / "data"), "images", epoch).links is None
+    epoch = int(clock[0] / _containment.FRESH_SECONDS)
+    assert _containment._Folder.known(str(tmp_path / "data"), "images", epoch).links is None
+
+
+def test_a_link_made_while_its_folder_is_known_is_never_read_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What is known of a folder stays fresh for a while; a file swapped for a link out
+    of the root in that while is refused when opened, neither read nor embedded."""
+    import io as bytes_io
+
+    from PIL import Image
+
+    from intermt_schema.validation import _containment
+    from intermt_schema.validation._images import embed_media
+
+    picture = bytes_io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(picture, format="PNG")
+    outside = tmp_path / "secret.png"
+    outside.write_bytes(picture.getvalue())
+    images = tmp_path / "data" / "images"
+    images.mkdir(parents=True)
+    names = [f"{k}.png" for k in range(_containment._Folder.LIST_AFTER + 10)]
+    for name in names:
+        (images / name).write_bytes(picture.getvalue())
+    monkeypatch.setattr(_containment.time, "monotonic", lambda: 1000.0)  # one epoch
+    parts = [im.ImagePart(image=im.ImageRef(path=f"images/{n}")) for n in names]
+    tree = im.DialogueTree(id="t", nodes=[im.Message(id="q", role="user", content=parts)])
+    options = im.ValidationOptions(images_root=str(tmp_path / "data"), check_images=True)
+    assert im.validate(tree, options).ok  # the folder is listed now: it holds no link
+    epoch = int(1000.0 / _containment.FRESH_SECONDS)
+    assert _containment._Folder.known(str(tmp_path / "data"), "images", epoch).links == set()
+    (images / names[3]).unlink()
+    (images / names[3]).symlink_to(outside)
+    report = im.validate(tree, options)
+    assert [(i.code, i.path) for i in report] == [("image.missing", "/nodes/0/content/3/image")]
+    embedded = embed_media(tree, str(tmp_path / "data"))
+    held = [p.image.bytes for p in embedded.nodes[0].content]  # type: ignore[union-attr]
+    assert held[3] is None and all(b == picture.getvalue() for k, b in enumerate(held) if k != 3)
 
 
 def test_paths_checked_together_pass_only_what_each_passes_alone(tmp_path: Path) -> None:
@@ -196,7 +233,7 @@ def test_paths_checked_together_pass_only_what_each_passes_alone(tmp_path: Path)
     one by one, but never passes one that ``escapes_root`` or the source rule stops."""
     from hypothesis import settings
 
-    from intermt_schema.validation._images import all_inside, escapes_root
+    from intermt_schema.validation._containment import all_inside, escapes_root
 
     from .conftest import count_cases
 

@@ -29,7 +29,7 @@ from typing import BinaryIO, Literal
 
 from ..io._fs import is_local
 from ..schema._structs import ImageRef, MediaRef
-from ..validation._images import local_file
+from ..validation._containment import local_file
 from ._registry import LossReport
 
 __all__ = ["ImageSink"]

@@ -22,7 +22,7 @@ from collections import Counter
 from typing import Any
 
 from ..io._fs import is_local
-from ..validation._images import local_file
+from ..validation._containment import local_file
 from ..validation._report import Issue, unreadable
 from . import alpaca, sharegpt
 from ._records import load_records

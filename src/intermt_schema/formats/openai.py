@@ -30,7 +30,8 @@ from ..schema._structs import (
     ToolCallPart,
 )
 from ..tree._merge import Conversation
-from ..validation._images import ImageLimits, _read_under_root
+from ..validation._containment import read_under_root
+from ..validation._images import ImageLimits
 from ..validation._report import Issue
 from ._linear import LinearOptions, Turn, sft_turns
 from ._options import ASSISTANT_IMAGES
@@ -62,7 +63,7 @@ def _url(ref: ImageRef, urls: str, root: str | None, loss: LossReport) -> str:
     (``urls="data"``, or an inline image that has nothing else to name it by)."""
     data = ref.bytes
     if urls == "data" and data is None and ref.path and root is not None:
-        data, _ = _read_under_root(ref.path, root, ImageLimits())
+        data, _ = read_under_root(ref.path, root, ImageLimits().max_bytes)
     if urls == "data" or not (ref.uri or ref.path):
         if data is not None:
             if urls != "data":

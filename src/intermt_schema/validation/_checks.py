@@ -28,14 +28,8 @@ from ..schema._structs import (
     ToolCallPart,
     media_of,
 )
-from ._images import (
-    all_inside,
-    check_image,
-    escapes_root,
-    is_local_root,
-    lacks_source,
-    path_problem,
-)
+from ._containment import all_inside, escapes_root, is_local_root, lacks_source, path_problem
+from ._images import check_image
 from ._pointers import pointer_from_msgspec
 from ._report import Report
 from ._rules import DEFAULT_OPTIONS, IssueCollector, ValidationOptions

@@ -45,7 +45,8 @@ from ..schema._structs import (
 )
 from ..tree._view import TreeView
 from ..validation._checks import validate
-from ..validation._images import ImageLimits, _read_under_root, media_kind, path_problem
+from ..validation._containment import path_problem, read_under_root
+from ..validation._images import ImageLimits, media_kind
 from ..validation._report import Issue
 from ..validation._rules import ValidationOptions
 from ._cells import EXPANDED_LIMIT, FOLD_CHARS, Cell, NodeView, _short, _strip, anchor
@@ -99,7 +100,7 @@ class _Images:
                 full = os.path.join(self.root, ref.path)
                 relative = os.path.relpath(full, self.page_dir).replace(os.sep, "/")
                 return relative, ""
-            data, error = _read_under_root(ref.path, self.root, self.limits)
+            data, error = read_under_root(ref.path, self.root, self.limits.max_bytes)
             if data is None or len(data) > self.limits.max_bytes:
                 return None, error[1] if error else f"{ref.path}: larger than the byte limit"
             return self._data_uri(data, ref.mime, kind), ""
