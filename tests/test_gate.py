@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 from collections import Counter
 from collections.abc import Iterator
@@ -611,3 +612,39 @@ def test_stats_count_paths_in_linear_time_and_agree_with_the_paths() -> None:
         paths = im.TreeView(tree).paths()
         assert stats["paths"] == len(paths)
         assert stats["path_turns"] == Counter(sum(m.role == "user" for m in p) for p in paths)
+
+
+@pytest.mark.parametrize("swap", ["link", "pipe"])
+def test_a_source_swapped_after_it_was_looked_at_is_not_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, swap: str
+) -> None:
+    """Between the containment check and the copy, an image becomes a link out of the
+    root or a pipe: it is counted as not found, never read through, never waited on."""
+    from intermt_schema.formats import _placing
+
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"do not leak")
+    root = tmp_path / "data"
+    (root / "images").mkdir(parents=True)
+    source = root / "images" / "1.png"
+    if swap == "link":
+        source.symlink_to(secret)
+    else:
+        os.mkfifo(source)
+    # the check saw a regular file inside the root: the swap came after it
+    monkeypatch.setattr(_placing, "local_file", lambda folder, path: (f"{folder}/{path}", None))
+    image = im.ImagePart(image=im.ImageRef(path="images/1.png"))
+    tree = im.DialogueTree(
+        id="t",
+        nodes=[
+            im.Message(id="q", role="user", content=[image, im.TextPart("What?")]),
+            im.Message(id="a", parent="q", role="assistant", content=[im.TextPart("A.")]),
+        ],
+    )
+    out = tmp_path / "out"
+    loss = im.get_format("sharegpt").export(
+        [tree], str(out / "sft.json"), source_root=str(root), images="copy"
+    )
+    assert loss.dropped["images not found to copy"] == 1
+    assert not (out / "images").exists()
+    assert all(b"do not leak" not in p.read_bytes() for p in out.rglob("*") if p.is_file())

@@ -20,7 +20,6 @@ b'A'
 from __future__ import annotations
 
 import contextlib
-import filecmp
 import hashlib
 import os
 import posixpath
@@ -29,7 +28,7 @@ from typing import BinaryIO, Literal
 
 from ..io._fs import is_local
 from ..schema._structs import ImageRef, MediaRef
-from ..validation._containment import local_file
+from ..validation._containment import local_file, open_regular
 from ._registry import LossReport
 
 __all__ = ["ImageSink"]
@@ -102,34 +101,57 @@ class ImageSink:
         target = os.path.join(self.out_dir, relative)  # relative is safe: no "..", not absolute
         if os.path.abspath(source) == os.path.abspath(target):
             return relative
-        digest = file_sha256(source) if ref.sha256 or os.path.lexists(target) else None
+        try:
+            digest = _source_digest(source) if ref.sha256 or os.path.lexists(target) else None
+        except OSError:  # gone, or swapped for a link or a pipe, since it was looked at
+            self.missing += 1
+            return relative
         if ref.sha256 and digest != ref.sha256:  # not the image the tree names: not placed
             self.mismatched += 1
             return relative
         if os.path.lexists(target):
-            if filecmp.cmp(source, target, shallow=False):
-                return relative  # placed by an earlier run
+            with open(target, "rb") as placed:  # ours: a copy, or a link to the source
+                if _digest(placed) == digest:
+                    return relative  # placed by an earlier run
             relative = f"images/{digest}{posixpath.splitext(relative)[1]}"
             target = os.path.join(self.out_dir, relative)
             if os.path.lexists(target):
                 return relative  # named by its content: the same bytes
-        os.makedirs(os.path.dirname(target), exist_ok=True)
         if self.mode == "link":
+            os.makedirs(os.path.dirname(target), exist_ok=True)
             with contextlib.suppress(FileExistsError):  # another worker linked it
                 os.symlink(os.path.abspath(source), target)
         else:
-            with open(source, "rb") as data:
+            try:
+                data = _opened(source)
+            except OSError:
+                self.missing += 1
+                return relative
+            with data:
                 _write_whole(target, data)
         return relative
 
 
-def file_sha256(path: str) -> str:
-    """The SHA-256 of a file, read in chunks."""
+def _digest(f: BinaryIO) -> str:
+    """The SHA-256 of an open file's contents, read in chunks."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
+    while chunk := f.read(CHUNK):
+        digest.update(chunk)
     return digest.hexdigest()
+
+
+def _source_digest(source: str) -> str:
+    with _opened(source) as f:
+        return _digest(f)
+
+
+def _opened(path: str) -> BinaryIO:
+    """``path`` opened as :func:`open_regular` opens it; ``OSError`` when it is no
+    longer a regular file."""
+    opened = open_regular(path)
+    if opened is None:
+        raise OSError(f"{path} is no longer a regular file")
+    return opened
 
 
 def _write_whole(target: str, data: bytes | BinaryIO) -> None:

@@ -19,6 +19,7 @@ import posixpath
 import re
 import stat
 import time
+from typing import BinaryIO
 
 from ..schema._structs import ImageRef, MediaRef
 
@@ -28,6 +29,7 @@ __all__ = [
     "is_local_root",
     "lacks_source",
     "local_file",
+    "open_regular",
     "path_problem",
     "read_under_root",
 ]
@@ -235,6 +237,20 @@ folder was looked at) and without waiting on a pipe (one swapped in since), and 
 it is, is asked again of the open file."""
 
 
+def open_regular(real: str) -> BinaryIO | None:
+    """Open a file :func:`local_file` found, for reading; None when it is no longer a
+    regular file, and ``OSError`` when it is gone or is now a link.
+
+    >>> open_regular(os.getcwd()) is None  # a folder
+    True
+    """
+    fd = os.open(real, _OPEN_FLAGS)
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        return open(fd, "rb")
+    os.close(fd)
+    return None
+
+
 def read_under_root(
     path: str, root: str, max_bytes: int
 ) -> tuple[bytes | None, tuple[str, str] | None]:
@@ -258,17 +274,16 @@ def read_under_root(
     if real is None:
         return None, problem
     try:
-        fd = os.open(real, _OPEN_FLAGS)
+        opened = open_regular(real)
     except OSError as exc:
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):
             return None, _missing(path)
         return None, ("image.missing", f"image file {path!r} cannot be opened: {exc.strerror}")
-    with open(fd, "rb") as f:
-        opened = os.fstat(fd)
-        if not stat.S_ISREG(opened.st_mode):  # swapped since it was looked at
-            return None, _not_regular(path)
+    if opened is None:
+        return None, _not_regular(path)
+    with opened as f:
         # a read of n bytes allocates n: ask for the file's size, not the limit
-        data = f.read(min(opened.st_size, max_bytes) + 1)
+        data = f.read(min(os.fstat(f.fileno()).st_size, max_bytes) + 1)
         extra = f.read(1) if len(data) <= max_bytes else b""
         if extra:  # it grew while read: read on, up to the limit and a byte
             data += extra + f.read(max_bytes - len(data))
