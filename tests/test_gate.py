@@ -648,3 +648,18 @@ def test_a_source_swapped_after_it_was_looked_at_is_not_copied(
     assert loss.dropped["images not found to copy"] == 1
     assert not (out / "images").exists()
     assert all(b"do not leak" not in p.read_bytes() for p in out.rglob("*") if p.is_file())
+
+
+def test_an_input_swapped_for_a_pipe_after_its_check_is_refused_not_waited_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from intermt_schema.io import _readers
+
+    fifo = tmp_path / "trees.jsonl"
+    os.mkfifo(fifo)
+    # the check saw a regular file: the swap came after it
+    monkeypatch.setattr(_readers, "source_problem", lambda given, file: None)
+    (result,) = im.validate_path(str(fifo))
+    assert not result.accepted and result.line is None
+    assert [i.code for i in result.report] == ["file.unreadable"]
+    assert "is not a regular file" in result.report.issues[0].message

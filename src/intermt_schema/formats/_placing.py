@@ -123,7 +123,7 @@ class ImageSink:
                 os.symlink(os.path.abspath(source), target)
         else:
             try:
-                data = _opened(source)
+                data = open_regular(source)
             except OSError:
                 self.missing += 1
                 return relative
@@ -141,17 +141,8 @@ def _digest(f: BinaryIO) -> str:
 
 
 def _source_digest(source: str) -> str:
-    with _opened(source) as f:
+    with open_regular(source) as f:
         return _digest(f)
-
-
-def _opened(path: str) -> BinaryIO:
-    """``path`` opened as :func:`open_regular` opens it; ``OSError`` when it is no
-    longer a regular file."""
-    opened = open_regular(path)
-    if opened is None:
-        raise OSError(f"{path} is no longer a regular file")
-    return opened
 
 
 def _write_whole(target: str, data: bytes | BinaryIO) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 from .._errors import ReadError
+from ..validation._containment import open_regular
 from ._fs import is_local, local_path
 
 __all__ = [
@@ -45,9 +46,9 @@ def open_input(url: str) -> Any:
     """
     local = is_local(url) and not url.endswith(_OTHER_COMPRESSIONS)
     if local and not url.endswith(".gz"):
-        return open(local_path(url), "rb")
+        return open_regular(local_path(url), follow_links=True)
     if local:
-        raw = _Counted(open(local_path(url), "rb"))  # noqa: SIM115
+        raw = _Counted(open_regular(local_path(url), follow_links=True))
     else:
         import fsspec  # local files are read without it, which spares its import
 

@@ -24,6 +24,7 @@ from typing import BinaryIO
 from ..schema._structs import ImageRef, MediaRef
 
 __all__ = [
+    "NotRegularFile",
     "all_inside",
     "escapes_root",
     "is_local_root",
@@ -237,18 +238,29 @@ folder was looked at) and without waiting on a pipe (one swapped in since), and 
 it is, is asked again of the open file."""
 
 
-def open_regular(real: str) -> BinaryIO | None:
-    """Open a file :func:`local_file` found, for reading; None when it is no longer a
-    regular file, and ``OSError`` when it is gone or is now a link.
+class NotRegularFile(OSError):
+    """The file opened is a folder, pipe, socket or device."""
 
-    >>> open_regular(os.getcwd()) is None  # a folder
-    True
+
+def open_regular(path: str, *, follow_links: bool = False) -> BinaryIO:
+    """Open a file found regular (by :func:`local_file`, or ``source_problem``) for
+    reading, asking again of the open file: ``NotRegularFile`` when it is no longer
+    one, ``OSError`` when it is gone or, unless ``follow_links``, is now a link.
+
+    >>> open_regular(os.getcwd())  # a folder
+    Traceback (most recent call last):
+    intermt_schema.validation._containment.NotRegularFile: ... is not a regular file
     """
-    fd = os.open(real, _OPEN_FLAGS)
-    if stat.S_ISREG(os.fstat(fd).st_mode):
-        return open(fd, "rb")
-    os.close(fd)
-    return None
+    extra = _OPEN_FLAGS & ~getattr(os, "O_NOFOLLOW", 0) if follow_links else _OPEN_FLAGS
+
+    def opener(name: str, flags: int) -> int:
+        fd = os.open(name, flags | extra)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise NotRegularFile(f"{name} is not a regular file")
+        return fd
+
+    return open(path, "rb", opener=opener)
 
 
 def read_under_root(
@@ -275,12 +287,12 @@ def read_under_root(
         return None, problem
     try:
         opened = open_regular(real)
+    except NotRegularFile:  # swapped since it was looked at
+        return None, _not_regular(path)
     except OSError as exc:
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):
             return None, _missing(path)
         return None, ("image.missing", f"image file {path!r} cannot be opened: {exc.strerror}")
-    if opened is None:
-        return None, _not_regular(path)
     with opened as f:
         # a read of n bytes allocates n: ask for the file's size, not the limit
         data = f.read(min(os.fstat(f.fileno()).st_size, max_bytes) + 1)
