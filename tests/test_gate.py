@@ -663,3 +663,20 @@ def test_an_input_swapped_for_a_pipe_after_its_check_is_refused_not_waited_on(
     assert not result.accepted and result.line is None
     assert [i.code for i in result.report] == ["file.unreadable"]
     assert "is not a regular file" in result.report.issues[0].message
+
+
+def test_a_llamafactory_dataset_info_that_is_a_pipe_or_too_long_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from intermt_schema.formats import llamafactory
+
+    os.mkfifo(tmp_path / "dataset_info.json")  # reading it would block forever
+    loaded = im.get_format("llamafactory").load(str(tmp_path))
+    assert [i.code for i in loaded.issues] == ["file.unreadable"]
+    assert "is not a regular file" in loaded.issues[0].message
+    (tmp_path / "dataset_info.json").unlink()
+    (tmp_path / "dataset_info.json").write_text(json.dumps({"d": {"file_name": "d.json"}}))
+    monkeypatch.setattr(llamafactory, "DEFAULT_MAX_RECORD_BYTES", 16)
+    loaded = im.get_format("llamafactory").load(str(tmp_path))
+    assert [i.code for i in loaded.issues] == ["file.unreadable"]
+    assert "longer than 16 bytes" in loaded.issues[0].message

@@ -22,7 +22,8 @@ from collections import Counter
 from typing import Any
 
 from ..io._fs import is_local
-from ..validation._containment import local_file
+from ..io._input import DEFAULT_MAX_RECORD_BYTES
+from ..validation._containment import local_file, open_regular
 from ..validation._report import Issue, unreadable
 from . import alpaca, sharegpt
 from ._records import load_records
@@ -118,8 +119,11 @@ def load(url: str) -> ImportResult:
     if folder.endswith(INFO):
         folder = os.path.dirname(folder) or "."
     try:
-        with open(os.path.join(folder, INFO), "rb") as f:
-            info = json.load(f)
+        with open_regular(os.path.join(folder, INFO), follow_links=True) as f:
+            text = f.read(DEFAULT_MAX_RECORD_BYTES + 1)
+        if len(text) > DEFAULT_MAX_RECORD_BYTES:
+            raise ValueError(f"it is longer than {DEFAULT_MAX_RECORD_BYTES} bytes")
+        info = json.loads(text)
         if not isinstance(info, dict):
             raise ValueError("it is not a JSON object of datasets")
     except (OSError, ValueError) as exc:
