@@ -181,8 +181,8 @@ def _work(task: tuple[str | None, Chunk, ValidationOptions, dict[str, Any]]) -> 
 
 
 WORKER_HEAP_BYTES = 32 << 20
-"""A worker's allocator serves blocks up to this size from its heap, and keeps this
-much freed memory there, rather than mapping each block afresh."""
+"""A worker's allocator serves blocks up to this size from its heap rather than mapping
+each afresh, and hands freed memory back to the system only past twice this."""
 
 
 def _start_worker() -> None:
