@@ -680,3 +680,19 @@ def test_a_llamafactory_dataset_info_that_is_a_pipe_or_too_long_is_refused(
     loaded = im.get_format("llamafactory").load(str(tmp_path))
     assert [i.code for i in loaded.issues] == ["file.unreadable"]
     assert "longer than 16 bytes" in loaded.issues[0].message
+
+
+def test_an_unsafe_path_is_never_read_under_a_remote_root() -> None:
+    """A remote images root joins paths as text, and an HTTP server resolves ``..``:
+    the path rules apply before anything is fetched."""
+    import fsspec
+
+    from intermt_schema.validation._containment import read_under_root
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/bucket/data/a.png", b"ok")
+    fs.pipe("/bucket/data/../secret.png", b"do not leak")  # a store that keeps ".." as is
+    assert read_under_root("a.png", "memory://bucket/data", 100) == (b"ok", None)
+    for path in ("../secret.png", "/bucket/secret.png", "a\\..\\b.png"):
+        data, problem = read_under_root(path, "memory://bucket/data", 100)
+        assert data is None and problem is not None and problem[0].startswith("image.")

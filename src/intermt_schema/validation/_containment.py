@@ -272,8 +272,13 @@ def read_under_root(
 
     >>> read_under_root("../x.png", "/", 10)[1][0]
     'image.escapes_root'
+    >>> read_under_root("../x.png", "https://example.org/data", 10)[1][0]
+    'image.escapes_root'
     """
     if "://" in root and not root.startswith("file://"):
+        problem = path_problem(path)  # a server may resolve "..", as HTTP's do
+        if problem:
+            return None, problem
         import fsspec
 
         fs, base = fsspec.core.url_to_fs(root)
