@@ -150,7 +150,7 @@ def embed_media(tree: DialogueTree, root: str, limits: ImageLimits | None = None
         for part in node.content:
             found = media_of(part)
             ref = found[1] if found is not None else None
-            if ref is not None and ref.bytes is None and ref.path and not path_problem(ref.path):
+            if ref is not None and ref.bytes is None and ref.path:  # read_under_root: safe paths
                 data, problem = read_under_root(ref.path, root, limits.max_bytes)
                 if (
                     data is not None
