@@ -503,3 +503,23 @@ def test_any_trees_validation_accepts_publish(tmp_path_factory: pytest.TempPathF
     run()
     for case in ("published", "with images", "with pairs"):
         assert seen[case] >= 1, seen
+
+
+def test_the_publish_entry_points_share_their_options_and_defaults() -> None:
+    """``publish_dataset``, ``publish_spooled`` and ``publish_ray`` each spell out their
+    keyword options, typed; they must stay the same options with the same defaults."""
+    import inspect
+
+    from intermt_schema.publish import publish_dataset, publish_ray, publish_spooled
+
+    def options(fn: Any) -> dict[str, Any]:
+        params = inspect.signature(fn).parameters.values()
+        return {p.name: (p.annotation, p.default) for p in params if p.kind is p.KEYWORD_ONLY}
+
+    spooled, dataset, ray = options(publish_spooled), options(publish_dataset), options(publish_ray)
+    assert len(spooled) >= 10
+    assert {k: v for k, v in dataset.items() if k != "images_root"} == spooled
+    assert {k: v for k, v in ray.items() if k != "images_root"} == {
+        k: v for k, v in spooled.items() if k != "workers"
+    }
+    assert dataset["images_root"] == ray["images_root"]
